@@ -1,0 +1,49 @@
+// Relaxed atomic loads and stores of 32-bit floats, and a spin-wait hint.
+//
+// Lock-free (Hogwild!) strategies let several threads read and write one model
+// without locks. Doing that through plain pointers is a data race, which is
+// undefined behaviour; doing it through relaxed atomics is defined, lets the
+// thread sanitizer check the rest of the engine, and on x86-64 compiles to the
+// same plain `vmovss` a racy access would (checked with objdump, see
+// CSupport/README.md). The float travels as its 32-bit pattern because C
+// compilers reject `__atomic_load_n` on a float pointer.
+#ifndef SOUNDER_CATOMICS_H
+#define SOUNDER_CATOMICS_H
+#include <stdint.h>
+#include <string.h>
+
+/// Reads `*address` with a relaxed atomic load.
+static inline __attribute__((always_inline)) float
+catomics_load_relaxed(const float *address) {
+  uint32_t bits = __atomic_load_n((const uint32_t *)address, __ATOMIC_RELAXED);
+  float value;
+  memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+/// Writes `value` to `*address` with a relaxed atomic store.
+static inline __attribute__((always_inline)) void
+catomics_store_relaxed(float *address, float value) {
+  uint32_t bits;
+  memcpy(&bits, &value, sizeof bits);
+  __atomic_store_n((uint32_t *)address, bits, __ATOMIC_RELAXED);
+}
+
+/// `*address += delta` as a relaxed load followed by a relaxed store: not an
+/// atomic read-modify-write. A concurrent update between the two can be lost,
+/// which is exactly the race Hogwild! tolerates.
+static inline __attribute__((always_inline)) void
+catomics_add_relaxed(float *address, float delta) {
+  catomics_store_relaxed(address, catomics_load_relaxed(address) + delta);
+}
+
+/// Tells the CPU this thread is spinning (x86 `pause`), so a waiting
+/// hyperthread yields its pipeline to its sibling.
+static inline __attribute__((always_inline)) void catomics_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+#endif

@@ -1,0 +1,2 @@
+// The umbrella module: `import Sounder` brings in the whole library.
+@_exported import Topology

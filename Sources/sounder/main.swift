@@ -1,0 +1,3 @@
+import SounderCLI
+
+SounderCommand.main()
