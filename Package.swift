@@ -26,7 +26,8 @@ let package = Package(
 
     // The library, one job per module.
     .target(name: "Topology", dependencies: ["CHwloc", "CNuma"]),
-    .target(name: "Sounder", dependencies: ["Topology"]),
+    .target(name: "Engine", dependencies: ["Topology", "CAtomics"]),
+    .target(name: "Sounder", dependencies: ["Topology", "Engine"]),
 
     // The command line: commands live in a library so tests can drive them.
     .target(
@@ -38,6 +39,7 @@ let package = Package(
     .executableTarget(name: "sounder", dependencies: ["SounderCLI"]),
 
     .testTarget(name: "TopologyTests", dependencies: ["Topology", "CAtomics"]),
+    .testTarget(name: "EngineTests", dependencies: ["Engine"]),
     .testTarget(name: "SounderCLITests", dependencies: ["SounderCLI", "sounder"]),
   ],
   swiftLanguageModes: [.v6]
