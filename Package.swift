@@ -27,7 +27,8 @@ let package = Package(
     // The library, one job per module.
     .target(name: "Topology", dependencies: ["CHwloc", "CNuma"]),
     .target(name: "Engine", dependencies: ["Topology", "CAtomics"]),
-    .target(name: "Sounder", dependencies: ["Topology", "Engine"]),
+    .target(name: "Profiling", dependencies: ["Topology", "Engine"]),
+    .target(name: "Sounder", dependencies: ["Topology", "Engine", "Profiling"]),
 
     // The command line: commands live in a library so tests can drive them.
     .target(
@@ -40,6 +41,7 @@ let package = Package(
 
     .testTarget(name: "TopologyTests", dependencies: ["Topology", "CAtomics"]),
     .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+    .testTarget(name: "ProfilingTests", dependencies: ["Profiling"]),
     .testTarget(name: "SounderCLITests", dependencies: ["SounderCLI", "sounder"]),
   ],
   swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+@_exported import Engine
+@_exported import Profiling
 // The umbrella module: `import Sounder` brings in the whole library.
 @_exported import Topology
-@_exported import Engine

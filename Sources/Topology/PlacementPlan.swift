@@ -54,18 +54,22 @@ public struct PlacementPlan: Sendable, Equatable, Codable {
   /// One entry per worker, in worker order.
   public let workers: [WorkerPlacement]
 
-  /// Plans `workerCount` workers (default: one per core) on `topology`.
+  /// Plans `workerCount` workers (default: one per core of the nodes used)
+  /// on `topology`, on all its NUMA nodes or only on `nodes` (logical indices).
   public init(
-    topology: Topology, workers workerCount: Int? = nil, policy: PlacementPolicy = .spread
+    topology: Topology, workers workerCount: Int? = nil, policy: PlacementPolicy = .spread,
+    nodes: [Int]? = nil
   ) throws(PlacementError) {
-    let count = workerCount ?? topology.cores.count
+    let allowed = nodes.map(Set.init)
+    let usable = topology.cores.filter { allowed?.contains($0.node) ?? true }
+    let capacity = usable.reduce(0) { $0 + $1.processingUnits.count }
+    let count = workerCount ?? usable.count
     guard count >= 1 else { throw .noWorkers(requested: count) }
-    guard count <= topology.processingUnits.count else {
-      throw .moreWorkersThanProcessingUnits(
-        requested: count, available: topology.processingUnits.count)
+    guard count <= capacity else {
+      throw .moreWorkersThanProcessingUnits(requested: count, available: capacity)
     }
     self.policy = policy
-    let units = Self.choose(count, on: topology, policy: policy)
+    let units = Self.choose(count, on: topology, policy: policy, nodes: allowed)
     workers = units.enumerated().map { worker, unit in
       let pu = topology.processingUnits[unit]
       return WorkerPlacement(
@@ -83,10 +87,15 @@ public struct PlacementPlan: Sendable, Equatable, Codable {
 
   /// Round `r` offers the `r`-th hardware thread of every core; rounds are
   /// used up in order, so siblings are taken only once every core has one.
-  private static func choose(_ count: Int, on topology: Topology, policy: PlacementPolicy) -> [Int] {
-    // Cores grouped by node, nodes in the order the policy visits them.
-    var coresByNode = topology.nodes.map(\.cores)
-    let homeless = topology.cores.filter { core in !coresByNode.contains { $0.contains(core.index) } }
+  private static func choose(
+    _ count: Int, on topology: Topology, policy: PlacementPolicy, nodes allowed: Set<Int>?
+  ) -> [Int] {
+    // Cores grouped by node, nodes in the order the policy visits them; nodes
+    // left out keep their place in the order with no cores to offer.
+    var coresByNode = topology.nodes.map { allowed?.contains($0.index) ?? true ? $0.cores : [] }
+    let homeless = topology.cores.filter { core in
+      allowed == nil && !coresByNode.contains { $0.contains(core.index) }
+    }
     if !homeless.isEmpty { coresByNode.append(homeless.map(\.index)) }
     let nodeOrder =
       policy == .spread

@@ -111,3 +111,17 @@ struct PlacementPlanTests {
     }
   }
 }
+
+@Suite("Placement restricted to nodes")
+struct RestrictedPlacementTests {
+  @Test("a plan for one node uses only that node's cores")
+  func oneNode() throws {
+    let topology = try Topology.synthetic("pack:2 numa:2 core:8 pu:2")
+    let plan = try PlacementPlan(topology: topology, policy: .spread, nodes: [2])
+    #expect(plan.workers.count == 8, "the default is one worker per core of the chosen node")
+    #expect(plan.workers.allSatisfy { $0.node == 2 })
+    #expect(throws: PlacementError.moreWorkersThanProcessingUnits(requested: 17, available: 16)) {
+      try PlacementPlan(topology: topology, workers: 17, nodes: [2])
+    }
+  }
+}
