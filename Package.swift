@@ -3,7 +3,19 @@ import PackageDescription
 
 /// Modules whose loops must compile to AVX2 + FMA add these settings. Without
 /// a CPU baseline Swift turns every `addingProduct` into a call to `fmaf`
-/// (40× slower); see README "Build settings" for the trade-off.
+/// (40× slower); see README "Build settings" for the trade-off. Set
+/// `SOUNDER_PORTABLE=1` to leave them out (a package that depends on Sounder
+/// from a URL must, since SwiftPM refuses unsafe flags there) and pass CPU
+/// flags yourself.
+let vectorSettings: [SwiftSetting] = {
+  #if arch(x86_64)
+    if Context.environment["SOUNDER_PORTABLE"] == nil {
+      return [.unsafeFlags(["-Xcc", "-march=x86-64-v3"], .when(platforms: [.linux]))]
+    }
+  #endif
+  return []
+}()
+
 let package = Package(
   name: "Sounder",
   platforms: [.macOS(.v15)],
@@ -26,7 +38,8 @@ let package = Package(
 
     // The library, one job per module.
     .target(name: "Topology", dependencies: ["CHwloc", "CNuma"]),
-    .target(name: "Sounder", dependencies: ["Topology"]),
+    .target(name: "Kernels", dependencies: ["CAtomics"], swiftSettings: vectorSettings),
+    .target(name: "Sounder", dependencies: ["Topology", "Kernels"]),
 
     // The command line: commands live in a library so tests can drive them.
     .target(
@@ -38,6 +51,7 @@ let package = Package(
     .executableTarget(name: "sounder", dependencies: ["SounderCLI"]),
 
     .testTarget(name: "TopologyTests", dependencies: ["Topology", "CAtomics"]),
+    .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: vectorSettings),
     .testTarget(name: "SounderCLITests", dependencies: ["SounderCLI", "sounder"]),
   ],
   swiftLanguageModes: [.v6]

@@ -1,0 +1,158 @@
+import CAtomics
+
+/// Kernels on a model that other threads read and write at the same time
+/// without locks (Hogwild!). Every model access is a relaxed atomic load or
+/// store from `CAtomics`, so the race is defined behaviour and the thread
+/// sanitizer stays usable; on x86-64 each is the same plain move a racy
+/// access would be. A concurrent update between a load and its store can be
+/// lost, which Hogwild! tolerates.
+///
+/// Relaxed atomics cannot be vectorised: a dense model is read and written
+/// one float at a time. For the sparse kernels that costs nothing (they are
+/// scalar anyway: `tools/check-kernels-asm` shows identical instructions). For
+/// dense rows it costs a factor of several (BENCHMARKS.md), so
+/// ``racyStep(_:_:coefficient:)`` offers the one deliberately racy SIMD kernel.
+public enum Shared {
+  /// `Σᵢ xᵢ wᵢ` with every `wᵢ` read by a relaxed atomic load.
+  public static func dot(_ x: UnsafeBufferPointer<Float>, model w: UnsafeMutableBufferPointer<Float>) -> Float
+  {
+    precondition(x.count == w.count, "a row of \(x.count) and a model of \(w.count)")
+    guard let xs = x.baseAddress, let ws = w.baseAddress else { return 0 }
+    return dot(xs, ws, count: x.count)
+  }
+
+  /// `w ← w + a x` with every `wᵢ` read and written by relaxed atomics.
+  public static func axpy(
+    _ a: Float, _ x: UnsafeBufferPointer<Float>, model w: UnsafeMutableBufferPointer<Float>
+  ) {
+    precondition(x.count == w.count, "a row of \(x.count) and a model of \(w.count)")
+    guard let xs = x.baseAddress, let ws = w.baseAddress else { return }
+    axpy(a, xs, ws, count: x.count)
+  }
+
+  /// One lock-free SGD step on a dense row: `m = w·x`, then `w ← w + c(m) x`,
+  /// all model accesses relaxed atomics. Returns the margin.
+  @discardableResult
+  public static func step(
+    _ x: UnsafeBufferPointer<Float>, model w: UnsafeMutableBufferPointer<Float>, coefficient: (Float) -> Float
+  ) -> Float {
+    precondition(x.count == w.count, "a row of \(x.count) and a model of \(w.count)")
+    guard let xs = x.baseAddress, let ws = w.baseAddress else { return 0 }
+    // m = w·x;  w ← w + c(m) x
+    let margin = dot(xs, ws, count: x.count)
+    axpy(coefficient(margin), xs, ws, count: x.count)
+    return margin
+  }
+
+  /// One SGD step on a dense row against a shared model with plain SIMD loads
+  /// and stores: a data race by the language's rules, as in the original
+  /// Hogwild! C code, and the only such kernel in Sounder.
+  ///
+  /// Why it exists: on a dense row, the relaxed ``step(_:model:coefficient:)``
+  /// runs element by element and measures several times slower
+  /// (BENCHMARKS.md). Why it is tolerable: on x86-64 an aligned or unaligned
+  /// vector load or store never tears a single float (each 4-byte lane is
+  /// written whole), so every value read is some value a thread wrote, which
+  /// is all Hogwild!'s analysis assumes. The thread sanitizer reports it;
+  /// strategies that use it cannot be checked with the sanitizer.
+  @discardableResult
+  public static func racyStep(
+    _ x: UnsafeBufferPointer<Float>, model w: UnsafeMutableBufferPointer<Float>, coefficient: (Float) -> Float
+  ) -> Float {
+    Dense.step(x, w, coefficient: coefficient)
+  }
+
+  /// `Σₖ valuesₖ · w[indicesₖ]` with every model read a relaxed atomic load.
+  public static func sparseDot(
+    indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
+    model w: UnsafeMutableBufferPointer<Float>
+  ) -> Float {
+    precondition(indices.count == values.count, "\(indices.count) indices for \(values.count) values")
+    guard let ks = indices.baseAddress, let vs = values.baseAddress, let ws = w.baseAddress else { return 0 }
+    let nnz = indices.count
+    var s0: Float = 0
+    var s1: Float = 0
+    var s2: Float = 0
+    var s3: Float = 0
+    // Preconditions: ks and vs hold nnz entries; every index is in 0..<w.count.
+    assert(indices.allSatisfy { $0 >= 0 && Int($0) < w.count }, "an index lies outside the model")
+    var k = 0
+    while k &+ 4 <= nnz {
+      // sⱼ ← sⱼ + v[k+j] · w[idx[k+j]]
+      s0.addProduct(vs[k], catomics_load_relaxed(ws + Int(ks[k])))
+      s1.addProduct(vs[k &+ 1], catomics_load_relaxed(ws + Int(ks[k &+ 1])))
+      s2.addProduct(vs[k &+ 2], catomics_load_relaxed(ws + Int(ks[k &+ 2])))
+      s3.addProduct(vs[k &+ 3], catomics_load_relaxed(ws + Int(ks[k &+ 3])))
+      k &+= 4
+    }
+    while k < nnz {
+      s0.addProduct(vs[k], catomics_load_relaxed(ws + Int(ks[k])))
+      k &+= 1
+    }
+    return (s0 + s1) + (s2 + s3)
+  }
+
+  /// `w[indicesₖ] ← w[indicesₖ] + a · valuesₖ` with relaxed atomic loads and
+  /// stores (not an atomic read-modify-write: see the type's documentation).
+  public static func sparseAxpy(
+    _ a: Float, indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
+    model w: UnsafeMutableBufferPointer<Float>
+  ) {
+    precondition(indices.count == values.count, "\(indices.count) indices for \(values.count) values")
+    guard let ks = indices.baseAddress, let vs = values.baseAddress, let ws = w.baseAddress else { return }
+    let nnz = indices.count
+    // Preconditions: ks and vs hold nnz entries; every index is in 0..<w.count;
+    // w does not overlap the row.
+    assert(indices.allSatisfy { $0 >= 0 && Int($0) < w.count }, "an index lies outside the model")
+    var k = 0
+    while k < nnz {
+      // w[idx[k]] ← w[idx[k]] + a · v[k]
+      let slot = ws + Int(ks[k])
+      catomics_store_relaxed(slot, catomics_load_relaxed(slot).addingProduct(a, vs[k]))
+      k &+= 1
+    }
+  }
+
+  /// `Σᵢ xᵢ wᵢ`, the model read one relaxed load at a time into eight-lane
+  /// registers, so the multiply-adds still run eight wide.
+  static func dot(_ xs: UnsafePointer<Float>, _ ws: UnsafeMutablePointer<Float>, count n: Int) -> Float {
+    var a0 = SIMD8<Float>()
+    var a1 = SIMD8<Float>()
+    // Preconditions: xs and ws each hold n floats, any alignment.
+    assert(n >= 0, "negative length \(n)")
+    var i = 0
+    while i &+ 16 <= n {
+      // aₖ ← aₖ + x[i+8k..] ⊙ w[i+8k..]
+      a0.addProduct(load8(xs, i), relaxedLoad8(ws + i))
+      a1.addProduct(load8(xs, i &+ 8), relaxedLoad8(ws + (i &+ 8)))
+      i &+= 16
+    }
+    var sum = (a0 + a1).sum()
+    while i < n {
+      sum.addProduct(xs[i], catomics_load_relaxed(ws + i))
+      i &+= 1
+    }
+    return sum
+  }
+
+  /// `w ← w + a x`, each `wᵢ` a relaxed load and a relaxed store.
+  static func axpy(_ a: Float, _ xs: UnsafePointer<Float>, _ ws: UnsafeMutablePointer<Float>, count n: Int) {
+    // Preconditions: xs and ws each hold n floats, any alignment; they do not overlap.
+    assert(n >= 0, "negative length \(n)")
+    var i = 0
+    while i < n {
+      // w[i] ← w[i] + a x[i]
+      catomics_store_relaxed(ws + i, catomics_load_relaxed(ws + i).addingProduct(a, xs[i]))
+      i &+= 1
+    }
+  }
+
+  /// Eight consecutive floats, each read by its own relaxed atomic load.
+  @inline(__always)
+  static func relaxedLoad8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+    SIMD8(
+      catomics_load_relaxed(p), catomics_load_relaxed(p + 1), catomics_load_relaxed(p + 2),
+      catomics_load_relaxed(p + 3), catomics_load_relaxed(p + 4), catomics_load_relaxed(p + 5),
+      catomics_load_relaxed(p + 6), catomics_load_relaxed(p + 7))
+  }
+}
