@@ -39,7 +39,8 @@ let package = Package(
     // The library, one job per module.
     .target(name: "Topology", dependencies: ["CHwloc", "CNuma"]),
     .target(name: "Kernels", dependencies: ["CAtomics"], swiftSettings: vectorSettings),
-    .target(name: "Sounder", dependencies: ["Topology", "Kernels"]),
+    .target(name: "Learning", dependencies: ["Kernels"], swiftSettings: vectorSettings),
+    .target(name: "Sounder", dependencies: ["Topology", "Kernels", "Learning"]),
 
     // The command line: commands live in a library so tests can drive them.
     .target(
@@ -52,6 +53,7 @@ let package = Package(
 
     .testTarget(name: "TopologyTests", dependencies: ["Topology", "CAtomics"]),
     .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: vectorSettings),
+    .testTarget(name: "LearningTests", dependencies: ["Learning", "Kernels"], swiftSettings: vectorSettings),
     .testTarget(name: "SounderCLITests", dependencies: ["SounderCLI", "sounder"]),
   ],
   swiftLanguageModes: [.v6]
