@@ -68,7 +68,9 @@ public enum Dense {
     return margin
   }
 
-  /// `Σᵢ xᵢ yᵢ` over `count` floats from each pointer.
+  /// `Σᵢ xᵢ yᵢ` over `count` floats from each pointer. Inlined into each
+  /// public kernel, so a fused step makes one call, not three.
+  @inline(__always)
   static func dot(_ xs: UnsafePointer<Float>, _ ys: UnsafePointer<Float>, count n: Int) -> Float {
     var a0 = SIMD8<Float>()
     var a1 = SIMD8<Float>()
@@ -89,7 +91,7 @@ public enum Dense {
       a0.addProduct(load8(xs, i), load8(ys, i))
       i &+= 8
     }
-    var sum = ((a0 + a1) + (a2 + a3)).sum()
+    var sum = horizontalSum((a0 + a1) + (a2 + a3))
     while i < n {
       sum.addProduct(xs[i], ys[i])
       i &+= 1
@@ -98,6 +100,7 @@ public enum Dense {
   }
 
   /// `y ← a x + y` over `count` floats.
+  @inline(__always)
   static func axpy(
     _ a: Float, _ xs: UnsafePointer<Float>, _ ys: UnsafeMutablePointer<Float>, count n: Int
   ) {

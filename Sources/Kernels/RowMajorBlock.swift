@@ -93,7 +93,8 @@ extension Dense {
         a3.addProduct(load8(x3, j), wj)
         j &+= 8
       }
-      var m = SIMD4<Float>((a0 + b0).sum(), (a1 + b1).sum(), (a2 + b2).sum(), (a3 + b3).sum())
+      var m = SIMD4<Float>(
+        horizontalSum(a0 + b0), horizontalSum(a1 + b1), horizontalSum(a2 + b2), horizontalSum(a3 + b3))
       while j < n {
         m.addProduct(SIMD4(x0[j], x1[j], x2[j], x3[j]), SIMD4(repeating: ws[j]))
         j &+= 1

@@ -113,26 +113,29 @@ public enum Shared {
     }
   }
 
-  /// `Σᵢ xᵢ wᵢ`, the model read one relaxed load at a time into eight-lane
-  /// registers, so the multiply-adds still run eight wide.
+  /// `Σᵢ xᵢ wᵢ`, the model read one relaxed load at a time, four
+  /// accumulators to keep four multiply-adds in flight.
   static func dot(_ xs: UnsafePointer<Float>, _ ws: UnsafeMutablePointer<Float>, count n: Int) -> Float {
-    var a0 = SIMD8<Float>()
-    var a1 = SIMD8<Float>()
+    var s0: Float = 0
+    var s1: Float = 0
+    var s2: Float = 0
+    var s3: Float = 0
     // Preconditions: xs and ws each hold n floats, any alignment.
     assert(n >= 0, "negative length \(n)")
     var i = 0
-    while i &+ 16 <= n {
-      // aₖ ← aₖ + x[i+8k..] ⊙ w[i+8k..]
-      a0.addProduct(load8(xs, i), relaxedLoad8(ws + i))
-      a1.addProduct(load8(xs, i &+ 8), relaxedLoad8(ws + (i &+ 8)))
-      i &+= 16
+    while i &+ 4 <= n {
+      // sₖ ← sₖ + x[i+k] w[i+k]
+      s0.addProduct(xs[i], catomics_load_relaxed(ws + i))
+      s1.addProduct(xs[i &+ 1], catomics_load_relaxed(ws + (i &+ 1)))
+      s2.addProduct(xs[i &+ 2], catomics_load_relaxed(ws + (i &+ 2)))
+      s3.addProduct(xs[i &+ 3], catomics_load_relaxed(ws + (i &+ 3)))
+      i &+= 4
     }
-    var sum = (a0 + a1).sum()
     while i < n {
-      sum.addProduct(xs[i], catomics_load_relaxed(ws + i))
+      s0.addProduct(xs[i], catomics_load_relaxed(ws + i))
       i &+= 1
     }
-    return sum
+    return (s0 + s1) + (s2 + s3)
   }
 
   /// `w ← w + a x`, each `wᵢ` a relaxed load and a relaxed store.
@@ -145,14 +148,5 @@ public enum Shared {
       catomics_store_relaxed(ws + i, catomics_load_relaxed(ws + i).addingProduct(a, xs[i]))
       i &+= 1
     }
-  }
-
-  /// Eight consecutive floats, each read by its own relaxed atomic load.
-  @inline(__always)
-  static func relaxedLoad8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
-    SIMD8(
-      catomics_load_relaxed(p), catomics_load_relaxed(p + 1), catomics_load_relaxed(p + 2),
-      catomics_load_relaxed(p + 3), catomics_load_relaxed(p + 4), catomics_load_relaxed(p + 5),
-      catomics_load_relaxed(p + 6), catomics_load_relaxed(p + 7))
   }
 }
