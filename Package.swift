@@ -7,14 +7,18 @@ import PackageDescription
 /// `SOUNDER_PORTABLE=1` to leave them out (a package that depends on Sounder
 /// from a URL must, since SwiftPM refuses unsafe flags there) and pass CPU
 /// flags yourself.
-let vectorSettings: [SwiftSetting] = {
+let vectorFlags: Bool = {
   #if arch(x86_64)
-    if Context.environment["SOUNDER_PORTABLE"] == nil {
-      return [.unsafeFlags(["-Xcc", "-march=x86-64-v3"], .when(platforms: [.linux]))]
-    }
+    return Context.environment["SOUNDER_PORTABLE"] == nil
+  #else
+    return false
   #endif
-  return []
 }()
+let vectorSettings: [SwiftSetting] =
+  vectorFlags ? [.unsafeFlags(["-Xcc", "-march=x86-64-v3"], .when(platforms: [.linux]))] : []
+/// Tells the start-up CPU check (CSupport/CCPUCheck) what the kernels need.
+let cpuCheckSettings: [CSetting] =
+  vectorFlags ? [.define("SOUNDER_REQUIRE_X86_64_V3", .when(platforms: [.linux]))] : []
 
 let package = Package(
   name: "Sounder",
@@ -35,10 +39,11 @@ let package = Package(
       name: "CNuma", path: "CSupport/CNuma", pkgConfig: "numa",
       providers: [.apt(["libnuma-dev"])]),
     .target(name: "CAtomics", path: "CSupport/CAtomics"),
+    .target(name: "CCPUCheck", path: "CSupport/CCPUCheck", cSettings: cpuCheckSettings),
 
     // The library, one job per module.
     .target(name: "Topology", dependencies: ["CHwloc", "CNuma"]),
-    .target(name: "Kernels", dependencies: ["CAtomics"], swiftSettings: vectorSettings),
+    .target(name: "Kernels", dependencies: ["CAtomics", "CCPUCheck"], swiftSettings: vectorSettings),
     .target(name: "Learning", dependencies: ["Kernels"], swiftSettings: vectorSettings),
     .target(name: "Sounder", dependencies: ["Topology", "Kernels", "Learning"]),
 
@@ -52,7 +57,7 @@ let package = Package(
     .executableTarget(name: "sounder", dependencies: ["SounderCLI"]),
 
     .testTarget(name: "TopologyTests", dependencies: ["Topology", "CAtomics"]),
-    .testTarget(name: "KernelsTests", dependencies: ["Kernels"], swiftSettings: vectorSettings),
+    .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CCPUCheck"], swiftSettings: vectorSettings),
     .testTarget(name: "LearningTests", dependencies: ["Learning", "Kernels"], swiftSettings: vectorSettings),
     .testTarget(name: "SounderCLITests", dependencies: ["SounderCLI", "sounder"]),
   ],

@@ -5,7 +5,8 @@ import KernelWorkloads
 /// side: `swift package benchmark` in Benchmarks/. The DRAM and all-core
 /// figures come from `tools/bench-kernels`, which prints ratios.
 let benchmarks: @Sendable () -> Void = {
-  Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .throughput], maxDuration: .seconds(1))
+  Benchmark.defaultConfiguration = .init(
+    metrics: [.wallClock, .throughput], scalingFactor: .kilo, maxDuration: .seconds(1))
   let region = Region(floats: (512 << 10) / 4 + 1024)
   let rows = SparseRows(rows: 1024, nnz: 64, features: 32 << 10)
   let model = Region(floats: 32 << 10)
