@@ -31,6 +31,16 @@ public struct RowMajorBlock {
       rows: buffer.count / columns, columns: columns, rowStride: columns)
   }
 
+  /// The first elements of rows `r`, `r + 1`, `r + 2` and `r + 3`, for the
+  /// kernels that go through four rows together.
+  @inline(__always)
+  func fourRows(from r: Int) -> (
+    UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>
+  ) {
+    let x0 = base + r &* rowStride
+    return (x0, x0 + rowStride, x0 + 2 &* rowStride, x0 + 3 &* rowStride)
+  }
+
   /// Row `r` as a buffer of `columns` floats.
   public subscript(row r: Int) -> UnsafeBufferPointer<Float> {
     precondition(r >= 0 && r < rows, "row \(r) of \(rows)")
@@ -55,10 +65,7 @@ extension Dense {
     let stride = block.rowStride
     var r = 0
     while r &+ 4 <= block.rows {
-      let x0 = block.base + r &* stride
-      let x1 = x0 + stride
-      let x2 = x1 + stride
-      let x3 = x2 + stride
+      let (x0, x1, x2, x3) = block.fourRows(from: r)
       // Two accumulators per row, eight in all, keep eight FMAs in flight.
       var a0 = SIMD8<Float>()
       var a1 = SIMD8<Float>()
@@ -128,10 +135,7 @@ extension Dense {
     let stride = block.rowStride
     var r = 0
     while r &+ 4 <= block.rows {
-      let x0 = block.base + r &* stride
-      let x1 = x0 + stride
-      let x2 = x1 + stride
-      let x3 = x2 + stride
+      let (x0, x1, x2, x3) = block.fourRows(from: r)
       let c0 = SIMD8<Float>(repeating: cs[r])
       let c1 = SIMD8<Float>(repeating: cs[r &+ 1])
       let c2 = SIMD8<Float>(repeating: cs[r &+ 2])

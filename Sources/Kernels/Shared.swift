@@ -1,5 +1,3 @@
-import CAtomics
-
 /// Kernels on a model that other threads read and write at the same time
 /// without locks (Hogwild!). Every model access is a relaxed atomic load or
 /// store from `CAtomics`, so the race is defined behaviour and the thread
@@ -11,7 +9,7 @@ import CAtomics
 /// one float at a time. For the sparse kernels that costs nothing (they are
 /// scalar anyway: `tools/check-kernels-asm` shows identical instructions). For
 /// dense rows it costs a factor of several (BENCHMARKS.md), so
-/// ``racyStep(_:_:coefficient:)`` offers the one deliberately racy SIMD kernel.
+/// ``racyStep(_:model:coefficient:)`` offers the one deliberately racy SIMD kernel.
 public enum Shared {
   /// `Σᵢ xᵢ wᵢ` with every `wᵢ` read by a relaxed atomic load.
   public static func dot(_ x: UnsafeBufferPointer<Float>, model w: UnsafeMutableBufferPointer<Float>) -> Float
@@ -67,29 +65,7 @@ public enum Shared {
     indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
     model w: UnsafeMutableBufferPointer<Float>
   ) -> Float {
-    precondition(indices.count == values.count, "\(indices.count) indices for \(values.count) values")
-    guard let ks = indices.baseAddress, let vs = values.baseAddress, let ws = w.baseAddress else { return 0 }
-    let nnz = indices.count
-    var s0: Float = 0
-    var s1: Float = 0
-    var s2: Float = 0
-    var s3: Float = 0
-    // Preconditions: ks and vs hold nnz entries; every index is in 0..<w.count.
-    assert(indices.allSatisfy { $0 >= 0 && Int($0) < w.count }, "an index lies outside the model")
-    var k = 0
-    while k &+ 4 <= nnz {
-      // sⱼ ← sⱼ + v[k+j] · w[idx[k+j]]
-      s0.addProduct(vs[k], catomics_load_relaxed(ws + Int(ks[k])))
-      s1.addProduct(vs[k &+ 1], catomics_load_relaxed(ws + Int(ks[k &+ 1])))
-      s2.addProduct(vs[k &+ 2], catomics_load_relaxed(ws + Int(ks[k &+ 2])))
-      s3.addProduct(vs[k &+ 3], catomics_load_relaxed(ws + Int(ks[k &+ 3])))
-      k &+= 4
-    }
-    while k < nnz {
-      s0.addProduct(vs[k], catomics_load_relaxed(ws + Int(ks[k])))
-      k &+= 1
-    }
-    return (s0 + s1) + (s2 + s3)
+    gatherDot(RelaxedAccess.self, indices: indices, values: values, model: w)
   }
 
   /// `w[indicesₖ] ← w[indicesₖ] + a · valuesₖ` with relaxed atomic loads and
@@ -98,19 +74,7 @@ public enum Shared {
     _ a: Float, indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
     model w: UnsafeMutableBufferPointer<Float>
   ) {
-    precondition(indices.count == values.count, "\(indices.count) indices for \(values.count) values")
-    guard let ks = indices.baseAddress, let vs = values.baseAddress, let ws = w.baseAddress else { return }
-    let nnz = indices.count
-    // Preconditions: ks and vs hold nnz entries; every index is in 0..<w.count;
-    // w does not overlap the row.
-    assert(indices.allSatisfy { $0 >= 0 && Int($0) < w.count }, "an index lies outside the model")
-    var k = 0
-    while k < nnz {
-      // w[idx[k]] ← w[idx[k]] + a · v[k]
-      let slot = ws + Int(ks[k])
-      catomics_store_relaxed(slot, catomics_load_relaxed(slot).addingProduct(a, vs[k]))
-      k &+= 1
-    }
+    scatterAxpy(RelaxedAccess.self, a, indices: indices, values: values, model: w)
   }
 
   /// `Σᵢ xᵢ wᵢ`, the model read one relaxed load at a time, four
@@ -125,14 +89,14 @@ public enum Shared {
     var i = 0
     while i &+ 4 <= n {
       // sₖ ← sₖ + x[i+k] w[i+k]
-      s0.addProduct(xs[i], catomics_load_relaxed(ws + i))
-      s1.addProduct(xs[i &+ 1], catomics_load_relaxed(ws + (i &+ 1)))
-      s2.addProduct(xs[i &+ 2], catomics_load_relaxed(ws + (i &+ 2)))
-      s3.addProduct(xs[i &+ 3], catomics_load_relaxed(ws + (i &+ 3)))
+      s0.addProduct(xs[i], RelaxedAccess.load(ws + i))
+      s1.addProduct(xs[i &+ 1], RelaxedAccess.load(ws + (i &+ 1)))
+      s2.addProduct(xs[i &+ 2], RelaxedAccess.load(ws + (i &+ 2)))
+      s3.addProduct(xs[i &+ 3], RelaxedAccess.load(ws + (i &+ 3)))
       i &+= 4
     }
     while i < n {
-      s0.addProduct(xs[i], catomics_load_relaxed(ws + i))
+      s0.addProduct(xs[i], RelaxedAccess.load(ws + i))
       i &+= 1
     }
     return (s0 + s1) + (s2 + s3)
@@ -145,7 +109,7 @@ public enum Shared {
     var i = 0
     while i < n {
       // w[i] ← w[i] + a x[i]
-      catomics_store_relaxed(ws + i, catomics_load_relaxed(ws + i).addingProduct(a, xs[i]))
+      RelaxedAccess.store(RelaxedAccess.load(ws + i).addingProduct(a, xs[i]), ws + i)
       i &+= 1
     }
   }

@@ -43,7 +43,7 @@ struct KernelRatios {
     let sparseRows = SparseRows(rows: 16384, nnz: 64, features: 16 << 20)
     for features in [32 << 10, 16 << 20] {
       let model = Region(floats: features)
-      let size = "model \((features * 4) >> 10) KB"
+      let size = "model \(sizeLabel(bytes: features * 4))"
       let fitted = features == 32 << 10 ? SparseRows(rows: 16384, nnz: 64, features: features) : sparseRows
       for workload in sparseWorkloads(rows: fitted, model: model, size: size) {
         measure(workload, dram: false)

@@ -83,12 +83,18 @@ public final class SparseRows: @unchecked Sendable {
     values.deallocate()
   }
 
-  /// Row `r`'s indices and values.
-  public func row(_ r: Int) -> (UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Float>) {
-    (
-      UnsafeBufferPointer(rebasing: indices[(r * nnz)..<((r + 1) * nnz)]),
-      UnsafeBufferPointer(rebasing: values[(r * nnz)..<((r + 1) * nnz)])
-    )
+  /// Calls `body` with each row's indices and values, `reps` times over.
+  @inline(__always)
+  public func forEachRow(
+    repeating reps: Int, _ body: (UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Float>) -> Void
+  ) {
+    for _ in 0..<reps {
+      for r in 0..<rows {
+        body(
+          UnsafeBufferPointer(rebasing: indices[(r * nnz)..<((r + 1) * nnz)]),
+          UnsafeBufferPointer(rebasing: values[(r * nnz)..<((r + 1) * nnz)]))
+      }
+    }
   }
 }
 
@@ -102,37 +108,25 @@ public func sparseWorkloads(rows: SparseRows, model: Region, size: String) -> [W
     Workload(
       kernel: "sparse dot", size: size, bytes: 12 * total,
       swift: { reps in
-        for _ in 0..<reps {
-          for r in 0..<rows.rows {
-            let (k, v) = rows.row(r)
-            sink += Sparse.dot(indices: k, values: v, model: UnsafeBufferPointer(w))
-          }
+        rows.forEachRow(repeating: reps) { k, v in
+          sink += Sparse.dot(indices: k, values: v, model: UnsafeBufferPointer(w))
         }
       },
       c: { reps in
-        for _ in 0..<reps {
-          for r in 0..<rows.rows {
-            let (k, v) = rows.row(r)
-            sink += cref_sparse_dot(k.baseAddress!, v.baseAddress!, rows.nnz, w.baseAddress!)
-          }
+        rows.forEachRow(repeating: reps) { k, v in
+          sink += cref_sparse_dot(k.baseAddress!, v.baseAddress!, rows.nnz, w.baseAddress!)
         }
       }, storage: [rows, model]),
     Workload(
       kernel: "sparse axpy", size: size, bytes: 16 * total,
       swift: { reps in
-        for _ in 0..<reps {
-          for r in 0..<rows.rows {
-            let (k, v) = rows.row(r)
-            Sparse.axpy(1e-9, indices: k, values: v, into: w)
-          }
+        rows.forEachRow(repeating: reps) { k, v in
+          Sparse.axpy(1e-9, indices: k, values: v, into: w)
         }
       },
       c: { reps in
-        for _ in 0..<reps {
-          for r in 0..<rows.rows {
-            let (k, v) = rows.row(r)
-            cref_sparse_axpy(1e-9, k.baseAddress!, v.baseAddress!, rows.nnz, w.baseAddress!)
-          }
+        rows.forEachRow(repeating: reps) { k, v in
+          cref_sparse_axpy(1e-9, k.baseAddress!, v.baseAddress!, rows.nnz, w.baseAddress!)
         }
       }, storage: [rows, model]),
   ]
@@ -159,25 +153,24 @@ public func sharedWorkloads(region: Region, bytes: Int, size: String, rows: Spar
       swift: { reps in for _ in 0..<reps { sink += Shared.dot(x, model: y) } },
       c: { reps in for _ in 0..<reps { sink += Dense.dot(x, UnsafeBufferPointer(y)) } }, storage: [region]),
     Workload(
-      kernel: "sparse dot+axpy relaxed/plain", size: "model \((model.floats.count * 4) >> 10) KB",
+      kernel: "sparse dot+axpy relaxed/plain", size: "model \(sizeLabel(bytes: model.floats.count * 4))",
       bytes: 28 * rows.rows * rows.nnz,
       swift: { reps in
-        for _ in 0..<reps {
-          for r in 0..<rows.rows {
-            let (k, v) = rows.row(r)
-            let m = Shared.sparseDot(indices: k, values: v, model: w)
-            Shared.sparseAxpy(-1e-9 * m, indices: k, values: v, model: w)
-          }
+        rows.forEachRow(repeating: reps) { k, v in
+          let m = Shared.sparseDot(indices: k, values: v, model: w)
+          Shared.sparseAxpy(-1e-9 * m, indices: k, values: v, model: w)
         }
       },
       c: { reps in
-        for _ in 0..<reps {
-          for r in 0..<rows.rows {
-            let (k, v) = rows.row(r)
-            let m = Sparse.dot(indices: k, values: v, model: UnsafeBufferPointer(w))
-            Sparse.axpy(-1e-9 * m, indices: k, values: v, into: w)
-          }
+        rows.forEachRow(repeating: reps) { k, v in
+          let m = Sparse.dot(indices: k, values: v, model: UnsafeBufferPointer(w))
+          Sparse.axpy(-1e-9 * m, indices: k, values: v, into: w)
         }
       }, storage: [rows, model]),
   ]
+}
+
+/// "128 KB", "64 MB": a byte count in the larger unit that divides it.
+public func sizeLabel(bytes: Int) -> String {
+  bytes >= 1 << 20 && bytes % (1 << 20) == 0 ? "\(bytes >> 20) MB" : "\(bytes >> 10) KB"
 }
