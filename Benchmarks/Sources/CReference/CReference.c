@@ -63,3 +63,17 @@ float cref_read_sum(const float *x, ptrdiff_t n) {
   for (; i < n; i++) sum += x[i];
   return sum;
 }
+
+float cref_read_sum2(const float *x, const float *y, ptrdiff_t n) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  ptrdiff_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    a0 = _mm256_add_ps(a0, _mm256_loadu_ps(x + i));
+    a1 = _mm256_add_ps(a1, _mm256_loadu_ps(y + i));
+    a2 = _mm256_add_ps(a2, _mm256_loadu_ps(x + i + 8));
+    a3 = _mm256_add_ps(a3, _mm256_loadu_ps(y + i + 8));
+  }
+  float sum = horizontal_sum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  for (; i < n; i++) sum += x[i] + y[i];
+  return sum;
+}

@@ -13,7 +13,7 @@ struct KernelRatios {
   static let bandwidthTarget = 0.85
 
   static func main() throws {
-    let samples = Int(ProcessInfo.processInfo.environment["SAMPLES"] ?? "") ?? 7
+    let samples = Int(ProcessInfo.processInfo.environment["SAMPLES"] ?? "") ?? 15
     let team = try PinnedTeam()
     print("Sounder kernels: Swift against C (-O3 -march=native), best of \(samples), 1 thread unless noted")
     print(
@@ -25,7 +25,7 @@ struct KernelRatios {
     var rows: [[String]] = []
     var misses = 0
     func measure(_ workload: Workload, dram: Bool) {
-      let best = bestOfInterleaved(workload, samples: samples, minimum: dram ? 0 : 0.02)
+      let best = bestOfInterleaved(workload, samples: samples, minimum: dram ? 0 : 0.005)
       let swift = Double(workload.bytes) / best.swift / 1e9
       let c = Double(workload.bytes) / best.c / 1e9
       let ratio = swift / c
@@ -60,7 +60,7 @@ struct KernelRatios {
       for workload in sharedWorkloads(
         region: region, bytes: bytes, size: size, rows: smallRows, model: smallModel)
       where bytes == 4 << 10 || !workload.kernel.hasPrefix("sparse") {
-        let best = bestOfInterleaved(workload, samples: samples, minimum: 0.02)
+        let best = bestOfInterleaved(workload, samples: samples, minimum: 0.005)
         let relaxed = Double(workload.bytes) / best.swift / 1e9
         let plain = Double(workload.bytes) / best.c / 1e9
         shared.append([workload.kernel, workload.size, fmt(relaxed), fmt(plain), fmt(relaxed / plain, 2)])
@@ -73,9 +73,10 @@ struct KernelRatios {
     print("All cores (\(threads) threads pinned, spread): DRAM-resident dot against a read probe")
     let half = gigabyte / 8
     let share = half / threads
-    var best = (swift: Double.infinity, c: Double.infinity, probe: Double.infinity)
+    var best = (swift: Double.infinity, c: Double.infinity, probe1: Double.infinity, probe2: Double.infinity)
     for _ in 0..<samples {
-      // Worker w reads x[w·share ..< (w+1)·share] and the same slice of y = x + half.
+      // Worker w reads x[w·share ..< (w+1)·share] and the same slice of y = x + half;
+      // the one-stream probe reads the same bytes as one run per worker.
       best.swift = min(
         best.swift,
         team.run { w in
@@ -88,22 +89,38 @@ struct KernelRatios {
             region.slice(w * share, share).baseAddress!, region.slice(half + w * share, share).baseAddress!,
             share)
         })
-      best.probe = min(
-        best.probe,
+      best.probe1 = min(
+        best.probe1,
         team.run { w in sink += cref_read_sum(region.slice(w * 2 * share, 2 * share).baseAddress!, 2 * share)
+        })
+      best.probe2 = min(
+        best.probe2,
+        team.run { w in
+          sink += cref_read_sum2(
+            region.slice(w * share, share).baseAddress!, region.slice(half + w * share, share).baseAddress!,
+            share)
         })
     }
     let bytes = Double(2 * half * 4)
+    let probe = bytes / min(best.probe1, best.probe2) / 1e9
     let swiftGBs = bytes / best.swift / 1e9
-    let fraction = swiftGBs / (bytes / best.probe / 1e9)
+    let fraction = swiftGBs / probe
     if fraction < bandwidthTarget { misses += 1 }
     printTable(
       ["kernel", "size", "GB/s", "of probe", "≥ 0.85?"],
       [
-        ["read probe (C sum)", "1 GB", fmt(bytes / best.probe / 1e9), "1.00", ""],
-        ["dot, C", "1 GB", fmt(bytes / best.c / 1e9), fmt(best.probe / best.c, 2), ""],
+        [
+          "read probe, 1 stream", "1 GB", fmt(bytes / best.probe1 / 1e9),
+          fmt(bytes / best.probe1 / 1e9 / probe, 2), "",
+        ],
+        [
+          "read probe, 2 streams", "1 GB", fmt(bytes / best.probe2 / 1e9),
+          fmt(bytes / best.probe2 / 1e9 / probe, 2), "",
+        ],
+        ["dot, C", "1 GB", fmt(bytes / best.c / 1e9), fmt(bytes / best.c / 1e9 / probe, 2), ""],
         ["dot, Swift", "1 GB", fmt(swiftGBs), fmt(fraction, 2), fraction >= bandwidthTarget ? "yes" : "NO"],
       ])
+    print("(\"of probe\": against the faster of the two probes)")
     print("")
     print(misses == 0 ? "all targets met" : "\(misses) target(s) missed")
     if sink == .infinity { print("") }

@@ -21,13 +21,21 @@ public struct Workload: @unchecked Sendable {
 /// gradient step on ½ m², so repeated steps stay bounded.
 let coefficient: @convention(c) (Float) -> Float = { m in -1e-9 * m }
 
+/// Two vectors of `count` floats in `region`: `x` at its start, `y` at the
+/// next 4 KB boundary after `x` plus 2 KB, so that `y − x` is 2 KB modulo 4 KB
+/// and loads of one never falsely depend on stores to the other (4K aliasing).
+func operands(region: Region, count n: Int) -> (UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>)
+{
+  let yStart = (n + 1023) / 1024 * 1024 + 512
+  precondition(yStart + n <= region.floats.count, "region too small for two vectors of \(n)")
+  return (region.slice(0, n), region.mutableSlice(yStart, n))
+}
+
 /// Dense `dot`, `axpy` and fused `step` on two vectors of `bytes / 8` floats
-/// each, the second 2 KB past the end of the first (no 4K aliasing).
+/// each (see ``operands(region:count:)`` for their placement).
 public func denseWorkloads(region: Region, bytes: Int, size: String) -> [Workload] {
   let n = bytes / 8
-  let x = region.slice(0, n)
-  let y = region.mutableSlice(n + 512, n)
-  precondition(n + 512 + n <= region.floats.count, "region too small for \(size)")
+  let (x, y) = operands(region: region, count: n)
   let xs = x.baseAddress!
   let ys = y.baseAddress!
   return [
@@ -139,8 +147,7 @@ public func sharedWorkloads(region: Region, bytes: Int, size: String, rows: Spar
   -> [Workload]
 {
   let n = bytes / 8
-  let x = region.slice(0, n)
-  let y = region.mutableSlice(n + 512, n)
+  let (x, y) = operands(region: region, count: n)
   let w = model.floats
   return [
     Workload(

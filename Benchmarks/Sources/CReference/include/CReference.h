@@ -18,6 +18,8 @@ float cref_step(const float *x, float *w, ptrdiff_t n, float (*coefficient)(floa
 float cref_sparse_dot(const int32_t *indices, const float *values, ptrdiff_t nnz, const float *w);
 /// w[indices[k]] += a values[k].
 void cref_sparse_axpy(float a, const int32_t *indices, const float *values, ptrdiff_t nnz, float *w);
-/// Σᵢ x[i]: the STREAM-style read probe, reading every byte once.
+/// Σᵢ x[i]: the STREAM-style read probe, reading every byte once, one stream.
 float cref_read_sum(const float *x, ptrdiff_t n);
+/// Σᵢ x[i] + y[i]: the same probe over two streams, the access pattern of a dot.
+float cref_read_sum2(const float *x, const float *y, ptrdiff_t n);
 #endif
