@@ -51,8 +51,10 @@ public enum Shared {
   /// (BENCHMARKS.md). Why it is tolerable: on x86-64 an aligned or unaligned
   /// vector load or store never tears a single float (each 4-byte lane is
   /// written whole), so every value read is some value a thread wrote, which
-  /// is all Hogwild!'s analysis assumes. The thread sanitizer reports it;
-  /// strategies that use it cannot be checked with the sanitizer.
+  /// is all Hogwild!'s analysis assumes. Beware: the thread sanitizer does
+  /// not instrument 32-byte vector accesses, so it stays silent about this
+  /// kernel's races (checked: two threads on one model, no report). Its
+  /// silence says nothing about strategies that use this kernel.
   @discardableResult
   public static func racyStep(
     _ x: UnsafeBufferPointer<Float>, model w: UnsafeMutableBufferPointer<Float>, coefficient: (Float) -> Float

@@ -60,7 +60,9 @@ public final class AdaGrad {
     let dv = SIMD8<Float>(repeating: d)
     let rate = SIMD8<Float>(repeating: initialRate)
     let eps = SIMD8<Float>(repeating: epsilon)
-    // Preconditions: xs, ws and gs each hold n floats and do not overlap.
+    // Preconditions: xs, ws and gs each hold n floats; ws does not overlap xs
+    // (gs is this object's own memory).
+    assert(xs + n <= UnsafePointer(ws) || UnsafePointer(ws) + n <= xs, "the model overlaps the row")
     var i = 0
     while i &+ 8 <= n {
       // G ← G + g²;  w ← w − η₀ g / (√G + ε), eight lanes
