@@ -73,33 +73,20 @@ struct KernelRatios {
     print("All cores (\(threads) threads pinned, spread): DRAM-resident dot against a read probe")
     let half = gigabyte / 8
     let share = half / threads
+    // Worker w reads x[w·share ..< (w+1)·share] and the same slice of y = x + half;
+    // the one-stream probe reads the same bytes as one run per worker.
+    let x: @Sendable (Int) -> UnsafeBufferPointer<Float> = { w in region.slice(w * share, share) }
+    let y: @Sendable (Int) -> UnsafeBufferPointer<Float> = { w in region.slice(half + w * share, share) }
     var best = (swift: Double.infinity, c: Double.infinity, probe1: Double.infinity, probe2: Double.infinity)
     for _ in 0..<samples {
-      // Worker w reads x[w·share ..< (w+1)·share] and the same slice of y = x + half;
-      // the one-stream probe reads the same bytes as one run per worker.
-      best.swift = min(
-        best.swift,
-        team.run { w in
-          sink += Dense.dot(region.slice(w * share, share), region.slice(half + w * share, share))
-        })
-      best.c = min(
-        best.c,
-        team.run { w in
-          sink += cref_dot(
-            region.slice(w * share, share).baseAddress!, region.slice(half + w * share, share).baseAddress!,
-            share)
-        })
+      best.swift = min(best.swift, team.run { w in sink += Dense.dot(x(w), y(w)) })
+      best.c = min(best.c, team.run { w in sink += cref_dot(x(w).baseAddress!, y(w).baseAddress!, share) })
       best.probe1 = min(
         best.probe1,
         team.run { w in sink += cref_read_sum(region.slice(w * 2 * share, 2 * share).baseAddress!, 2 * share)
         })
       best.probe2 = min(
-        best.probe2,
-        team.run { w in
-          sink += cref_read_sum2(
-            region.slice(w * share, share).baseAddress!, region.slice(half + w * share, share).baseAddress!,
-            share)
-        })
+        best.probe2, team.run { w in sink += cref_read_sum2(x(w).baseAddress!, y(w).baseAddress!, share) })
     }
     let bytes = Double(2 * half * 4)
     let probe = bytes / min(best.probe1, best.probe2) / 1e9
