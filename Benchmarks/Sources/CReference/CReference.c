@@ -33,6 +33,15 @@ float cref_step(const float *x, float *w, ptrdiff_t n, float (*coefficient)(floa
   return m;
 }
 
+void cref_margins(const float *X, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t stride, const float *w, float *m) {
+  for (ptrdiff_t r = 0; r < rows; r++) m[r] = cref_dot(X + r * stride, w, cols);
+}
+
+void cref_accumulate_transposed(
+    const float *X, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t stride, const float *c, float *g) {
+  for (ptrdiff_t r = 0; r < rows; r++) cref_axpy(c[r], X + r * stride, g, cols);
+}
+
 float cref_sparse_dot(const int32_t *indices, const float *values, ptrdiff_t nnz, const float *w) {
   float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   ptrdiff_t k = 0;

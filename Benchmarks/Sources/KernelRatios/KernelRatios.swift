@@ -40,6 +40,11 @@ struct KernelRatios {
         measure(workload, dram: bytes == gigabyte)
       }
     }
+    for (bytes, size) in [(256 << 10, "256 KB"), (gigabyte, "1 GB")] {
+      for workload in blockWorkloads(region: region, bytes: bytes, size: size) {
+        measure(workload, dram: bytes == gigabyte)
+      }
+    }
     let sparseRows = SparseRows(rows: 16384, nnz: 64, features: 16 << 20)
     for features in [32 << 10, 16 << 20] {
       let model = Region(floats: features)

@@ -54,6 +54,49 @@ public func denseWorkloads(region: Region, bytes: Int, size: String) -> [Workloa
   ]
 }
 
+/// The block kernels on a row-major block of `bytes` bytes, rows of 1024
+/// floats: margins `m = X w` and the transpose product `g += Xᵀ c`, against C
+/// doing one dot or one axpy per row. Bytes: the block, read once per call.
+public func blockWorkloads(region: Region, bytes: Int, size: String) -> [Workload] {
+  let columns = 1024
+  let rows = bytes / 4 / columns
+  let block = RowMajorBlock(
+    base: region.slice(0, rows * columns).baseAddress!, rows: rows, columns: columns, rowStride: columns)
+  let w = Region(floats: columns)
+  let g = Region(floats: columns)
+  let perRow = Region(floats: rows)
+  let margins = Region(floats: rows)
+  let x = block.base
+  return [
+    Workload(
+      kernel: "margins X w", size: size, bytes: bytes,
+      swift: { reps in
+        for _ in 0..<reps {
+          Dense.margins(of: block, model: UnsafeBufferPointer(w.floats), into: margins.floats)
+        }
+      },
+      c: { reps in
+        for _ in 0..<reps {
+          cref_margins(x, rows, columns, columns, w.floats.baseAddress!, margins.floats.baseAddress!)
+        }
+      }, storage: [region, w, margins]),
+    Workload(
+      kernel: "g += Xᵀ c", size: size, bytes: bytes,
+      swift: { reps in
+        for _ in 0..<reps {
+          Dense.accumulateTransposed(
+            of: block, coefficients: UnsafeBufferPointer(perRow.floats), into: g.floats)
+        }
+      },
+      c: { reps in
+        for _ in 0..<reps {
+          cref_accumulate_transposed(
+            x, rows, columns, columns, perRow.floats.baseAddress!, g.floats.baseAddress!)
+        }
+      }, storage: [region, g, perRow]),
+  ]
+}
+
 /// CSR rows for the sparse kernels: `rows` rows of `nnz` sorted random
 /// column indices into a model of `features`.
 public final class SparseRows: @unchecked Sendable {

@@ -18,6 +18,11 @@ float cref_step(const float *x, float *w, ptrdiff_t n, float (*coefficient)(floa
 float cref_sparse_dot(const int32_t *indices, const float *values, ptrdiff_t nnz, const float *w);
 /// w[indices[k]] += a values[k].
 void cref_sparse_axpy(float a, const int32_t *indices, const float *values, ptrdiff_t nnz, float *w);
+/// m[r] = X[r]·w for each of `rows` rows `stride` floats apart: one dot per row.
+void cref_margins(const float *X, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t stride, const float *w, float *m);
+/// g += Σᵣ c[r] X[r]: one axpy per row.
+void cref_accumulate_transposed(
+    const float *X, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t stride, const float *c, float *g);
 /// Σᵢ x[i]: the STREAM-style read probe, reading every byte once, one stream.
 float cref_read_sum(const float *x, ptrdiff_t n);
 /// Σᵢ x[i] + y[i]: the same probe over two streams, the access pattern of a dot.
