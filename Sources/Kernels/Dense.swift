@@ -10,7 +10,7 @@
 public enum Dense {
   /// The inner product of two vectors of equal length: `Σᵢ xᵢ yᵢ`.
   public static func dot(_ x: UnsafeBufferPointer<Float>, _ y: UnsafeBufferPointer<Float>) -> Float {
-    assert(x.count == y.count, "dot of vectors of lengths \(x.count) and \(y.count)")
+    precondition(x.count == y.count, "dot of vectors of lengths \(x.count) and \(y.count)")
     guard let xs = x.baseAddress, let ys = y.baseAddress else { return 0 }
     return dot(xs, ys, count: x.count)
   }
@@ -19,7 +19,7 @@ public enum Dense {
   public static func axpy(
     _ a: Float, _ x: UnsafeBufferPointer<Float>, _ y: UnsafeMutableBufferPointer<Float>
   ) {
-    assert(x.count == y.count, "axpy of vectors of lengths \(x.count) and \(y.count)")
+    precondition(x.count == y.count, "axpy of vectors of lengths \(x.count) and \(y.count)")
     guard let xs = x.baseAddress, let ys = y.baseAddress else { return }
     axpy(a, xs, ys, count: x.count)
   }
@@ -60,7 +60,7 @@ public enum Dense {
     _ x: UnsafeBufferPointer<Float>, _ w: UnsafeMutableBufferPointer<Float>,
     coefficient: (Float) -> Float
   ) -> Float {
-    assert(x.count == w.count, "step with a row of \(x.count) and a model of \(w.count)")
+    precondition(x.count == w.count, "step with a row of \(x.count) and a model of \(w.count)")
     guard let xs = x.baseAddress, let ws = w.baseAddress else { return 0 }
     // m = w·x;  w ← w + c(m) x
     let margin = dot(xs, ws, count: x.count)
