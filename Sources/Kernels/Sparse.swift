@@ -5,6 +5,10 @@
 /// (it has no scatter, and its gather is no faster than scalar loads on
 /// current cores), so the loops are scalar; the dot is unrolled by four with
 /// four accumulators to keep four loads and multiply-adds in flight.
+///
+/// Every index must lie in `0..<model.count`. Debug builds check it; release
+/// builds do not, since the check would cost as much as the kernel (the
+/// dataset loader validates indices once, on the way in).
 public enum Sparse {
   /// The inner product of a sparse row with a dense model: `Σₖ valuesₖ · w[indicesₖ]`.
   public static func dot(
