@@ -8,7 +8,7 @@
 ///
 /// Every index must lie in `0..<model.count`. Debug builds check it; release
 /// builds do not, since the check would cost as much as the kernel (the
-/// dataset loader validates indices once, on the way in).
+/// place to validate indices is once, where rows are loaded).
 public enum Sparse {
   /// The inner product of a sparse row with a dense model: `Σₖ valuesₖ · w[indicesₖ]`.
   public static func dot(
