@@ -3,7 +3,23 @@ import PackageDescription
 
 /// Modules whose loops must compile to AVX2 + FMA add these settings. Without
 /// a CPU baseline Swift turns every `addingProduct` into a call to `fmaf`
-/// (40× slower); see README "Build settings" for the trade-off.
+/// (40× slower); see README "Build settings" for the trade-off. Set
+/// `SOUNDER_PORTABLE=1` to leave them out (a package that depends on Sounder
+/// from a URL must, since SwiftPM refuses unsafe flags there) and pass CPU
+/// flags yourself.
+let vectorFlags: Bool = {
+  #if arch(x86_64)
+    return Context.environment["SOUNDER_PORTABLE"] == nil
+  #else
+    return false
+  #endif
+}()
+let vectorSettings: [SwiftSetting] =
+  vectorFlags ? [.unsafeFlags(["-Xcc", "-march=x86-64-v3"], .when(platforms: [.linux]))] : []
+/// Tells the start-up CPU check (CSupport/CCPUCheck) what the kernels need.
+let cpuCheckSettings: [CSetting] =
+  vectorFlags ? [.define("SOUNDER_REQUIRE_X86_64_V3", .when(platforms: [.linux]))] : []
+
 let package = Package(
   name: "Sounder",
   platforms: [.macOS(.v15)],
@@ -23,12 +39,15 @@ let package = Package(
       name: "CNuma", path: "CSupport/CNuma", pkgConfig: "numa",
       providers: [.apt(["libnuma-dev"])]),
     .target(name: "CAtomics", path: "CSupport/CAtomics"),
+    .target(name: "CCPUCheck", path: "CSupport/CCPUCheck", cSettings: cpuCheckSettings),
 
     // The library, one job per module.
     .target(name: "Topology", dependencies: ["CHwloc", "CNuma"]),
+    .target(name: "Kernels", dependencies: ["CAtomics", "CCPUCheck"], swiftSettings: vectorSettings),
+    .target(name: "Learning", dependencies: ["Kernels"], swiftSettings: vectorSettings),
     .target(name: "Engine", dependencies: ["Topology", "CAtomics"]),
-    .target(name: "Profiling", dependencies: ["Topology", "Engine"]),
-    .target(name: "Sounder", dependencies: ["Topology", "Engine", "Profiling"]),
+    .target(name: "Profiling", dependencies: ["Topology", "Engine"], swiftSettings: vectorSettings),
+    .target(name: "Sounder", dependencies: ["Topology", "Kernels", "Learning", "Engine", "Profiling"]),
 
     // The command line: commands live in a library so tests can drive them.
     .target(
@@ -40,6 +59,8 @@ let package = Package(
     .executableTarget(name: "sounder", dependencies: ["SounderCLI"]),
 
     .testTarget(name: "TopologyTests", dependencies: ["Topology", "CAtomics"]),
+    .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CCPUCheck"], swiftSettings: vectorSettings),
+    .testTarget(name: "LearningTests", dependencies: ["Learning", "Kernels"], swiftSettings: vectorSettings),
     .testTarget(name: "EngineTests", dependencies: ["Engine"]),
     .testTarget(name: "ProfilingTests", dependencies: ["Profiling"]),
     .testTarget(name: "SounderCLITests", dependencies: ["SounderCLI", "sounder"]),

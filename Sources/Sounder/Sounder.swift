@@ -1,4 +1,6 @@
-@_exported import Engine
-@_exported import Profiling
 // The umbrella module: `import Sounder` brings in the whole library.
+@_exported import Engine
+@_exported import Kernels
+@_exported import Learning
+@_exported import Profiling
 @_exported import Topology
