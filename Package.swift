@@ -26,7 +26,9 @@ let package = Package(
 
     // The library, one job per module.
     .target(name: "Topology", dependencies: ["CHwloc", "CNuma"]),
-    .target(name: "Sounder", dependencies: ["Topology"]),
+    .target(name: "Dataset", dependencies: ["Topology"], exclude: ["README.md"]),
+    .target(name: "Ingest", dependencies: ["Dataset"]),
+    .target(name: "Sounder", dependencies: ["Topology", "Dataset", "Ingest"]),
 
     // The command line: commands live in a library so tests can drive them.
     .target(
@@ -38,6 +40,8 @@ let package = Package(
     .executableTarget(name: "sounder", dependencies: ["SounderCLI"]),
 
     .testTarget(name: "TopologyTests", dependencies: ["Topology", "CAtomics"]),
+    .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Topology"]),
+    .testTarget(name: "IngestTests", dependencies: ["Ingest"]),
     .testTarget(name: "SounderCLITests", dependencies: ["SounderCLI", "sounder"]),
   ],
   swiftLanguageModes: [.v6]
