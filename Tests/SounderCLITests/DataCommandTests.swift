@@ -83,3 +83,39 @@ struct DataCommandTests {
     #expect(result.stderr.contains("cannot tell the format of data.parquet"), "got \(result.stderr)")
   }
 }
+
+@Suite("sounder generate")
+struct GenerateCommandTests {
+  @Test("writes seeded data as .sds or LIBSVM; the same seed gives the same bytes")
+  func generate() throws {
+    let folder = try dataFolder()
+    for name in ["a.sds", "b.sds", "c.svm"] {
+      let result = try runSounder([
+        "generate", "--kind", "sparse-classification", "--rows", "500", "--features", "100", "--nnz-per-row",
+        "5",
+        "--seed", "3", "-o", folder + "/" + name,
+      ])
+      #expect(result.status == 0, "stderr: \(result.stderr)")
+      #expect(result.stdout.hasPrefix("wrote \(folder)/\(name): 500 rows × 100 columns, 2500 values"))
+    }
+    #expect(
+      try Data(contentsOf: URL(fileURLWithPath: folder + "/a.sds"))
+        == Data(contentsOf: URL(fileURLWithPath: folder + "/b.sds")))
+    #expect(try runSounder(["convert", folder + "/c.svm", "-o", folder + "/c.sds"]).status == 0)
+    #expect(
+      try Data(contentsOf: URL(fileURLWithPath: folder + "/a.sds"))
+        == Data(contentsOf: URL(fileURLWithPath: folder + "/c.sds")))
+  }
+
+  @Test("bad options are refused with one line")
+  func badOptions() throws {
+    let result = try runSounder([
+      "generate", "--kind", "sparse-classification", "--rows", "5", "--features", "10", "--nnz-per-row", "11",
+      "-o", "/tmp/never.sds",
+    ])
+    #expect(result.status == 1)
+    #expect(
+      result.stderr.hasPrefix("Error: --nnz-per-row must be from 1 to the number of features, 10 (got 11)"))
+    #expect(!FileManager.default.fileExists(atPath: "/tmp/never.sds"))
+  }
+}
