@@ -10,6 +10,7 @@ func dataFolder() throws -> String {
 
 @Suite("sounder convert and sounder info")
 struct DataCommandTests {
+
   @Test("convert LIBSVM to .sds, show it, verify it, and write it back")
   func convertAndInfo() throws {
     let folder = try dataFolder()
@@ -117,5 +118,27 @@ struct GenerateCommandTests {
     #expect(
       result.stderr.hasPrefix("Error: --nnz-per-row must be from 1 to the number of features, 10 (got 11)"))
     #expect(!FileManager.default.fileExists(atPath: "/tmp/never.sds"))
+  }
+}
+
+@Suite("bundled data")
+struct BundledDataTests {
+  /// The repository's `data/` folder, found from this source file.
+  var bundledFolder: String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("data").path
+  }
+
+  @Test(
+    "the bundled datasets convert with the documented shapes",
+    arguments: [
+      ("diabetes.csv", ["--label-kind", "real"], "442 rows × 10 columns, 4420 values (dense), real labels"),
+      ("breast-cancer.csv", [], "569 rows × 30 columns, 17070 values (dense), binary labels"),
+    ])
+  func bundled(name: String, options: [String], summary: String) throws {
+    let output = try dataFolder() + "/out.sds"
+    let result = try runSounder(["convert", bundledFolder + "/" + name, "-o", output] + options)
+    #expect(result.status == 0, "stderr: \(result.stderr)")
+    #expect(result.stdout.contains(summary), "got \(result.stdout)")
   }
 }
