@@ -1,3 +1,5 @@
+import Dispatch
+
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -24,6 +26,11 @@ public final class OutputFile {
   private var buffer: UnsafeMutableRawBufferPointer
   private var buffered = 0
   private var finished = false
+  private let isSpool: Bool
+  /// Background `fdatasync`s started while writing, so that the disk writes
+  /// overlap the work that produces the data and ``commit()`` waits less.
+  private let backgroundSyncs = DispatchGroup()
+  private var syncRequestedAt = 0
 
   /// Starts a file that ``commit()`` will name `path`.
   public convenience init(creating path: String) throws(DatasetError) {
@@ -37,6 +44,7 @@ public final class OutputFile {
 
   private init(path: String, spool: Bool) throws(DatasetError) {
     self.path = path
+    isSpool = spool
     let folder = folderOf(path)
     // O_TMPFILE is `__O_TMPFILE | O_DIRECTORY`; Swift cannot import it
     // because it is only defined under _GNU_SOURCE.
@@ -168,6 +176,7 @@ public final class OutputFile {
   public func commit() throws(DatasetError) {
     precondition(!finished, "\(path) committed twice")
     try flush()
+    backgroundSyncs.wait()
     guard fsync(descriptor) == 0 else { throw .system(function: "fsync", path: path, errno: errno) }
     let staging: String
     if let temporaryName {
@@ -199,10 +208,18 @@ public final class OutputFile {
       }
       done += written
     }
+    if !isSpool, length - syncRequestedAt >= 64 << 20, backgroundSyncs.wait(timeout: .now()) == .success {
+      syncRequestedAt = length
+      let descriptor = descriptor
+      // The corresponding C function is `fdatasync`; the descriptor stays
+      // open until every background sync has finished (see deinit).
+      DispatchQueue.global().async(group: backgroundSyncs) { _ = fdatasync(descriptor) }
+    }
   }
 
   deinit {
     if let temporaryName { unlink(temporaryName) }
+    backgroundSyncs.wait()
     close(descriptor)
     buffer.deallocate()
   }

@@ -14,9 +14,9 @@ enum NumberProblem: Error, Equatable {
 
 /// Number parsing straight from bytes, without building strings.
 ///
-/// ``parseFloat(_:)`` is correctly rounded to Float32: short inputs go
-/// through exact Double arithmetic (Clinger's fast path), the rest through
-/// the C library's `strtof`, so printing a Float with Swift's shortest
+/// ``parseFloat(_:)`` is correctly rounded to Float32: most inputs go
+/// through Double arithmetic whose error is known to be too small to change
+/// the Float result, the rest through the C library's `strtof`, so printing a Float with Swift's shortest
 /// round-trip description and parsing it back gives the same bits.
 enum NumberParser {
   /// Parses the whole of `token` as a decimal integer with an optional sign.
@@ -103,17 +103,22 @@ enum NumberParser {
     }
     guard index == count else { return .failure(.notANumber) }
     if mantissa == 0 { return .success(negative ? -0.0 : 0) }
-    // Clinger's fast path: the mantissa and 10^|exponent| are exact Doubles,
-    // so one multiply or divide gives the correctly rounded Double. Rounding
-    // that again to Float is exact unless the Double lies exactly halfway
-    // between two Floats (its low 29 bits are 1 followed by zeros), or the
-    // result is outside Float's normal range: those go to strtof.
-    if significant <= 19, mantissa <= 1 << 53, exponent >= -22, exponent <= 22 {
+    // Fast path (after Clinger): with at most 19 significant digits kept and
+    // |exponent| ≤ 22, 10^|exponent| is an exact Double, so one conversion
+    // and one multiply or divide put `scaled` within 2 Double ulps of the
+    // true value (plus < 10^-18 relative for digits past the 19th). Rounding
+    // `scaled` to Float then gives the correctly rounded Float unless a Float
+    // rounding boundary (a midpoint between two Floats: low 29 significand
+    // bits 1 followed by zeros) lies within that error; so when the low 29
+    // bits are within 16 of the midpoint pattern, or the result is outside
+    // Float's normal range, strtof decides.
+    if exponent >= -22, exponent <= 22 {
       let scaled =
         exponent < 0
         ? Double(mantissa) / exactPowerOfTen(-exponent) : Double(mantissa) * exactPowerOfTen(exponent)
       let result = Float(scaled)
-      if scaled.bitPattern & 0x1FFF_FFFF != 0x1000_0000, result.isNormal {
+      let low = Int(scaled.bitPattern & 0x1FFF_FFFF)
+      if abs(low - 0x1000_0000) > 16, result.isNormal {
         return .success(negative ? -result : result)
       }
     }

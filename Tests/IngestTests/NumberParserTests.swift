@@ -46,11 +46,11 @@ struct NumberParserTests {
     }
   }
 
-  @Test("decimal strings round exactly as strtof does (Double-length mantissas too)")
+  @Test("decimal strings of 1 to 25 digits round exactly as strtof does")
   func matchesStrtof() throws {
     var random = TestRandom(state: 7)
     for _ in 0..<200_000 {
-      let digits = 1 + random.below(19)
+      let digits = 1 + random.below(25)
       var mantissa = ""
       for _ in 0..<digits { mantissa.append(Character(String(random.below(10)))) }
       let point = random.below(digits + 1)
@@ -61,6 +61,25 @@ struct NumberParserTests {
       let parsed = try parse(text).get()
       #expect(parsed.bitPattern == expected.bitPattern, "\(text)")
       if parsed.bitPattern != expected.bitPattern { return }
+    }
+  }
+
+  @Test("decimals next to a midpoint between two Floats round as strtof does")
+  func nearMidpoints() throws {
+    var random = TestRandom(state: 13)
+    for _ in 0..<20_000 {
+      let exponent = random.below(60) - 30
+      let value = Float(
+        sign: .plus, exponent: exponent, significand: 1 + Float(random.below(1 << 23)) / 8_388_608)
+      let midpoint = (Double(value) + Double(value.nextUp)) / 2
+      for double in [midpoint, midpoint.nextUp, midpoint.nextDown] {
+        for digits in [9, 16, 17, 19, 21, 25] {
+          let text = String(format: "%.\(digits)g", double)
+          let parsed = try parse(text).get()
+          #expect(parsed.bitPattern == strtofReference(text).bitPattern, "\(text)")
+          if parsed.bitPattern != strtofReference(text).bitPattern { return }
+        }
+      }
     }
   }
 
