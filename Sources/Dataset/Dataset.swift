@@ -32,6 +32,7 @@ public struct Dataset: Sendable {
     let header = try DatasetHeader.decode(file.bytes, path: path)
     self.file = file
     self.header = header
+    // Training reads rows front to back: ask for more read-ahead.
     file.adviseSequential()
     // Every section was checked to lie inside the file, so these pointers and
     // the lengths the header gives stay in bounds. Empty sections point at the

@@ -208,7 +208,7 @@ public final class OutputFile {
       }
       done += written
     }
-    if !isSpool, length - syncRequestedAt >= 64 << 20, backgroundSyncs.wait(timeout: .now()) == .success {
+    if !isSpool, length - syncRequestedAt >= 16 << 20, backgroundSyncs.wait(timeout: .now()) == .success {
       syncRequestedAt = length
       let descriptor = descriptor
       // The corresponding C function is `fdatasync`; the descriptor stays
