@@ -42,7 +42,7 @@ let package = Package(
     .testTarget(name: "TopologyTests", dependencies: ["Topology", "CAtomics"]),
     .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Topology"]),
     .testTarget(name: "IngestTests", dependencies: ["Ingest"]),
-    .testTarget(name: "SounderCLITests", dependencies: ["SounderCLI", "sounder"]),
+    .testTarget(name: "SounderCLITests", dependencies: ["SounderCLI", "sounder"], exclude: ["Fixtures"]),
   ],
   swiftLanguageModes: [.v6]
 )

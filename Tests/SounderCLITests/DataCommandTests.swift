@@ -142,3 +142,25 @@ struct BundledDataTests {
     #expect(result.stdout.contains(summary), "got \(result.stdout)")
   }
 }
+
+@Suite("sounder convert, NumPy")
+struct ConvertNPYCommandTests {
+  @Test("--labels gives the labels of a .npy matrix; without it the message says so")
+  func labels() throws {
+    let folder = try dataFolder()
+    try FileManager.default.copyItem(
+      atPath: URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures/x.npy",
+      toPath: folder + "/x.npy")
+    try FileManager.default.copyItem(
+      atPath: URL(fileURLWithPath: #filePath).deletingLastPathComponent().path + "/Fixtures/y.npy",
+      toPath: folder + "/y.npy")
+    let good = try runSounder([
+      "convert", folder + "/x.npy", "--labels", folder + "/y.npy", "-o", folder + "/d.sds",
+    ])
+    #expect(good.status == 0, "stderr: \(good.stderr)")
+    #expect(good.stdout.contains("3 rows × 2 columns, 6 values (dense), binary labels"), "got \(good.stdout)")
+    let bad = try runSounder(["convert", folder + "/x.npy", "-o", folder + "/e.sds"])
+    #expect(
+      bad.status == 1 && bad.stderr.contains("give the labels with --labels y.npy"), "got \(bad.stderr)")
+  }
+}
