@@ -120,7 +120,10 @@ struct CSVLineParser: LineParser {
       let lineEnd = newline.map { UnsafeRawPointer($0) - base } ?? count
       piece.lines += 1
       let line = UnsafeRawBufferPointer(rebasing: text[lineStart..<lineEnd])
+      let rowStart = piece.batch.values.count
       if let message = parseLine(line, into: &piece) {
+        // Drop the bad row's partial values: a batch always holds whole rows.
+        piece.batch.values.removeSubrange(rowStart...)
         piece.error = (piece.lines, message)
         return piece
       }
@@ -132,7 +135,6 @@ struct CSVLineParser: LineParser {
   /// Adds one line's row to `piece`; returns what went wrong, if anything.
   private func parseLine(_ line: UnsafeRawBufferPointer, into piece: inout ParsedPiece) -> String? {
     guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return nil }
-    let rowStart = piece.batch.values.count
     var label: Float = 0
     var field = 0
     var start = 0
@@ -164,7 +166,6 @@ struct CSVLineParser: LineParser {
       start = end + 1
     }
     guard field == fieldCount else {
-      piece.batch.values.removeSubrange(rowStart...)
       return "expected \(fieldCount) fields (as in the first line), found \(field)"
     }
     if let kind = options.labelKind, let problem = labelProblem(label, kind) { return problem }

@@ -49,7 +49,11 @@ struct LIBSVMLineParser: LineParser {
         end = UnsafeRawPointer(hash) - base
       }
       let line = UnsafeRawBufferPointer(rebasing: text[lineStart..<end])
+      let rowStart = piece.batch.values.count
       if let message = parseLine(line, into: &piece) {
+        // Drop the bad row's partial values: a batch always holds whole rows.
+        piece.batch.values.removeSubrange(rowStart...)
+        piece.batch.indices.removeSubrange(rowStart...)
         piece.error = (piece.lines, message)
         return piece
       }

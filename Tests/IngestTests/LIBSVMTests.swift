@@ -93,6 +93,14 @@ struct LIBSVMTests {
       try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == ["bad.svm", "existing.sds"])
   }
 
+  @Test("a piece that stops at a bad line holds only whole rows (found by tools/fuzz)")
+  func wholeRowsOnError() {
+    let text = Array("+1 1:1 2:2\n+1 1:1 {{39:2\n".utf8)
+    let piece = text.withUnsafeBytes { LIBSVMLineParser(options: LIBSVMOptions()).parse($0) }
+    #expect(piece.error?.line == 2)
+    #expect(piece.batch.values == [1, 2] && piece.batch.indices == [0, 1] && piece.batch.rowLengths == [2])
+  }
+
   @Test("a mix of -1 and 0 labels is not binary")
   func binaryMix() throws {
     let folder = try temporaryFolder()
