@@ -112,23 +112,7 @@ struct CSVLineParser: LineParser {
   func parse(_ text: UnsafeRawBufferPointer) -> ParsedPiece {
     var piece = ParsedPiece(batch: RowBatch(layout: .dense, columns: fieldCount - 1))
     piece.batch.values.reserveCapacity(text.count / 4)
-    guard let base = text.baseAddress else { return piece }
-    var lineStart = 0
-    let count = text.count
-    while lineStart < count {
-      let newline = memchr(base + lineStart, 0x0A, count - lineStart)
-      let lineEnd = newline.map { UnsafeRawPointer($0) - base } ?? count
-      piece.lines += 1
-      let line = UnsafeRawBufferPointer(rebasing: text[lineStart..<lineEnd])
-      let rowStart = piece.batch.values.count
-      if let message = parseLine(line, into: &piece) {
-        // Drop the bad row's partial values: a batch always holds whole rows.
-        piece.batch.values.removeSubrange(rowStart...)
-        piece.error = (piece.lines, message)
-        return piece
-      }
-      lineStart = lineEnd + 1
-    }
+    piece.parseLines(of: text, commentMarker: nil) { line, piece in parseLine(line, into: &piece) }
     return piece
   }
 

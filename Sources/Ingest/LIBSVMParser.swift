@@ -37,27 +37,8 @@ struct LIBSVMLineParser: LineParser {
     piece.batch.indices.reserveCapacity(text.count / 8)
     piece.batch.labels.reserveCapacity(text.count / 256)
     piece.batch.rowLengths.reserveCapacity(text.count / 256)
-    guard let base = text.baseAddress else { return piece }
-    var lineStart = 0
-    let count = text.count
-    while lineStart < count {
-      let newline = memchr(base + lineStart, 0x0A, count - lineStart)
-      let lineEnd = newline.map { UnsafeRawPointer($0) - base } ?? count
-      piece.lines += 1
-      var end = lineEnd
-      if let hash = memchr(base + lineStart, Int32(UInt8(ascii: "#")), end - lineStart) {
-        end = UnsafeRawPointer(hash) - base
-      }
-      let line = UnsafeRawBufferPointer(rebasing: text[lineStart..<end])
-      let rowStart = piece.batch.values.count
-      if let message = parseLine(line, into: &piece) {
-        // Drop the bad row's partial values: a batch always holds whole rows.
-        piece.batch.values.removeSubrange(rowStart...)
-        piece.batch.indices.removeSubrange(rowStart...)
-        piece.error = (piece.lines, message)
-        return piece
-      }
-      lineStart = lineEnd + 1
+    piece.parseLines(of: text, commentMarker: UInt8(ascii: "#")) { line, piece in
+      parseLine(line, into: &piece)
     }
     return piece
   }

@@ -63,6 +63,42 @@ struct ParsedPiece: Sendable {
   var labels = LabelSummary()
 }
 
+extension ParsedPiece {
+  /// Passes each line of `text` to `parseLine`, without its newline and, when
+  /// `commentMarker` is given, without the marker and what follows it;
+  /// counts lines. Stops at the first line `parseLine` rejects: records its
+  /// message and line, and drops that row's partial values, so the piece
+  /// always holds whole rows.
+  @inline(__always)
+  mutating func parseLines(
+    of text: UnsafeRawBufferPointer, commentMarker: UInt8?,
+    _ parseLine: (UnsafeRawBufferPointer, inout ParsedPiece) -> String?
+  ) {
+    guard let base = text.baseAddress else { return }
+    var lineStart = 0
+    let count = text.count
+    // Precondition: lineStart ≤ count, so every memchr stays inside `text`.
+    while lineStart < count {
+      let newline = memchr(base + lineStart, 0x0A, count - lineStart)
+      let lineEnd = newline.map { UnsafeRawPointer($0) - base } ?? count
+      lines += 1
+      var end = lineEnd
+      if let commentMarker, let found = memchr(base + lineStart, Int32(commentMarker), end - lineStart) {
+        end = UnsafeRawPointer(found) - base
+      }
+      let valueStart = batch.values.count
+      let indexStart = batch.indices.count
+      if let message = parseLine(UnsafeRawBufferPointer(rebasing: text[lineStart..<end]), &self) {
+        batch.values.removeSubrange(valueStart...)
+        batch.indices.removeSubrange(indexStart...)
+        error = (lines, message)
+        return
+      }
+      lineStart = lineEnd + 1
+    }
+  }
+}
+
 /// Carries a value across threads whose accesses the caller keeps apart.
 struct UncheckedSendable<Value>: @unchecked Sendable {
   var value: Value
