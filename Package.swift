@@ -45,9 +45,13 @@ let package = Package(
     .target(name: "Topology", dependencies: ["CHwloc", "CNuma"]),
     .target(name: "Kernels", dependencies: ["CAtomics", "CCPUCheck"], swiftSettings: vectorSettings),
     .target(name: "Learning", dependencies: ["Kernels"], swiftSettings: vectorSettings),
+    .target(name: "Dataset", dependencies: ["Topology"], exclude: ["README.md"]),
+    .target(name: "Ingest", dependencies: ["Dataset"]),
     .target(name: "Engine", dependencies: ["Topology", "CAtomics"]),
     .target(name: "Profiling", dependencies: ["Topology", "Engine"], swiftSettings: vectorSettings),
-    .target(name: "Sounder", dependencies: ["Topology", "Kernels", "Learning", "Engine", "Profiling"]),
+    .target(
+      name: "Sounder",
+      dependencies: ["Topology", "Kernels", "Learning", "Dataset", "Ingest", "Engine", "Profiling"]),
 
     // The command line: commands live in a library so tests can drive them.
     .target(
@@ -61,9 +65,11 @@ let package = Package(
     .testTarget(name: "TopologyTests", dependencies: ["Topology", "CAtomics"]),
     .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CCPUCheck"], swiftSettings: vectorSettings),
     .testTarget(name: "LearningTests", dependencies: ["Learning", "Kernels"], swiftSettings: vectorSettings),
+    .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Topology"]),
+    .testTarget(name: "IngestTests", dependencies: ["Ingest"]),
     .testTarget(name: "EngineTests", dependencies: ["Engine"]),
     .testTarget(name: "ProfilingTests", dependencies: ["Profiling"]),
-    .testTarget(name: "SounderCLITests", dependencies: ["SounderCLI", "sounder"]),
+    .testTarget(name: "SounderCLITests", dependencies: ["SounderCLI", "sounder"], exclude: ["Fixtures"]),
   ],
   swiftLanguageModes: [.v6]
 )

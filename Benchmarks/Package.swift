@@ -9,6 +9,8 @@ import PackageDescription
 ///   prints the ratio table of BENCHMARKS.md.
 /// - `KernelBenchmarks`: the same kernels under ordo-one/benchmark
 ///   (`swift package benchmark`), for its statistics and regression checks.
+/// - `data-bench` (run by `tools/bench-ingest`): time to open a .sds file and
+///   read its first row.
 ///
 /// The C references need AVX2 + FMA (`-march=native` on such a machine).
 let package = Package(
@@ -29,6 +31,8 @@ let package = Package(
       dependencies: ["KernelWorkloads", .product(name: "Benchmark", package: "benchmark")],
       path: "Benchmarks/KernelBenchmarks",
       plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+    // Data (issue 3): time to open a .sds file and read its first row.
+    .executableTarget(name: "data-bench", dependencies: [.product(name: "Sounder", package: "Sounder")]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,110 @@
+/// A `.sds` dataset file, memory-mapped read-only.
+///
+/// Opening reads and checks only the 256-byte header and that every section
+/// lies inside the file, so it takes the same time for any size; rows are
+/// read from the page cache when touched. Section checksums and the CSR
+/// structure are checked by ``verify()``, on demand.
+///
+/// ```swift
+/// let data = try Dataset(path: "train.sds")
+/// for row in 0..<data.rows.count { use(data.rows.sparseRow(row), data.rows.label(row)) }
+/// ```
+///
+/// Sharing: the mapping is read-only and never changes while the value
+/// exists, so any number of threads may read rows at once; that is why the
+/// type is `Sendable`. Hot loops should copy ``rows`` (a ``RowBlock``, plain
+/// pointers) into a local and read through it.
+public struct Dataset: Sendable {
+  /// The checked header.
+  public let header: DatasetHeader
+  /// The mapping, kept alive as long as any copy of this value.
+  public let file: MappedFile
+  /// All rows, as pointers into the mapping.
+  public let rows: RowBlock
+
+  /// The path the dataset was opened from.
+  public var path: String { file.path }
+
+  /// Maps the `.sds` file at `path` and checks its header. A truncated,
+  /// foreign or newer-version file gives a ``DatasetError``, never a crash.
+  public init(path: String) throws(DatasetError) {
+    let file = try MappedFile(path: path)
+    let header = try DatasetHeader.decode(file.bytes, path: path)
+    self.file = file
+    self.header = header
+    // Training reads rows front to back: ask for more read-ahead.
+    file.adviseSequential()
+    // Every section was checked to lie inside the file, so these pointers and
+    // the lengths the header gives stay in bounds. Empty sections point at the
+    // header, which is never read through them.
+    let base = file.bytes.baseAddress!
+    func start<T>(_ section: Section, _: T.Type) -> UnsafePointer<T> {
+      let entry = header[section]
+      let offset = entry.length == 0 ? 0 : Int(entry.offset)
+      return (base + offset).assumingMemoryBound(to: T.self)
+    }
+    let offsets = start(.rowOffsets, Int64.self)
+    if header.layout == .csr {
+      let first = offsets[0]
+      let last = offsets[header.rows]
+      guard first == 0, last == Int64(header.nonZeros) else {
+        throw .invalidHeader(
+          path: path, field: "row offsets", expected: "0 … \(header.nonZeros)", found: "\(first) … \(last)")
+      }
+    }
+    rows = RowBlock(
+      count: header.rows, columns: header.columns, layout: header.layout,
+      features: start(.features, Float.self), offsets: offsets,
+      indices: start(.columnIndices, Int32.self), labels: start(.labels, Float.self),
+      weights: header.hasWeights ? start(.weights, Float.self) : nil)
+  }
+
+  /// The bytes of `section` (empty when the dataset has none).
+  public func bytes(of section: Section) -> UnsafeRawBufferPointer {
+    let entry = header[section]
+    guard entry.length > 0 else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+    return UnsafeRawBufferPointer(rebasing: file.bytes[Int(entry.offset)..<Int(entry.offset + entry.length)])
+  }
+
+  /// Reads the whole file and checks every section's checksum, then the CSR
+  /// structure (offsets non-decreasing, indices strictly increasing within a
+  /// row and below the column count) and that every value is finite.
+  public func verify() throws(DatasetError) {
+    for section in Section.allCases where header[section].length > 0 {
+      let found = CRC32C.checksum(bytes(of: section))
+      guard found == header[section].checksum else {
+        throw .checksumMismatch(
+          path: path, section: "\(section)", expected: header[section].checksum, found: found)
+      }
+    }
+    if header.layout == .csr {
+      let columns = Int32(truncatingIfNeeded: header.columns)
+      for row in 0..<rows.count {
+        let start = rows.offsets[row]
+        let end = rows.offsets[row + 1]
+        guard start <= end, end <= Int64(header.nonZeros) else {
+          throw .invalidHeader(
+            path: path, field: "row offset \(row + 1)", expected: "between \(start) and \(header.nonZeros)",
+            found: "\(end)")
+        }
+        var previous: Int32 = -1
+        for index in UnsafeBufferPointer(start: rows.indices + Int(start), count: Int(end - start)) {
+          guard index > previous, index < columns || header.columns > Int(Int32.max) else {
+            throw .invalidHeader(
+              path: path, field: "column index in row \(row)",
+              expected: "increasing, from \(previous + 1) to \(header.columns - 1)", found: "\(index)")
+          }
+          previous = index
+        }
+      }
+    }
+    for (section, count) in [(Section.features, header.nonZeros), (.labels, header.rows)] {
+      let values = UnsafeBufferPointer(
+        start: bytes(of: section).baseAddress?.assumingMemoryBound(to: Float.self), count: count)
+      if let bad = values.firstIndex(where: { !$0.isFinite }) {
+        throw .invalidHeader(
+          path: path, field: "\(section) value \(bad)", expected: "finite", found: "\(values[bad])")
+      }
+    }
+  }
+}

@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Why opening, checking, writing or placing a dataset failed.
+///
+/// Every case prints as one sentence that names the file and says what was
+/// expected and what was found.
+public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// A system call on `path` failed with `errno`.
+  case system(function: String, path: String, errno: Int32)
+  /// The file is shorter than its header or one of its sections says.
+  case truncated(path: String, expectedBytes: UInt64, foundBytes: UInt64)
+  /// The file does not start with the `.sds` magic bytes.
+  case notADataset(path: String)
+  /// The file was written by a newer Sounder with a format this one cannot read.
+  case unsupportedVersion(path: String, found: UInt32, supported: UInt32)
+  /// A header field holds a value the format does not allow.
+  case invalidHeader(path: String, field: String, expected: String, found: String)
+  /// A section's checksum does not match its bytes.
+  case checksumMismatch(path: String, section: String, expected: UInt32, found: UInt32)
+  /// The rows handed to a writer do not fit the dataset being written.
+  case invalidRows(String)
+  /// A partitioning or placement request that cannot be met.
+  case invalidPartitioning(String)
+  /// NUMA placement failed.
+  case placement(String)
+
+  public var description: String {
+    switch self {
+    case .system(let function, let path, let code):
+      let text = strerror(code).map { String(cString: $0) } ?? "errno \(code)"
+      return "\(path): \(function) failed: \(text) (errno \(code))"
+    case .truncated(let path, let expected, let found):
+      return "\(path): truncated: expected at least \(expected) bytes, found \(found)"
+    case .notADataset(let path):
+      return "\(path): not a Sounder dataset: expected the magic bytes \"SOUNDSDS\" at the start"
+    case .unsupportedVersion(let path, let found, let supported):
+      return
+        "\(path): format version \(found) is newer than this Sounder reads "
+        + "(up to \(supported)); upgrade Sounder"
+    case .invalidHeader(let path, let field, let expected, let found):
+      return "\(path): corrupt header: \(field): expected \(expected), found \(found)"
+    case .checksumMismatch(let path, let section, let expected, let found):
+      return
+        "\(path): \(section) section is corrupt: CRC32C expected \(hex(expected)), "
+        + "found \(hex(found))"
+    case .invalidRows(let text), .invalidPartitioning(let text), .placement(let text):
+      return text
+    }
+  }
+}
+
+private func hex(_ value: UInt32) -> String {
+  let digits = String(value, radix: 16)
+  return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+}

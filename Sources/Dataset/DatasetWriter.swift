@@ -1,0 +1,129 @@
+/// Writes a `.sds` file from batches of rows, streaming: memory use does not
+/// grow with the dataset.
+///
+/// Features go straight into the output file after a placeholder header; the
+/// other sections go to unnamed spool files beside it and are appended at the
+/// end, checksummed on the way. The header is written last and the file is
+/// named only by ``finish(columns:labelKind:)`` (see ``OutputFile``): until
+/// then, and if anything fails, no file appears and an existing file of the
+/// same name is untouched.
+public final class DatasetWriter: RowSink {
+  /// The file being written.
+  public let path: String
+  /// Dense or CSR.
+  public let layout: Layout
+  /// Rows written so far.
+  public private(set) var rows = 0
+  /// Values written so far.
+  public private(set) var nonZeros = 0
+
+  private let output: OutputFile
+  private let offsets: OutputFile?
+  private let indices: OutputFile?
+  private let labels: OutputFile
+  private var weights: OutputFile?
+  private var weighted: Bool?
+  private var denseColumns: Int?
+  private var featureChecksum = CRC32C()
+  private var maxIndex: Int32 = -1
+
+  /// Starts writing `path` with `layout`.
+  public init(path: String, layout: Layout) throws(DatasetError) {
+    self.path = path
+    self.layout = layout
+    output = try OutputFile(creating: path)
+    try output.write([UInt8](repeating: 0, count: DatasetHeader.size))
+    labels = try OutputFile(spoolBeside: path)
+    if layout == .csr {
+      offsets = try OutputFile(spoolBeside: path)
+      indices = try OutputFile(spoolBeside: path)
+      try offsets!.write([Int64(0)])
+    } else {
+      offsets = nil
+      indices = nil
+    }
+  }
+
+  /// Adds `batch`'s rows. Dense batches must all have the same width; CSR
+  /// indices must be increasing within each row.
+  public func append(_ batch: RowBatch) throws(DatasetError) {
+    guard batch.layout == layout else {
+      throw .invalidRows("\(path): a \(batch.layout) batch cannot go into a \(layout) dataset")
+    }
+    let hasWeights = !batch.weights.isEmpty
+    guard !hasWeights || batch.weights.count == batch.rowCount else {
+      throw .invalidRows("\(path): \(batch.weights.count) weights for \(batch.rowCount) rows")
+    }
+    if let weighted, weighted != hasWeights, batch.rowCount > 0 {
+      throw .invalidRows("\(path): either every row has a weight or none has")
+    }
+    if weighted == nil, batch.rowCount > 0 {
+      weighted = hasWeights
+      if hasWeights { weights = try OutputFile(spoolBeside: path) }
+    }
+    switch layout {
+    case .dense:
+      if denseColumns == nil, batch.rowCount > 0 { denseColumns = batch.columns }
+      guard batch.columns == (denseColumns ?? batch.columns),
+        batch.values.count == batch.rowCount * batch.columns
+      else {
+        throw .invalidRows(
+          "\(path): dense rows of \(denseColumns ?? batch.columns) values expected, found a batch of "
+            + "\(batch.rowCount) rows and \(batch.values.count) values")
+      }
+    case .csr:
+      guard batch.rowLengths.count == batch.rowCount, batch.indices.count == batch.values.count else {
+        throw .invalidRows("\(path): CSR batch with inconsistent row lengths, indices and values")
+      }
+      var running = Int64(nonZeros)
+      var rowOffsets = [Int64]()
+      rowOffsets.reserveCapacity(batch.rowCount)
+      for length in batch.rowLengths {
+        running += Int64(length)
+        rowOffsets.append(running)
+      }
+      guard running == Int64(nonZeros + batch.values.count) else {
+        throw .invalidRows(
+          "\(path): CSR row lengths add up to \(running - Int64(nonZeros)), expected \(batch.values.count)")
+      }
+      try offsets!.write(rowOffsets)
+      try indices!.write(batch.indices)
+      if let largest = batch.indices.max() { maxIndex = max(maxIndex, largest) }
+    }
+    batch.values.withUnsafeBytes { featureChecksum.update($0) }
+    try output.write(batch.values)
+    try labels.write(batch.labels)
+    if hasWeights { try weights!.write(batch.weights) }
+    rows += batch.rowCount
+    nonZeros += batch.values.count
+  }
+
+  /// Writes the remaining sections and the header, syncs, and names the file.
+  public func finish(columns: Int, labelKind: LabelKind) throws(DatasetError) {
+    guard rows > 0 else { throw .invalidRows("\(path): no rows to write") }
+    if layout == .dense, let denseColumns, denseColumns != columns {
+      throw .invalidRows("\(path): rows have \(denseColumns) values but the dataset has \(columns) columns")
+    }
+    guard Int(maxIndex) < columns, columns <= Int(Int32.max) + 1 else {
+      throw .invalidRows("\(path): column index \(maxIndex) is not below the column count \(columns)")
+    }
+    var header = DatasetHeader(
+      layout: layout, labelKind: labelKind, rows: rows, columns: columns, nonZeros: nonZeros)
+    header[.features] = SectionEntry(
+      offset: UInt64(DatasetHeader.size), length: UInt64(nonZeros * 4), checksum: featureChecksum.value)
+    let spools: [(Section, OutputFile?)] = [
+      (.rowOffsets, offsets), (.columnIndices, indices), (.labels, labels), (.weights, weights),
+    ]
+    for (section, spool) in spools {
+      guard let spool, spool.length > 0 else { continue }
+      try output.pad(toMultipleOf: DatasetHeader.alignment)
+      let offset = output.length
+      var checksum = CRC32C()
+      try output.append(contentsOf: spool) { checksum.update($0) }
+      header[section] = SectionEntry(
+        offset: UInt64(offset), length: UInt64(spool.length), checksum: checksum.value)
+    }
+    try output.overwrite(header.encoded(), at: 0)
+    try output.commit()
+  }
+}

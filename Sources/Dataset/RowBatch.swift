@@ -1,0 +1,45 @@
+/// Rows held in ordinary arrays: what parsers and generators produce and
+/// what ``RowSink``s consume, a batch at a time.
+public struct RowBatch: Sendable, Equatable {
+  /// Dense or CSR.
+  public var layout: Layout
+  /// Dense: values per row. CSR: 0 (the dataset's width is decided at the end).
+  public var columns: Int
+  /// One label per row.
+  public var labels: [Float] = []
+  /// One weight per row, or empty when the rows are unweighted.
+  public var weights: [Float] = []
+  /// Dense: `rows × columns` values, row-major. CSR: the stored values.
+  public var values: [Float] = []
+  /// CSR: column indices (0-based, increasing within each row), parallel to ``values``.
+  public var indices: [Int32] = []
+  /// CSR: the number of stored values of each row.
+  public var rowLengths: [Int32] = []
+
+  /// An empty batch.
+  public init(layout: Layout, columns: Int = 0) {
+    self.layout = layout
+    self.columns = columns
+  }
+
+  /// Number of rows.
+  public var rowCount: Int { labels.count }
+
+  /// Removes all rows, keeping the arrays' capacity.
+  public mutating func removeAll() {
+    labels.removeAll(keepingCapacity: true)
+    weights.removeAll(keepingCapacity: true)
+    values.removeAll(keepingCapacity: true)
+    indices.removeAll(keepingCapacity: true)
+    rowLengths.removeAll(keepingCapacity: true)
+  }
+}
+
+/// Somewhere rows go, batch by batch, in order: a `.sds` writer or a text
+/// writer. Nothing is visible at the destination until ``finish(columns:labelKind:)``.
+public protocol RowSink: AnyObject {
+  /// Adds `batch`'s rows after those added before.
+  func append(_ batch: RowBatch) throws(DatasetError)
+  /// Completes the output: the dataset has `columns` columns and labels of `labelKind`.
+  func finish(columns: Int, labelKind: LabelKind) throws(DatasetError)
+}

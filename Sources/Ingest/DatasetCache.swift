@@ -1,0 +1,66 @@
+import Dataset
+
+/// Converts a text or NumPy file once into a `.sds` cache beside it, and
+/// reuses the cache while the source is unchanged.
+///
+/// The cache for `train.svm` is `train.svm.sds`, with `train.svm.sds.key`
+/// beside it recording what it was made from: the source's size,
+/// modification time, CRC-32C of its first 64 KiB, and the parsing options.
+/// When any of those differ, or the cache does not open, the source is
+/// converted again (atomically, so a reader never sees half a cache).
+///
+/// ```swift
+/// let data = try DatasetCache.open(source: "train.svm")   // converts the first time only
+/// ```
+public enum DatasetCache {
+  /// Bytes at the start of the source that are checksummed for the key.
+  static let keyedPrefix = 64 << 10
+
+  /// The cache path for `source`.
+  public static func cachePath(for source: String) -> String { source + ".sds" }
+
+  /// Opens the cache of `source`, converting the source first when the cache
+  /// is missing or stale. Returns the dataset and whether it was converted now.
+  public static func open(
+    source: String, format: DataFormat? = nil, libsvm: LIBSVMOptions = LIBSVMOptions(),
+    csv: CSVOptions = CSVOptions(), npyLabels: String? = nil, settings: IngestSettings = IngestSettings()
+  ) throws(IngestError) -> (dataset: Dataset, converted: Bool) {
+    let cache = cachePath(for: source)
+    let keyPath = cache + ".key"
+    let key = try self.key(
+      source: source, options: "\(format.map(\.rawValue) ?? "auto") \(libsvm) \(csv) \(npyLabels ?? "")")
+    if let stored = try? readSmallFile(keyPath), stored == key, let dataset = try? Dataset(path: cache) {
+      return (dataset, false)
+    }
+    _ = try Importer.convert(
+      input: source, output: cache, format: format, libsvm: libsvm, csv: csv, npyLabels: npyLabels,
+      settings: settings)
+    do {
+      let output = try OutputFile(creating: keyPath)
+      try output.write(key)
+      try output.commit()
+      return (try Dataset(path: cache), true)
+    } catch { throw .dataset(error) }
+  }
+
+  /// What identifies the source's current contents and the options.
+  static func key(source: String, options: String) throws(IngestError) -> String {
+    let file = try Importer.openInput(source)
+    let prefix = UnsafeMutableRawBufferPointer.allocate(byteCount: keyedPrefix, alignment: 64)
+    defer { prefix.deallocate() }
+    let count: Int
+    do { count = try file.read(into: prefix) } catch { throw .dataset(error) }
+    let checksum = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: prefix[0..<count]))
+    return
+      "sounder-cache 1\nsize \(file.size)\nmtime \(file.modificationTime)\ncrc32c \(checksum)\noptions \(options)\n"
+  }
+
+  private static func readSmallFile(_ path: String) throws(DatasetError) -> String {
+    let file = try ReadableFile(path: path)
+    guard file.size <= 1 << 16 else { return "" }
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(file.size, 1), alignment: 8)
+    defer { buffer.deallocate() }
+    let count = try file.read(into: buffer)
+    return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[0..<count]), as: UTF8.self)
+  }
+}

@@ -1,0 +1,30 @@
+import Dataset
+
+/// Why a conversion failed.
+public enum IngestError: Error, Equatable, Sendable, CustomStringConvertible {
+  /// The input text is malformed at `line` (1-based): prints as
+  /// `path:line: what was expected, what was found`.
+  case malformed(path: String, line: Int, message: String)
+  /// The options do not make sense together or for this input.
+  case invalidOptions(String)
+  /// Reading the input or writing the output failed.
+  case dataset(DatasetError)
+
+  public var description: String {
+    switch self {
+    case .malformed(let path, let line, let message): "\(path):\(line): \(message)"
+    case .invalidOptions(let text): text
+    case .dataset(let error): error.description
+    }
+  }
+}
+
+/// `"abc"` → `'abc'`, shortened and with control characters escaped, for
+/// quoting input in error messages.
+func quoted(_ bytes: UnsafeRawBufferPointer) -> String {
+  let limit = 40
+  var text = String(decoding: bytes.prefix(limit), as: UTF8.self)
+  text = String(
+    text.unicodeScalars.map { $0.value < 0x20 ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined())
+  return "'\(text)\(bytes.count > limit ? "…" : "")'"
+}

@@ -1,0 +1,104 @@
+import Dataset
+import Foundation
+import Testing
+
+@testable import Ingest
+
+@Suite("CSV parsing")
+struct CSVTests {
+  @Test("a header is detected and a column named label is the label")
+  func header() throws {
+    let folder = try temporaryFolder()
+    let input = try write("a,label,b\n1,0,2\n3,1,4.5\n", to: "h.csv", in: folder)
+    let summary = try Importer.convert(input: input, output: folder + "/h.sds")
+    #expect(summary.rows == 2 && summary.columns == 2 && summary.labelKind == .binary)
+    let data = try Dataset(path: folder + "/h.sds")
+    #expect(Array(data.rows.denseRow(1)) == [3, 4.5] && data.rows.label(1) == 1)
+  }
+
+  @Test("no header: the last column is the label; options pick others")
+  func options() throws {
+    let folder = try temporaryFolder()
+    let input = try write("1;2;3\n4;5;6\n", to: "n.csv", in: folder)
+    var options = CSVOptions(delimiter: UInt8(ascii: ";"))
+    _ = try Importer.convert(input: input, output: folder + "/n.sds", csv: options)
+    var data = try Dataset(path: folder + "/n.sds")
+    #expect(Array(data.rows.denseRow(0)) == [1, 2] && data.rows.label(0) == 3)
+    options.labelColumn = .index(0)
+    _ = try Importer.convert(input: input, output: folder + "/n.sds", csv: options)
+    data = try Dataset(path: folder + "/n.sds")
+    #expect(Array(data.rows.denseRow(1)) == [5, 6] && data.rows.label(1) == 4)
+    let named = try write("x,\"y\"\n1,2\n", to: "q.csv", in: folder)
+    _ = try Importer.convert(
+      input: named, output: folder + "/q.sds", csv: CSVOptions(labelColumn: .name("x")))
+    let labelled = try Dataset(path: folder + "/q.sds")
+    #expect(labelled.rows.label(0) == 1)
+  }
+
+  @Test("--fill replaces missing values")
+  func fill() throws {
+    let folder = try temporaryFolder()
+    let input = try write("a,b,y\n1,,0\nNA,2,1\n", to: "f.csv", in: folder)
+    _ = try Importer.convert(input: input, output: folder + "/f.sds", csv: CSVOptions(fill: -1))
+    let data = try Dataset(path: folder + "/f.sds")
+    #expect(Array(data.rows.denseRow(0)) == [1, -1] && Array(data.rows.denseRow(1)) == [-1, 2])
+  }
+
+  @Test(
+    "bad input names the file and line and writes nothing",
+    arguments: [
+      ("a,b,y\n1,2,0\n1,2\n", 3, "expected 3 fields (as in the first line), found 2"),
+      ("a,b,y\n1,2,0\n1,2,3,4\n", 3, "expected 3 fields (as in the first line), found 4"),
+      (
+        "a,b,y\n1,,0\n", 2,
+        "expected a number in column 1 (b), found a missing value (an empty field); use --fill"
+      ),
+      ("1,2,0\n1,x,0\n", 2, "expected a number in column 1, found 'x'"),
+      ("1,2,0\n1,inf,0\n", 2, "NaN and infinity are not allowed"),
+      ("", 1, "expected at least one row, found an empty file"),
+      ("a,b,y\n", 1, "expected at least one row"),
+      ("5\n", 1, "expected at least 2 fields"),
+    ])
+  func badInput(text: String, line: Int, message: String) throws {
+    let folder = try temporaryFolder()
+    let input = try write(text, to: "bad.csv", in: folder)
+    #expect {
+      try Importer.convert(input: input, output: folder + "/out.sds")
+    } throws: { error in
+      let text = "\(error)"
+      #expect(text.hasPrefix("\(input):\(line): ") && text.contains(message), "got \(text)")
+      return true
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["bad.csv"])
+  }
+
+  @Test("a label column that does not exist is refused")
+  func badLabelColumn() throws {
+    let folder = try temporaryFolder()
+    let input = try write("a,b\n1,2\n", to: "c.csv", in: folder)
+    for column in [ColumnSelector.index(2), .name("zz")] {
+      #expect(throws: IngestError.self) {
+        try Importer.convert(input: input, output: folder + "/o.sds", csv: CSVOptions(labelColumn: column))
+      }
+    }
+  }
+
+  @Test("CSV → sds → CSV → sds round-trips exactly, for any thread count")
+  func roundTrip() throws {
+    let folder = try temporaryFolder()
+    var random = TestRandom(state: 5)
+    var text = "p,q,r,label\n"
+    for _ in 0..<2000 {
+      let values = (0..<3).map { _ in "\(Float(Int(random.below(2_000_000)) - 1_000_000) / 8191)" }
+      text += values.joined(separator: ",") + ",\(random.below(2))\n"
+    }
+    let input = try write(text, to: "r.csv", in: folder)
+    _ = try Importer.convert(input: input, output: folder + "/r1.sds", settings: IngestSettings(threads: 1))
+    _ = try Importer.convert(
+      input: input, output: folder + "/r1b.sds", settings: IngestSettings(threads: 3, chunkBytes: 512))
+    #expect(try contents(folder + "/r1.sds") == contents(folder + "/r1b.sds"))
+    _ = try Importer.convert(input: folder + "/r1.sds", output: folder + "/r2.csv")
+    _ = try Importer.convert(input: folder + "/r2.csv", output: folder + "/r3.sds")
+    #expect(try contents(folder + "/r1.sds") == contents(folder + "/r3.sds"))
+  }
+}
