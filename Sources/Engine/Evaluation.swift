@@ -19,7 +19,12 @@ struct Evaluation<O: Objective>: Sendable {
     var validationMetric: Double?
   }
 
-  func losses(team: WorkerTeam, weights: [Float], bias: Float) throws -> Losses {
+  /// The losses for a model given twice: as trained (`weights`, `bias`, on
+  /// possibly standardised training rows) and for raw features (`raw`, which
+  /// validation rows are in).
+  func losses(team: WorkerTeam, weights: [Float], bias: Float, raw: (weights: [Float], bias: Float)) throws
+    -> Losses
+  {
     let workers = team.count
     // Per worker: training loss, training weight, validation loss, validation weight, metric sum.
     let sums = Locked([[Double]](repeating: [0, 0, 0, 0, 0], count: workers))
@@ -29,12 +34,15 @@ struct Evaluation<O: Objective>: Sendable {
       var partial = [Double](repeating: 0, count: 5)
       weights.withUnsafeBufferPointer { w in
         for row in rowsOf[context.index] {
-          let (loss, weight, _) = evaluate(Int(row), w, bias, classification)
+          let (loss, weight, _) = evaluate(Int(row), of: data.rows, w, bias, classification)
           partial[0] += loss
           partial[1] += weight
         }
+      }
+      raw.weights.withUnsafeBufferPointer { w in
         for position in stride(from: context.index, to: validation.count, by: context.count) {
-          let (loss, weight, metric) = evaluate(Int(validation[position]), w, bias, classification)
+          let (loss, weight, metric) = evaluate(
+            Int(validation[position]), of: data.validationRows, w, raw.bias, classification)
           partial[2] += loss
           partial[3] += weight
           partial[4] += metric
@@ -55,12 +63,9 @@ struct Evaluation<O: Objective>: Sendable {
   /// Row `row`'s weighted loss, its weight, and its weighted metric term
   /// (1 when classified right, or the squared error).
   @inline(__always)
-  private func evaluate(_ row: Int, _ w: UnsafeBufferPointer<Float>, _ bias: Float, _ classification: Bool)
-    -> (
-      Double, Double, Double
-    )
-  {
-    let rows = data.rows
+  private func evaluate(
+    _ row: Int, of rows: RowBlock, _ w: UnsafeBufferPointer<Float>, _ bias: Float, _ classification: Bool
+  ) -> (Double, Double, Double) {
     let margin: Float
     switch rows.layout {
     case .dense: margin = Dense.dot(rows.denseRow(row), w) + bias

@@ -27,10 +27,13 @@ public struct Trainer: Sendable {
 
   /// Trains on `rows` (labels ±1 or 0/1 for classification losses, reals for
   /// squared loss) and calls `progress` after every epoch, on the calling
-  /// thread.
-  public func fit(_ rows: RowBlock, progress: (EpochReport) -> Void = { _ in }) throws -> TrainingResult {
+  /// thread. Each epoch is validated on `validation` when given, otherwise on
+  /// the configuration's holdout share of `rows`.
+  public func fit(
+    _ rows: RowBlock, validation: RowBlock? = nil, progress: (EpochReport) -> Void = { _ in }
+  ) throws -> TrainingResult {
     try configuration.validate()
-    let data = try TrainingSet(rows: rows, configuration: configuration)
+    let data = try TrainingSet(rows: rows, test: validation, configuration: configuration)
     let machine = try topology ?? Topology.current()
     let plan = try PlacementPlan(
       topology: machine, workers: configuration.threads, policy: configuration.placement)
@@ -156,7 +159,8 @@ private struct TrainingRun: ObjectiveVisitor {
       try team.run { context in try epochBody(context, epoch, (epoch - 1) * stepsPerEpoch) }
       let trained = monotonicSeconds()
       let snapshot = model.snapshot()
-      let losses = try evaluation.losses(team: team, weights: snapshot.weights, bias: snapshot.bias)
+      let raw = data.scaler?.unscale(weights: snapshot.weights, bias: snapshot.bias) ?? snapshot
+      let losses = try evaluation.losses(team: team, weights: snapshot.weights, bias: snapshot.bias, raw: raw)
       let seconds = trained - start
       let report = EpochReport(
         epoch: epoch, trainingLoss: losses.training, validationLoss: losses.validation,

@@ -95,6 +95,14 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     }
   }
 
+  /// Whether row `row` is held out for validation: with a holdout fraction
+  /// `f`, row `i` is held out when ⌊(i+1)f⌋ > ⌊i f⌋, evenly spaced rows that
+  /// make up about `f` of the data, fair even when the file is sorted.
+  public func isHeldOut(_ row: Int) -> Bool {
+    guard let fraction = holdoutFraction, fraction > 0 else { return false }
+    return (Double(row + 1) * fraction).rounded(.down) > (Double(row) * fraction).rounded(.down)
+  }
+
   /// Checks every value, so that training never starts with a configuration
   /// that cannot work.
   public func validate() throws(TrainingError) {

@@ -12,23 +12,38 @@ final class TrainingSet: @unchecked Sendable {
   let rows: RowBlock
   /// Rows used for training, ascending.
   let training: [Int32]
-  /// Rows held out for validation, ascending.
+  /// The rows validation reads: the source rows (raw features, converted
+  /// labels) for a holdout, or a separate test set.
+  let validationRows: RowBlock
+  /// Rows of ``validationRows`` to validate on, ascending.
   let validation: [Int32]
   /// The scaling applied to the features, if any.
   let scaler: FeatureScaler?
   private let ownedFeatures: UnsafeMutableBufferPointer<Float>?
   private let ownedLabels: UnsafeMutableBufferPointer<Float>
+  private let ownedTestLabels: UnsafeMutableBufferPointer<Float>?
 
-  init(rows source: RowBlock, configuration: TrainingConfiguration) throws(TrainingError) {
+  /// Prepares `source` for training; validation uses `test` when given,
+  /// otherwise the configuration's holdout share of `source`.
+  init(rows source: RowBlock, test: RowBlock?, configuration: TrainingConfiguration) throws(TrainingError) {
     guard source.count > 0 else { throw .noTrainingRows }
+    if let test, test.columns > source.columns || (source.layout == .dense && test.columns != source.columns)
+    {
+      throw .invalidConfiguration(
+        "the test data has \(test.columns) features but the training data \(source.columns); they must match")
+    }
     let labels = UnsafeMutableBufferPointer<Float>.allocate(capacity: source.count)
+    let testLabels = test.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: max($0.count, 1)) }
     do {
       try Self.convertLabels(source, for: configuration.loss, into: labels)
+      if let test, let testLabels { try Self.convertLabels(test, for: configuration.loss, into: testLabels) }
     } catch {
       labels.deallocate()
+      testLabels?.deallocate()
       throw error
     }
     ownedLabels = labels
+    ownedTestLabels = testLabels
 
     var features: UnsafePointer<Float> = source.features
     if configuration.standardize {
@@ -45,22 +60,33 @@ final class TrainingSet: @unchecked Sendable {
       offsets: source.offsets, indices: source.indices, labels: UnsafePointer(labels.baseAddress!),
       weights: source.weights)
 
-    // Row i is held out when ⌊(i+1)f⌋ > ⌊i f⌋: evenly spaced, about f of all.
     var training: [Int32] = []
     var validation: [Int32] = []
     training.reserveCapacity(source.count)
-    let fraction = configuration.holdoutFraction ?? 0
     for row in 0..<source.count {
-      let held =
-        fraction > 0 && (Double(row + 1) * fraction).rounded(.down) > (Double(row) * fraction).rounded(.down)
-      if held { validation.append(Int32(row)) } else { training.append(Int32(row)) }
+      if configuration.isHeldOut(row) { validation.append(Int32(row)) } else { training.append(Int32(row)) }
     }
     guard !training.isEmpty else { throw .noTrainingRows }
     self.training = training
-    self.validation = validation
+    if let test, let testLabels {
+      validationRows = Self.relabeled(test, testLabels)
+      self.validation = (0..<test.count).map(Int32.init)
+    } else {
+      validationRows = Self.relabeled(source, labels)
+      self.validation = validation
+    }
+  }
+
+  /// `rows` with its labels replaced.
+  private static func relabeled(_ rows: RowBlock, _ labels: UnsafeMutableBufferPointer<Float>) -> RowBlock {
+    RowBlock(
+      count: rows.count, columns: rows.columns, layout: rows.layout, features: rows.features,
+      offsets: rows.offsets,
+      indices: rows.indices, labels: UnsafePointer(labels.baseAddress!), weights: rows.weights)
   }
 
   deinit {
+    ownedTestLabels?.deallocate()
     ownedLabels.deallocate()
     ownedFeatures?.deallocate()
   }
