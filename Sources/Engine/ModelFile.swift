@@ -40,6 +40,8 @@ public struct ModelMetadata: Sendable, Codable, Equatable {
   /// The last epoch's figures.
   public var finalEpoch: EpochReport?
   public var stopReason: String?
+  /// Training state, present in checkpoints only.
+  public var checkpoint: CheckpointState?
 
   /// Metadata for `model` and, when it came from training, what produced it.
   public init(model: LinearModel, configuration: TrainingConfiguration? = nil, result: TrainingResult? = nil)

@@ -30,16 +30,23 @@ struct SplitMix64 {
 }
 
 /// The order a worker visits its rows in during one epoch: blocks of
-/// consecutive rows in shuffled order, rows shuffled inside each block. Reads
-/// stay mostly sequential (a block of dense rows fits the L2 cache) while
-/// consecutive updates still come from unrelated parts of the data.
+/// consecutive rows, each read front to back, in a shuffled order.
+///
+/// Blocks hold about 256 KB of row data: long enough for the hardware
+/// prefetcher to stream them (shuffling rows inside a block, or using
+/// 16 KB blocks, measured 2× and 1.25× slower on 2,000,000 × 64 dense data),
+/// short enough that consecutive updates still come from unrelated parts of
+/// the data.
 enum RowOrder {
-  /// Rows per shuffled block.
-  static let blockRows = 64
+  /// Bytes of row data per shuffled block.
+  static let blockBytes = 256 << 10
+
+  /// Rows per block for rows of `bytesPerRow` bytes on average.
+  static func blockRows(bytesPerRow: Int) -> Int { max(16, blockBytes / max(bytesPerRow, 1)) }
 
   /// `rows` in a seeded block-shuffled order, different for every `epoch`
   /// and `stream` (worker) under one `seed`.
-  static func shuffled(_ rows: [Int32], seed: UInt64, epoch: Int, stream: Int) -> [Int32] {
+  static func shuffled(_ rows: [Int32], blockRows: Int, seed: UInt64, epoch: Int, stream: Int) -> [Int32] {
     var generator = SplitMix64(
       seed: seed ^ (UInt64(epoch) &* 0xD1B5_4A32_D192_ED03) ^ (UInt64(stream) &* 0x8CB9_2BA7_2F3D_8DD7))
     let blockCount = (rows.count + blockRows - 1) / blockRows
@@ -48,10 +55,8 @@ enum RowOrder {
     var order: [Int32] = []
     order.reserveCapacity(rows.count)
     for block in blocks {
-      let start = order.count
       let lower = Int(block) * blockRows
       order.append(contentsOf: rows[lower..<min(lower + blockRows, rows.count)])
-      generator.shuffle(&order, start..<order.count)
     }
     return order
   }

@@ -39,7 +39,8 @@ struct SynchronousTraining<O: Objective>: Sendable {
     let workers = context.count
     let rows =
       configuration.algorithm == .minibatch
-      ? RowOrder.shuffled(rowsOf[worker], seed: configuration.seed, epoch: epoch, stream: worker)
+      ? RowOrder.shuffled(
+        rowsOf[worker], blockRows: data.blockRows, seed: configuration.seed, epoch: epoch, stream: worker)
       : rowsOf[worker]
     let steps = stepsPerEpoch(workers: workers)
     let share =

@@ -29,10 +29,21 @@ public struct Trainer: Sendable {
   /// squared loss) and calls `progress` after every epoch, on the calling
   /// thread. Each epoch is validated on `validation` when given, otherwise on
   /// the configuration's holdout share of `rows`.
+  ///
+  /// With `checkpointEvery` set, `checkpoint` is called after every that many
+  /// epochs with the run's state; passing such a state back as `resuming`
+  /// carries on from it (a resumed `sync` run is bitwise the same as one that
+  /// never stopped).
   public func fit(
-    _ rows: RowBlock, validation: RowBlock? = nil, progress: (EpochReport) -> Void = { _ in }
+    _ rows: RowBlock, validation: RowBlock? = nil, resuming: Checkpoint? = nil, checkpointEvery: Int? = nil,
+    checkpoint: (Checkpoint) throws -> Void = { _ in }, progress: (EpochReport) -> Void = { _ in }
   ) throws -> TrainingResult {
     try configuration.validate()
+    if let checkpointEvery, checkpointEvery < 1 {
+      throw TrainingError.invalidConfiguration(
+        "checkpoint-every must be at least 1 epoch (got \(checkpointEvery))")
+    }
+    try resuming?.check(resuming: configuration, columns: rows.columns)
     let data = try TrainingSet(rows: rows, test: validation, configuration: configuration)
     let machine = try topology ?? Topology.current()
     let plan = try PlacementPlan(
@@ -56,11 +67,13 @@ public struct Trainer: Sendable {
       nodes: Set(plan.workers.map(\.node)).count,
       privateCacheBytes: machine.privateCacheBytes)
     return try withoutActuallyEscaping(progress) { progress in
-      let run = TrainingRun(
-        configuration: configuration, data: data, machine: machine, plan: plan, rowsOf: rowsOf,
-        choice: choice,
-        progress: progress)
-      return try configuration.loss.visit(run)
+      try withoutActuallyEscaping(checkpoint) { checkpoint in
+        let run = TrainingRun(
+          configuration: configuration, data: data, machine: machine, plan: plan, rowsOf: rowsOf,
+          choice: choice,
+          resuming: resuming, checkpointEvery: checkpointEvery, checkpoint: checkpoint, progress: progress)
+        return try configuration.loss.visit(run)
+      }
     }
   }
 
@@ -98,6 +111,9 @@ private struct TrainingRun: ObjectiveVisitor {
   let plan: PlacementPlan
   let rowsOf: [[Int32]]
   let choice: StrategyChoice
+  let resuming: Checkpoint?
+  let checkpointEvery: Int?
+  let checkpoint: (Checkpoint) throws -> Void
   let progress: (EpochReport) -> Void
 
   func visit<O: Objective>(_ objective: O) throws -> TrainingResult {
@@ -149,12 +165,14 @@ private struct TrainingRun: ObjectiveVisitor {
           + (data.rows.layout == .dense
             ? columns * 4 : Int(data.rows.offsets[Int(row) + 1] - data.rows.offsets[Int(row)]) * 8)
       })
-    var history: [EpochReport] = []
-    var best = Double.infinity
-    var epochsWithoutImprovement = 0
+    var history = resuming?.history ?? []
+    var best = resuming?.bestLoss ?? .infinity
+    var epochsWithoutImprovement = resuming?.epochsWithoutImprovement ?? 0
+    if let resuming { model.load(weights: resuming.weights, bias: resuming.bias) }
     var lastGood = model.snapshot()
     var stopReason = StopReason.completed
-    for epoch in 1...configuration.epochs {
+    let first = (resuming?.epoch ?? 0) + 1
+    for epoch in first..<max(first, configuration.epochs + 1) {
       let start = monotonicSeconds()
       try team.run { context in try epochBody(context, epoch, (epoch - 1) * stepsPerEpoch) }
       let trained = monotonicSeconds()
@@ -188,6 +206,13 @@ private struct TrainingRun: ObjectiveVisitor {
           epochsWithoutImprovement = 0
         }
         best = min(best, monitored)
+      }
+      if let checkpointEvery, epoch % checkpointEvery == 0 {
+        try checkpoint(
+          Checkpoint(
+            epoch: epoch, weights: snapshot.weights, bias: snapshot.bias, history: history,
+            bestLoss: best.isFinite ? best : nil, epochsWithoutImprovement: epochsWithoutImprovement,
+            configuration: configuration))
       }
     }
 

@@ -19,6 +19,11 @@ final class TrainingSet: @unchecked Sendable {
   let validation: [Int32]
   /// The scaling applied to the features, if any.
   let scaler: FeatureScaler?
+  /// Rows per shuffled block (see ``RowOrder``).
+  var blockRows: Int {
+    let bytesPerRow = rows.layout == .dense ? rows.columns * 4 : rows.nonZeros * 8 / max(rows.count, 1)
+    return RowOrder.blockRows(bytesPerRow: bytesPerRow)
+  }
   private let ownedFeatures: UnsafeMutableBufferPointer<Float>?
   private let ownedLabels: UnsafeMutableBufferPointer<Float>
   private let ownedTestLabels: UnsafeMutableBufferPointer<Float>?

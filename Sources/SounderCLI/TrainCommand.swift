@@ -87,11 +87,20 @@ struct TrainCommand: ParsableCommand {
   @Flag(help: "Do not learn an intercept.")
   var noIntercept = false
 
+  @Option(help: "Write a checkpoint (MODEL.checkpoint) every K epochs.")
+  var checkpointEvery: Int?
+
+  @Flag(help: "Carry on from MODEL.checkpoint, left by an interrupted run with the same options.")
+  var resume = false
+
   @Flag(help: "Print JSON lines (one per epoch, then a summary) instead of a table.")
   var json = false
 
   func validate() throws {
     if holdout != nil, test != nil { throw ValidationError("give --holdout or --test, not both") }
+    if let checkpointEvery, checkpointEvery < 1 {
+      throw ValidationError("--checkpoint-every must be at least 1 epoch (got \(checkpointEvery))")
+    }
   }
 
   func run() throws {
@@ -131,12 +140,27 @@ struct TrainCommand: ParsableCommand {
     log.start(path: data, dataset: dataset, configuration: setup)
     let floor = try BandwidthFloor(rows: rows, threads: threads ?? machine.cores.count, machine: machine)
 
+    let checkpointPath = output + ".checkpoint"
+    var resuming: Checkpoint?
+    if resume {
+      guard FileManager.default.fileExists(atPath: checkpointPath) else {
+        throw CLIError("--resume: there is no checkpoint at \(checkpointPath) to carry on from")
+      }
+      do { resuming = try ModelFile.readCheckpoint(checkpointPath) } catch {
+        throw CLIError(error.description)
+      }
+      for report in resuming?.history ?? [] { log.epoch(report, floor: floor) }
+    }
+
     let result: TrainingResult
     do {
-      result = try Trainer(setup, topology: machine).fit(rows, validation: testSet?.rows) { report in
-        log.epoch(report, floor: floor)
-      }
+      result = try Trainer(setup, topology: machine).fit(
+        rows, validation: testSet?.rows, resuming: resuming, checkpointEvery: checkpointEvery,
+        checkpoint: { try ModelFile.write($0, to: checkpointPath) }, progress: { log.epoch($0, floor: floor) }
+      )
     } catch let error as TrainingError {
+      throw CLIError(error.description)
+    } catch let error as ModelFileError {
       throw CLIError(error.description)
     }
     log.finish(result)
@@ -145,6 +169,8 @@ struct TrainCommand: ParsableCommand {
     do { try ModelFile.write(result.model, metadata: metadata, to: output) } catch {
       throw CLIError(error.description)
     }
+    // The finished model supersedes the checkpoint.
+    if checkpointEvery != nil || resume { try? FileManager.default.removeItem(atPath: checkpointPath) }
     let evaluated = testSet?.rows ?? rows
     let subset = testSet == nil && result.validationRows > 0 ? (0..<rows.count).filter(setup.isHeldOut) : nil
     let metrics = result.model.evaluate(evaluated, rows: subset)

@@ -1,4 +1,5 @@
 import Dataset
+import Foundation
 import Learning
 import Testing
 import Topology
@@ -213,5 +214,38 @@ struct TrainerTests {
     #expect(
       error?.description.hasPrefix("logistic loss needs two classes, but the labels take more values") == true
     )
+  }
+}
+
+@Suite("Checkpoints")
+struct CheckpointTests {
+  @Test("a sync run resumed from a checkpoint is bitwise the same as one that never stopped")
+  func resumeIsExact() throws {
+    let rows = TrainerTests.dense.block
+    var setup = configuration(.logistic, .sync, .minibatch, epochs: 6, threads: 2, rate: 0.1)
+    setup.batchSize = 64
+    let whole = try Trainer(setup).fit(rows)
+    var saved: [Checkpoint] = []
+    _ = try Trainer(setup).fit(rows, checkpointEvery: 2, checkpoint: { saved.append($0) })
+    #expect(saved.map(\.epoch) == [2, 4, 6])
+    let resumed = try Trainer(setup).fit(rows, resuming: saved[0])
+    #expect(resumed.model == whole.model)
+    #expect(resumed.history.map(\.trainingLoss) == whole.history.map(\.trainingLoss))
+  }
+
+  @Test("a checkpoint survives a trip through a file and refuses other settings")
+  func checkpointFile() throws {
+    let rows = TrainerTests.dense.block
+    let setup = configuration(.logistic, .hogwild, .sgd, epochs: 2, threads: 1)
+    var saved: Checkpoint?
+    _ = try Trainer(setup).fit(rows, checkpointEvery: 1, checkpoint: { saved = $0 })
+    let checkpoint = try #require(saved)
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try ModelFile.write(checkpoint, to: path)
+    #expect(try ModelFile.readCheckpoint(path) == checkpoint)
+    var other = setup
+    other.learningRate = 0.5
+    #expect(throws: TrainingError.self) { try Trainer(other).fit(rows, resuming: checkpoint) }
   }
 }

@@ -131,3 +131,63 @@ struct DivergenceTests {
     #expect(result.stderr.contains("try a learning rate 10× smaller, --standardize"))
   }
 }
+
+@Suite("sounder train checkpoints")
+struct CheckpointCommandTests {
+  @Test("a run killed with SIGKILL mid-epoch resumes from its last checkpoint")
+  func killAndResume() throws {
+    let folder = try scratchWithBundledData()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let data = folder.appendingPathComponent("big.sds").path
+    let generated = try runSounder([
+      "generate", "--kind", "dense-classification", "--rows", "200000", "--features", "16", "-o", data,
+    ])
+    try #require(generated.status == 0, "generate failed: \(generated.stderr)")
+    let model = folder.appendingPathComponent("m.model").path
+    let arguments = [
+      "train", data, "-o", model, "--epochs", "12", "--checkpoint-every", "1", "--strategy", "sync",
+      "--algorithm",
+      "minibatch", "--threads", "1",
+    ]
+
+    let binary = try #require(
+      Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("sounder"))
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    let checkpoint = model + ".checkpoint"
+    let deadline = Date().addingTimeInterval(60)
+    while !FileManager.default.fileExists(atPath: checkpoint) && Date() < deadline { usleep(20_000) }
+    usleep(150_000)  // well inside a later epoch
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    #expect(process.terminationReason == .uncaughtSignal)
+    try #require(FileManager.default.fileExists(atPath: checkpoint), "no checkpoint appeared")
+    #expect(!FileManager.default.fileExists(atPath: model), "a killed run must not leave a model file")
+
+    let resumed = try runSounder(arguments + ["--resume"])
+    #expect(resumed.status == 0, "stderr: \(resumed.stderr)")
+    let epochRows = resumed.stdout.split(separator: "\n").filter {
+      $0.hasPrefix("      ") || $0.hasPrefix("     ")
+    }
+    #expect(epochRows.count == 12, "the resumed run should show all 12 epochs:\n\(resumed.stdout)")
+    #expect(FileManager.default.fileExists(atPath: model))
+    #expect(
+      !FileManager.default.fileExists(atPath: checkpoint), "the finished model supersedes the checkpoint")
+  }
+
+  @Test("resume without a checkpoint says so")
+  func resumeWithoutCheckpoint() throws {
+    let folder = try scratchWithBundledData()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let model = folder.appendingPathComponent("m.model").path
+    let result = try runSounder([
+      "train", folder.appendingPathComponent("breast-cancer.csv").path, "-o", model, "--resume",
+    ])
+    #expect(result.status == 1)
+    #expect(
+      result.stderr == "Error: --resume: there is no checkpoint at \(model).checkpoint to carry on from\n")
+  }
+}
