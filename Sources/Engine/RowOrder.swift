@@ -41,8 +41,12 @@ enum RowOrder {
   /// Bytes of row data per shuffled block.
   static let blockBytes = 256 << 10
 
-  /// Rows per block for rows of `bytesPerRow` bytes on average.
-  static func blockRows(bytesPerRow: Int) -> Int { max(16, blockBytes / max(bytesPerRow, 1)) }
+  /// Rows per block for `rows` rows of `bytesPerRow` bytes on average: about
+  /// ``blockBytes`` of data, but at most 1/64 of the rows, so that small
+  /// datasets are still shuffled.
+  static func blockRows(bytesPerRow: Int, rows: Int) -> Int {
+    max(1, min(blockBytes / max(bytesPerRow, 1), rows / 64))
+  }
 
   /// `rows` in a seeded block-shuffled order, different for every `epoch`
   /// and `stream` (worker) under one `seed`.

@@ -22,7 +22,7 @@ final class TrainingSet: @unchecked Sendable {
   /// Rows per shuffled block (see ``RowOrder``).
   var blockRows: Int {
     let bytesPerRow = rows.layout == .dense ? rows.columns * 4 : rows.nonZeros * 8 / max(rows.count, 1)
-    return RowOrder.blockRows(bytesPerRow: bytesPerRow)
+    return RowOrder.blockRows(bytesPerRow: bytesPerRow, rows: training.count)
   }
   private let ownedFeatures: UnsafeMutableBufferPointer<Float>?
   private let ownedLabels: UnsafeMutableBufferPointer<Float>
