@@ -38,7 +38,7 @@ struct ReplicaTraining<O: Objective>: Sendable {
       rowsOf[worker], blockRows: data.blockRows, seed: configuration.seed, epoch: epoch, stream: worker)
     let replica = replicaOf[worker]
     let shared = writers[replica] > 1
-    let period = configuration.syncEvery
+    let period = configuration.syncInterval(for: data.rows)
     let rounds = (rowsOf.map(\.count).max()! + period - 1) / period
     let regularized = configuration.l1 > 0 || configuration.l2 > 0
     let meets = replicas.count > 1 || regularized
@@ -171,9 +171,16 @@ struct ReplicaTraining<O: Objective>: Sendable {
     Dense.scale(0, gradient)
   }
 
-  /// At a meeting: each worker takes its slice of coordinates, regularises
+  /// At a meeting each worker takes its slice of coordinates, regularises
   /// every replica there for the steps its writers took since the last
-  /// meeting, and replaces each coordinate by its mean over the replicas.
+  /// meeting (L2 as the decay (1 − ηλ₂)ᵏ, L1 as a clip by k η λ₁), and
+  /// replaces each coordinate by its mean over the replicas.
+  ///
+  /// Averaging is the stable merge. Adding the replicas' changes instead
+  /// (what one shared model would have received) matched one thread's loss on
+  /// sparse data at some sync intervals but diverged at others, because the
+  /// bias and frequent features move most of the way to each worker's local
+  /// optimum between meetings, and two such moves overshoot.
   private func meet(_ context: WorkerContext, eta: Float) {
     let columns = replicas.columns
     let slice = coordinateSlice(context.index, of: context.count, total: columns + 1)
@@ -182,7 +189,6 @@ struct ReplicaTraining<O: Objective>: Sendable {
     let l1 = configuration.l1
     let l2 = configuration.l2
     for r in 0..<replicas.count where l1 > 0 || l2 > 0 {
-      // (1 − ηλ₂)ᵏ for the k steps this replica took; L1 clips by k η λ₁.
       let decay = l2 > 0 ? Float(pow(Double(max(0, 1 - eta * l2)), Double(steps[r]))) : 1
       let clip = eta * l1 * steps[r]
       let model = replicas.parameters(r)
@@ -201,6 +207,7 @@ struct ReplicaTraining<O: Objective>: Sendable {
       for r in 0..<replicas.count { replicas.parameters(r)[j] = mean }
     }
   }
+
 }
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import Dataset
 import Learning
 import Topology
 
@@ -66,8 +67,9 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
   /// workers round-robin.
   public var partitions: Int?
   /// Examples each worker processes between two synchronisation points of
-  /// the replica strategies (averaging, regularisation).
-  public var syncEvery: Int = 1024
+  /// the replica strategies (averaging, regularisation); `nil` chooses from
+  /// the data (see ``syncInterval(for:)``).
+  public var syncEvery: Int?
   /// How workers are laid out over the machine.
   public var placement: PlacementPolicy = .spread
   /// Seeds the row shuffles.
@@ -95,6 +97,18 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     }
   }
 
+  /// The examples per worker between meetings: ``syncEvery`` when set;
+  /// otherwise 1,024 for dense rows, and for sparse rows enough that a
+  /// meeting (which walks every weight) costs about a sixth of the work
+  /// between two, `6 × columns / non-zeros per row`, kept within 1,024…4,096
+  /// so replicas do not drift far apart.
+  public func syncInterval(for rows: RowBlock) -> Int {
+    if let syncEvery { return syncEvery }
+    guard rows.layout == .csr, rows.count > 0 else { return 1024 }
+    let perRow = max(1, rows.nonZeros / rows.count)
+    return min(4096, max(1024, 6 * rows.columns / perRow))
+  }
+
   /// Whether row `row` is held out for validation: with a holdout fraction
   /// `f`, row `i` is held out when ⌊(i+1)f⌋ > ⌊i f⌋, evenly spaced rows that
   /// make up about `f` of the data, fair even when the file is sorted.
@@ -118,7 +132,9 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
       throw invalid("the schedule power must be at least 0 (got \(power))")
     }
     guard batchSize >= 1 else { throw invalid("the batch size must be at least 1 (got \(batchSize))") }
-    guard syncEvery >= 1 else { throw invalid("sync-every must be at least 1 example (got \(syncEvery))") }
+    if let syncEvery, syncEvery < 1 {
+      throw invalid("sync-every must be at least 1 example (got \(syncEvery))")
+    }
     if let threads, threads < 1 { throw invalid("threads must be at least 1 (got \(threads))") }
     if let partitions, partitions < 1 { throw invalid("partitions must be at least 1 (got \(partitions))") }
     if let holdoutFraction, !(holdoutFraction > 0 && holdoutFraction < 1) {

@@ -60,8 +60,11 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Row partitions (default: one per worker), dealt to workers round-robin.")
   var partitions: Int?
 
-  @Option(help: "Examples per worker between replica averages (hogwild, per-node, per-core).")
-  var syncEvery: Int = 1024
+  @Option(
+    help:
+      "Examples per worker between replica meetings (hogwild, per-node, per-core); default: 1024 dense, up to 4096 sparse."
+  )
+  var syncEvery: Int?
 
   @Option(help: "Worker placement: spread or close.")
   var policy: PlacementPolicy = .spread
