@@ -41,6 +41,13 @@ public enum ScheduleKind: String, Sendable, Codable, CaseIterable {
   case inverseScaling = "inverse-scaling"
 }
 
+/// How classes are weighted against each other.
+public enum ClassWeight: String, Sendable, Codable, CaseIterable {
+  /// Each class weighs `rows / (2 × rows of the class)`, as scikit-learn's
+  /// `class_weight="balanced"`.
+  case balanced
+}
+
 /// Everything that decides how a model is trained.
 public struct TrainingConfiguration: Sendable, Codable, Equatable {
   public var loss: Loss = .logistic
@@ -81,6 +88,9 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
   /// The share of rows held out for validation (`nil`: none), chosen evenly
   /// spaced through the data so sorted files still give a fair sample.
   public var holdoutFraction: Double?
+  /// Reweighs the classes (classification losses only): `.balanced` gives
+  /// each class the same total weight.
+  public var classWeight: ClassWeight?
   /// Standardise features before training (sparse data: scale only); the
   /// scaling is folded into the final weights.
   public var standardize = false

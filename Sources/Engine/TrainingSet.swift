@@ -27,6 +27,7 @@ final class TrainingSet: @unchecked Sendable {
   private let ownedFeatures: UnsafeMutableBufferPointer<Float>?
   private let ownedLabels: UnsafeMutableBufferPointer<Float>
   private let ownedTestLabels: UnsafeMutableBufferPointer<Float>?
+  private let ownedWeights: UnsafeMutableBufferPointer<Float>?
 
   /// Prepares `source` for training; validation uses `test` when given,
   /// otherwise the configuration's holdout share of `source`.
@@ -48,6 +49,9 @@ final class TrainingSet: @unchecked Sendable {
       throw error
     }
     ownedLabels = labels
+    ownedWeights =
+      configuration.classWeight == .balanced && configuration.loss.isClassification
+      ? Self.balancedWeights(source, labels: labels) : nil
     ownedTestLabels = testLabels
 
     var features: UnsafePointer<Float> = source.features
@@ -63,7 +67,7 @@ final class TrainingSet: @unchecked Sendable {
     rows = RowBlock(
       count: source.count, columns: source.columns, layout: source.layout, features: features,
       offsets: source.offsets, indices: source.indices, labels: UnsafePointer(labels.baseAddress!),
-      weights: source.weights)
+      weights: ownedWeights.map { UnsafePointer($0.baseAddress!) } ?? source.weights)
 
     var training: [Int32] = []
     var validation: [Int32] = []
@@ -92,8 +96,24 @@ final class TrainingSet: @unchecked Sendable {
 
   deinit {
     ownedTestLabels?.deallocate()
+    ownedWeights?.deallocate()
     ownedLabels.deallocate()
     ownedFeatures?.deallocate()
+  }
+
+  /// Row weights times `n / (2 nᵢ)` for a row of class `i` with `nᵢ` rows
+  /// (scikit-learn's "balanced"), so both classes weigh the same in total.
+  private static func balancedWeights(_ rows: RowBlock, labels: UnsafeMutableBufferPointer<Float>)
+    -> UnsafeMutableBufferPointer<Float>
+  {
+    let positives = labels.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }
+    let negatives = rows.count - positives
+    let n = Float(rows.count)
+    let positive = positives > 0 ? n / (2 * Float(positives)) : 1
+    let negative = negatives > 0 ? n / (2 * Float(negatives)) : 1
+    let weights = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows.count)
+    for row in 0..<rows.count { weights[row] = rows.weight(row) * (labels[row] > 0 ? positive : negative) }
+    return weights
   }
 
   /// Copies labels, as ±1 for classification losses (0/1 and −1/+1 both

@@ -87,6 +87,9 @@ struct TrainCommand: ParsableCommand {
   @Flag(help: "Standardise features (sparse: scale only); the scaling is folded into the model.")
   var standardize = false
 
+  @Option(help: "balanced: weigh each class by rows / (2 × its rows) (classification losses).")
+  var classWeight: ClassWeight?
+
   @Flag(help: "Do not learn an intercept.")
   var noIntercept = false
 
@@ -128,6 +131,7 @@ struct TrainCommand: ParsableCommand {
     setup.holdoutFraction = holdout
     setup.standardize = standardize
     setup.fitIntercept = !noIntercept
+    setup.classWeight = classWeight
     do { try setup.validate() } catch { throw CLIError(error.description) }
 
     let machine = try Topology.current()
@@ -189,3 +193,4 @@ extension Loss: ExpressibleByArgument {}
 extension UpdateStrategy: ExpressibleByArgument {}
 extension Algorithm: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
+extension ClassWeight: ExpressibleByArgument {}

@@ -15,7 +15,7 @@ final class TestRows: @unchecked Sendable {
 
   init(
     rows: Int, columns: Int, sparse perRow: Int? = nil, classification: Bool, noise: Float = 0.1,
-    seed: UInt64 = 7
+    seed: UInt64 = 7, offset: Float = 0.5
   ) {
     var generator = SplitMix64(seed: seed)
     func normal() -> Float {
@@ -51,7 +51,7 @@ final class TestRows: @unchecked Sendable {
         }
         offsets[row + 1] = Int64((row + 1) * columns)
       }
-      let noisy = margin + 0.5 + noise * normal()
+      let noisy = margin + offset + noise * normal()
       labels[row] = classification ? (noisy >= 0 ? 1 : 0) : noisy
     }
     block = RowBlock(

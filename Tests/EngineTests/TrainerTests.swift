@@ -249,3 +249,19 @@ struct CheckpointTests {
     #expect(throws: TrainingError.self) { try Trainer(other).fit(rows, resuming: checkpoint) }
   }
 }
+
+@Suite("Class weights")
+struct ClassWeightTests {
+  @Test("balanced class weights raise recall on a rare class")
+  func balanced() throws {
+    // About 10% positives: the margin threshold sits far on the positive side.
+    let rows = TestRows(rows: 4_000, columns: 8, classification: true, noise: 1, seed: 11, offset: -2.5)
+    var setup = configuration(.logistic, .sync, .gd, epochs: 200, threads: 1, rate: 1)
+    let plain = try Trainer(setup).fit(rows.block).model.evaluate(rows.block)
+    setup.classWeight = .balanced
+    let balanced = try Trainer(setup).fit(rows.block).model.evaluate(rows.block)
+    let plainRecall = try #require(plain.recall)
+    let balancedRecall = try #require(balanced.recall)
+    #expect(balancedRecall > plainRecall + 0.05, "recall \(plainRecall) → \(balancedRecall)")
+  }
+}
