@@ -66,7 +66,7 @@ struct ReplicaTraining<O: Objective>: Sendable {
         if (position - lower) & 63 == 0 { eta = schedule.rate(at: step &* workers) }
         let row = Int(order[position])
         if minibatch {
-          accumulate(row: row, into: gradients[worker].floats, replica: replica)
+          accumulate(row: row, into: gradients[worker].floats, replica: replica, shared: shared)
           inBatch += 1
           if inBatch == batch || position == upper - 1 {
             apply(gradients[worker].floats, rows: inBatch, eta: eta, replica: replica, shared: shared)
@@ -135,7 +135,9 @@ struct ReplicaTraining<O: Objective>: Sendable {
   /// Adds `ℓ′(w·x + b, y) · weight · (x, 1)` for `row` to a worker's
   /// gradient, with the margin from the replica the worker writes.
   @inline(__always)
-  private func accumulate(row: Int, into gradient: UnsafeMutableBufferPointer<Float>, replica: Int) {
+  private func accumulate(
+    row: Int, into gradient: UnsafeMutableBufferPointer<Float>, replica: Int, shared: Bool
+  ) {
     let rows = data.rows
     let model = replicas.weights(replica)
     let bias = catomics_load_relaxed(replicas.bias(replica))
@@ -147,7 +149,8 @@ struct ReplicaTraining<O: Objective>: Sendable {
     switch rows.layout {
     case .dense:
       let x = rows.denseRow(row)
-      d = weight * objective.derivative(margin: Shared.dot(x, model: model) + bias, label: y)
+      let margin = shared ? Shared.dot(x, model: model) : Dense.dot(x, UnsafeBufferPointer(model))
+      d = weight * objective.derivative(margin: margin + bias, label: y)
       Dense.axpy(d, x, g)
     case .csr:
       let x = rows.sparseRow(row)
