@@ -47,7 +47,9 @@ let package = Package(
     .target(name: "Learning", dependencies: ["Kernels"], swiftSettings: vectorSettings),
     .target(name: "Dataset", dependencies: ["Topology"], exclude: ["README.md"]),
     .target(name: "Ingest", dependencies: ["Dataset"]),
-    .target(name: "Engine", dependencies: ["Topology", "CAtomics"]),
+    .target(
+      name: "Engine", dependencies: ["Topology", "CAtomics", "Kernels", "Learning", "Dataset"],
+      swiftSettings: vectorSettings),
     .target(name: "Profiling", dependencies: ["Topology", "Engine"], swiftSettings: vectorSettings),
     .target(
       name: "Sounder",
@@ -67,7 +69,7 @@ let package = Package(
     .testTarget(name: "LearningTests", dependencies: ["Learning", "Kernels"], swiftSettings: vectorSettings),
     .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Topology"]),
     .testTarget(name: "IngestTests", dependencies: ["Ingest"]),
-    .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+    .testTarget(name: "EngineTests", dependencies: ["Engine", "Ingest"], swiftSettings: vectorSettings),
     .testTarget(name: "ProfilingTests", dependencies: ["Profiling"]),
     .testTarget(name: "SounderCLITests", dependencies: ["SounderCLI", "sounder"], exclude: ["Fixtures"]),
   ],

@@ -1,32 +1,42 @@
 import Dataset
+import Foundation
 
-/// Converts a text or NumPy file once into a `.sds` cache beside it, and
-/// reuses the cache while the source is unchanged.
+/// Opens data for training or prediction: a `.sds` file as it is, and any
+/// other format converted once into a hidden `.sds` cache beside it, reused
+/// while the source is unchanged.
 ///
-/// The cache for `train.svm` is `train.svm.sds`, with `train.svm.sds.key`
-/// beside it recording what it was made from: the source's size,
-/// modification time, CRC-32C of its first 64 KiB, and the parsing options.
-/// When any of those differ, or the cache does not open, the source is
-/// converted again (atomically, so a reader never sees half a cache).
+/// The cache for `data/train.svm` is `data/.train.svm.sounder.sds`, with
+/// `data/.train.svm.sounder.key` beside it recording what it was made from:
+/// the source's size, modification time, CRC-32C of its first 64 KiB, and the
+/// parsing options. When any of those differ, or the cache does not open, the
+/// source is converted again (atomically, so a reader never sees half a
+/// cache). Where the source's folder is not writable, the cache goes to the
+/// temporary folder instead.
 ///
 /// ```swift
-/// let data = try DatasetCache.open(source: "train.svm")   // converts the first time only
+/// let (data, converted) = try DatasetCache.open(source: "train.svm")   // converts the first time only
 /// ```
 public enum DatasetCache {
   /// Bytes at the start of the source that are checksummed for the key.
   static let keyedPrefix = 64 << 10
 
-  /// The cache path for `source`.
-  public static func cachePath(for source: String) -> String { source + ".sds" }
+  /// The cache path for `source` (its key file adds `.key` in place of `.sds`).
+  public static func cachePath(for source: String) -> String { stem(for: source) + ".sds" }
 
-  /// Opens the cache of `source`, converting the source first when the cache
-  /// is missing or stale. Returns the dataset and whether it was converted now.
+  static func keyPath(for source: String) -> String { stem(for: source) + ".key" }
+
+  /// Opens `source`: a `.sds` file directly, anything else through its cache,
+  /// converting the source first when the cache is missing or stale. Returns
+  /// the dataset and whether it was converted now.
   public static func open(
     source: String, format: DataFormat? = nil, libsvm: LIBSVMOptions = LIBSVMOptions(),
     csv: CSVOptions = CSVOptions(), npyLabels: String? = nil, settings: IngestSettings = IngestSettings()
   ) throws(IngestError) -> (dataset: Dataset, converted: Bool) {
+    if (format ?? DataFormat(path: source)) == .sds {
+      do { return (try Dataset(path: source), false) } catch { throw .dataset(error) }
+    }
     let cache = cachePath(for: source)
-    let keyPath = cache + ".key"
+    let keyPath = keyPath(for: source)
     let key = try self.key(
       source: source, options: "\(format.map(\.rawValue) ?? "auto") \(libsvm) \(csv) \(npyLabels ?? "")")
     if let stored = try? readSmallFile(keyPath), stored == key, let dataset = try? Dataset(path: cache) {
@@ -41,6 +51,18 @@ public enum DatasetCache {
       try output.commit()
       return (try Dataset(path: cache), true)
     } catch { throw .dataset(error) }
+  }
+
+  /// The cache's path without its extension: beside the source when its
+  /// folder is writable; in the temporary folder otherwise, named also by
+  /// the source's folder so that two sources of one name do not share it.
+  static func stem(for source: String) -> String {
+    let url = URL(fileURLWithPath: source)
+    let folder = url.deletingLastPathComponent().path
+    let name = "." + url.lastPathComponent
+    if FileManager.default.isWritableFile(atPath: folder) { return folder + "/" + name + ".sounder" }
+    let folderHash = CRC32C.checksum(folder)
+    return NSTemporaryDirectory() + "/" + name + ".\(String(folderHash, radix: 16)).sounder"
   }
 
   /// What identifies the source's current contents and the options.

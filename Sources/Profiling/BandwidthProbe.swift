@@ -131,47 +131,25 @@ public struct BandwidthProbe: Sendable {
   }
 }
 
-/// Seconds on the monotonic clock.
-func monotonicSeconds() -> Double {
-  var now = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &now)
-  return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
-}
-
-/// One thread's arrays, allocated on a NUMA node (or, where the system has no
-/// NUMA support, anywhere) and filled by the thread that will read them.
-/// Each thread only touches its own slice, which is why sharing the
-/// reference between threads is safe.
+/// One thread's arrays, side by side in one node-local buffer, filled by the
+/// thread that will read them (so first touch agrees with the binding).
+/// Each thread only touches its own slice, which is why sharing the reference
+/// between threads is safe.
 final class ProbeSlice: @unchecked Sendable {
-  private let memory: NodeLocalMemory?
-  private let fallback: UnsafeMutableRawPointer?
-  private let base: UnsafeMutablePointer<Float>
+  private let buffer: NodeLocalBuffer
   let elements: Int
 
   init(elements: Int, arrays: Int, node: Int) throws {
-    let bytes = elements * arrays * MemoryLayout<Float>.stride
-    if NUMAMemory.isAvailable {
-      let memory = try NUMAMemory.allocate(bytes: bytes, onNode: node)
-      self.memory = memory
-      fallback = nil
-      base = memory.bytes.baseAddress!.bindMemory(to: Float.self, capacity: elements * arrays)
-    } else {
-      let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-      memory = nil
-      fallback = raw
-      base = raw.bindMemory(to: Float.self, capacity: elements * arrays)
-    }
+    buffer = try NodeLocalBuffer(count: elements * arrays, node: node)
     self.elements = elements
-    for i in 0..<(elements * arrays) { base[i] = Float(i % 7) * 0.25 }
+    for i in buffer.floats.indices { buffer.floats[i] = Float(i % 7) * 0.25 }
   }
 
-  deinit { fallback?.deallocate() }
-
   func array(_ index: Int) -> UnsafeBufferPointer<Float> {
-    UnsafeBufferPointer(start: base + index * elements, count: elements)
+    UnsafeBufferPointer(rebasing: buffer.floats[index * elements..<(index + 1) * elements])
   }
 
   func mutableArray(_ index: Int) -> UnsafeMutableBufferPointer<Float> {
-    UnsafeMutableBufferPointer(start: base + index * elements, count: elements)
+    UnsafeMutableBufferPointer(rebasing: buffer.floats[index * elements..<(index + 1) * elements])
   }
 }

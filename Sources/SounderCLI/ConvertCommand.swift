@@ -20,33 +20,7 @@ struct ConvertCommand: ParsableCommand {
   @Option(name: .shortAndLong, help: "The file to write: .sds, .svm or .csv.")
   var output: String
 
-  @Option(help: "The input's format: libsvm, csv, npy or sds (default: from the extension).")
-  var format: DataFormat?
-
-  @Flag(help: "LIBSVM: feature indices start at 0 (default: 1).")
-  var zeroBased = false
-
-  @Option(help: "LIBSVM: the number of features; larger indices are an error.")
-  var features: Int?
-
-  @Option(help: "What the labels are: real, binary or class (default: detected).")
-  var labelKind: LabelKind?
-
-  @Flag(inversion: .prefixedNo, help: "CSV: the first line is (or is not) a header (default: detected).")
-  var header: Bool?
-
-  @Option(
-    help: "CSV: the label column, by name or 0-based index (default: label/target/y/class, or the last).")
-  var labelColumn: String?
-
-  @Option(help: "CSV: the field separator, one character; \\t for tab.")
-  var delimiter: String = ","
-
-  @Option(help: "CSV: the value to use for missing fields (default: missing fields are an error).")
-  var fill: Float?
-
-  @Option(help: "NumPy: the .npy file holding the labels.")
-  var labels: String?
+  @OptionGroup var reading: InputOptions
 
   @Option(help: "Parsing threads (default: one per core).")
   var threads: Int?
@@ -56,28 +30,18 @@ struct ConvertCommand: ParsableCommand {
 
   func validate() throws {
     if let threads, threads < 1 { throw ValidationError("--threads must be at least 1 (got \(threads))") }
-    if let features, features < 1 { throw ValidationError("--features must be at least 1 (got \(features))") }
-    let separator = delimiter == "\\t" ? "\t" : delimiter
-    guard separator.utf8.count == 1 else {
-      throw ValidationError("--delimiter must be one character (got \"\(delimiter)\")")
-    }
   }
 
   func run() throws {
     let bar = ProgressBar(quiet: quiet)
     let settings = IngestSettings(
       threads: threads ?? ProcessInfoCores.count, progress: { bar.update($0) })
-    let separator = delimiter == "\\t" ? "\t" : delimiter
     let started = Date()
     let summary: ConversionSummary
     do {
       summary = try Importer.convert(
-        input: input, output: output, format: format,
-        libsvm: LIBSVMOptions(zeroBased: zeroBased, features: features, labelKind: labelKind),
-        csv: CSVOptions(
-          header: header, labelColumn: labelColumn.map(ColumnSelector.init), delimiter: separator.utf8.first!,
-          fill: fill, labelKind: labelKind),
-        npyLabels: labels, settings: settings)
+        input: input, output: output, format: reading.format, libsvm: reading.libsvm, csv: reading.csv,
+        npyLabels: reading.labels, settings: settings)
     } catch {
       bar.finish()
       throw CLIError(error.description)

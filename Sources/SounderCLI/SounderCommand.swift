@@ -6,8 +6,8 @@ public struct SounderCommand: ParsableCommand {
     commandName: "sounder",
     abstract: "A shared-memory multicore trainer for linear models.",
     subcommands: [
-      TopologyCommand.self, BandwidthCommand.self, ConvertCommand.self, InfoCommand.self,
-      GenerateCommand.self,
+      TopologyCommand.self, ConvertCommand.self, InfoCommand.self, GenerateCommand.self, TrainCommand.self,
+      PredictCommand.self, EvaluateCommand.self, BandwidthCommand.self,
     ]
   )
 

@@ -21,7 +21,7 @@ struct DatasetCacheTests {
     #expect(third.converted && third.dataset.header.rows == 3)
     #expect(
       try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == [
-        "t.svm", "t.svm.sds", "t.svm.sds.key",
+        ".t.svm.sounder.key", ".t.svm.sounder.sds", "t.svm",
       ])
   }
 

@@ -1,0 +1,73 @@
+import Learning
+
+/// Where a run stood after a whole epoch: enough to carry on from there as if
+/// it had never stopped.
+public struct Checkpoint: Sendable, Codable, Equatable {
+  /// Epochs completed.
+  public var epoch: Int
+  /// The weights and bias as trained (on standardised features when the
+  /// configuration standardises).
+  public var weights: [Float]
+  public var bias: Float
+  /// The reports of the completed epochs.
+  public var history: [EpochReport]
+  /// Early stopping's state: the best monitored loss so far (`nil`: none
+  /// yet) and the epochs since it last improved.
+  public var bestLoss: Double?
+  public var epochsWithoutImprovement: Int
+  /// The configuration of the run, which a resumed run must share.
+  public var configuration: TrainingConfiguration
+
+  /// Checks that a run with `configuration` on `columns` features can carry on
+  /// from this checkpoint: only the number of epochs may differ.
+  public func check(resuming configuration: TrainingConfiguration, columns: Int) throws(TrainingError) {
+    var mine = self.configuration
+    mine.epochs = configuration.epochs
+    guard mine == configuration else {
+      throw .invalidConfiguration(
+        "the checkpoint was made with other training settings; resume with the same options (only --epochs may change)"
+      )
+    }
+    guard weights.count == columns else {
+      throw .invalidConfiguration(
+        "the checkpoint holds \(weights.count) weights but the data has \(columns) features; resume on the same data"
+      )
+    }
+  }
+}
+
+/// The training-state part of a checkpoint, kept in a model file's metadata
+/// (the weights are the file's weights).
+public struct CheckpointState: Sendable, Codable, Equatable {
+  public var epoch: Int
+  public var history: [EpochReport]
+  public var bestLoss: Double?
+  public var epochsWithoutImprovement: Int
+  public var configuration: TrainingConfiguration
+}
+
+extension ModelFile {
+  /// Writes `checkpoint` to `path` atomically: a killed run leaves the
+  /// previous checkpoint, never a torn one.
+  public static func write(_ checkpoint: Checkpoint, to path: String) throws(ModelFileError) {
+    let model = LinearModel(
+      loss: checkpoint.configuration.loss, weights: checkpoint.weights, bias: checkpoint.bias)
+    var metadata = ModelMetadata(model: model, configuration: checkpoint.configuration)
+    metadata.checkpoint = CheckpointState(
+      epoch: checkpoint.epoch, history: checkpoint.history, bestLoss: checkpoint.bestLoss,
+      epochsWithoutImprovement: checkpoint.epochsWithoutImprovement, configuration: checkpoint.configuration)
+    try write(model, metadata: metadata, to: path)
+  }
+
+  /// Reads a checkpoint written by ``write(_:to:)``.
+  public static func readCheckpoint(_ path: String) throws(ModelFileError) -> Checkpoint {
+    let (model, metadata) = try read(path)
+    guard let state = metadata.checkpoint else {
+      throw .corrupt(path: path, reason: "it is a model file, not a checkpoint")
+    }
+    return Checkpoint(
+      epoch: state.epoch, weights: model.weights, bias: model.bias, history: state.history,
+      bestLoss: state.bestLoss, epochsWithoutImprovement: state.epochsWithoutImprovement,
+      configuration: state.configuration)
+  }
+}

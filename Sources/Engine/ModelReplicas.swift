@@ -1,0 +1,57 @@
+import CAtomics
+
+/// The models workers write: one or more replicas of `columns` weights
+/// followed by the bias, each on the NUMA node of the workers that use it.
+///
+/// Workers that share a replica write it without locks (Hogwild!); replicas
+/// are read by other workers only between two barriers, when nobody writes.
+/// That protocol, not this type, makes sharing safe.
+final class ModelReplicas: @unchecked Sendable {
+  let columns: Int
+  private let buffers: [NodeLocalBuffer]
+
+  /// `count` zeroed replicas; replica `r` lives on kernel node `nodes[r]`.
+  init(count: Int, columns: Int, nodes: [Int?]) throws {
+    self.columns = columns
+    buffers = try (0..<count).map { try NodeLocalBuffer(count: columns + 1, node: nodes[$0]) }
+  }
+
+  var count: Int { buffers.count }
+
+  /// Replica `r`'s weights and bias, side by side (`columns + 1` floats).
+  @inline(__always)
+  func parameters(_ r: Int) -> UnsafeMutableBufferPointer<Float> { buffers[r].floats }
+
+  /// Replica `r`'s weights.
+  @inline(__always)
+  func weights(_ r: Int) -> UnsafeMutableBufferPointer<Float> {
+    UnsafeMutableBufferPointer(rebasing: buffers[r].floats[0..<columns])
+  }
+
+  /// Replica `r`'s bias.
+  @inline(__always)
+  func bias(_ r: Int) -> UnsafeMutablePointer<Float> { buffers[r].floats.baseAddress! + columns }
+
+  /// Replica 0's weights and bias, copied out.
+  func snapshot() -> (weights: [Float], bias: Float) {
+    (Array(weights(0)), bias(0).pointee)
+  }
+
+  /// Sets every replica to the given weights and bias.
+  func load(weights: [Float], bias: Float) {
+    for r in 0..<count {
+      _ = UnsafeMutableBufferPointer(rebasing: parameters(r)[0..<columns]).update(fromContentsOf: weights)
+      self.bias(r).pointee = bias
+    }
+  }
+}
+
+/// The coordinates `0..<total` worker `index` of `count` owns in a parallel
+/// reduction: contiguous, cut at multiples of 16 floats (one cache line) so
+/// that no two workers write the same line.
+func coordinateSlice(_ index: Int, of count: Int, total: Int) -> Range<Int> {
+  let lines = (total + 15) / 16
+  let lower = min(lines * index / count * 16, total)
+  let upper = min(lines * (index + 1) / count * 16, total)
+  return lower..<upper
+}

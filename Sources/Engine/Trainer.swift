@@ -1,0 +1,227 @@
+import Dataset
+import Kernels
+import Learning
+import Topology
+
+/// Trains linear models on the cores of this machine.
+///
+///     let trainer = Trainer(configuration)
+///     let result = try trainer.fit(dataset.rows) { print($0.epoch, $0.trainingLoss) }
+///     result.model.predict(dense: row)
+///
+/// The three parts of distributed learning happen here: the training rows are
+/// partitioned into contiguous ranges (balanced by non-zeros), each worker
+/// (one pinned thread per core) trains on its partitions, and the strategy
+/// decides how the workers' updates are combined.
+public struct Trainer: Sendable {
+  /// How to train.
+  public var configuration: TrainingConfiguration
+  /// The machine to run on (`nil`: this machine, read when training starts).
+  public var topology: Topology?
+
+  /// A trainer with `configuration`.
+  public init(_ configuration: TrainingConfiguration, topology: Topology? = nil) {
+    self.configuration = configuration
+    self.topology = topology
+  }
+
+  /// Trains on `rows` (labels ±1 or 0/1 for classification losses, reals for
+  /// squared loss) and calls `progress` after every epoch, on the calling
+  /// thread. Each epoch is validated on `validation` when given, otherwise on
+  /// the configuration's holdout share of `rows`.
+  ///
+  /// With `checkpointEvery` set, `checkpoint` is called after every that many
+  /// epochs with the run's state; passing such a state back as `resuming`
+  /// carries on from it (a resumed `sync` run is bitwise the same as one that
+  /// never stopped).
+  public func fit(
+    _ rows: RowBlock, validation: RowBlock? = nil, resuming: Checkpoint? = nil, checkpointEvery: Int? = nil,
+    checkpoint: (Checkpoint) throws -> Void = { _ in }, progress: (EpochReport) -> Void = { _ in }
+  ) throws -> TrainingResult {
+    try configuration.validate()
+    if let checkpointEvery, checkpointEvery < 1 {
+      throw TrainingError.invalidConfiguration(
+        "checkpoint-every must be at least 1 epoch (got \(checkpointEvery))")
+    }
+    try resuming?.check(resuming: configuration, columns: rows.columns)
+    let data = try TrainingSet(rows: rows, test: validation, configuration: configuration)
+    let machine = try topology ?? Topology.current()
+    let plan = try PlacementPlan(
+      topology: machine, workers: configuration.threads, policy: configuration.placement)
+    let workers = plan.workers.count
+    let partitionCount = configuration.partitions ?? workers
+    guard partitionCount <= data.training.count else {
+      throw TrainingError.invalidConfiguration(
+        "\(partitionCount) partitions is more than the \(data.training.count) training rows; use at most \(data.training.count)"
+      )
+    }
+    let partitions = Self.partition(data.training, of: data.rows, into: partitionCount)
+    // Partitions are dealt to workers round-robin: worker w trains on w, w + T, w + 2T, ...
+    let rowsOf = (0..<workers).map { worker in
+      stride(from: worker, to: partitionCount, by: workers).flatMap { partitions[$0] }
+    }
+    let density = Double(data.rows.nonZeros) / Double(max(data.rows.count * data.rows.columns, 1))
+    let choice = StrategyChoice.choose(
+      requested: configuration.strategy, algorithm: configuration.algorithm, layout: data.rows.layout,
+      columns: data.rows.columns, density: density, workers: workers,
+      nodes: Set(plan.workers.map(\.node)).count,
+      privateCacheBytes: machine.privateCacheBytes)
+    return try withoutActuallyEscaping(progress) { progress in
+      try withoutActuallyEscaping(checkpoint) { checkpoint in
+        let run = TrainingRun(
+          configuration: configuration, data: data, machine: machine, plan: plan, rowsOf: rowsOf,
+          choice: choice,
+          resuming: resuming, checkpointEvery: checkpointEvery, checkpoint: checkpoint, progress: progress)
+        return try configuration.loss.visit(run)
+      }
+    }
+  }
+
+  /// Splits `training` (ascending row numbers) into `count` contiguous runs
+  /// holding about the same number of stored values.
+  static func partition(_ training: [Int32], of rows: RowBlock, into count: Int) -> [ArraySlice<Int32>] {
+    let sizes = training.map { row -> Int in
+      rows.layout == .dense ? 1 : Int(rows.offsets[Int(row) + 1] - rows.offsets[Int(row)]) + 1
+    }
+    let total = sizes.reduce(0, +)
+    var bounds = [0]
+    var accumulated = 0
+    var index = 0
+    for part in 1..<max(count, 1) {
+      let target = total * part / count
+      while index < training.count - (count - part),
+        accumulated + sizes[index] <= target || index < bounds.last! + 1
+      {
+        accumulated += sizes[index]
+        index += 1
+      }
+      bounds.append(index)
+    }
+    bounds.append(training.count)
+    return (0..<count).map { training[bounds[$0]..<bounds[$0 + 1]] }
+  }
+}
+
+/// One training run, entered with a concrete objective so that every loop
+/// below is specialised for it.
+private struct TrainingRun: ObjectiveVisitor {
+  let configuration: TrainingConfiguration
+  let data: TrainingSet
+  let machine: Topology
+  let plan: PlacementPlan
+  let rowsOf: [[Int32]]
+  let choice: StrategyChoice
+  let resuming: Checkpoint?
+  let checkpointEvery: Int?
+  let checkpoint: (Checkpoint) throws -> Void
+  let progress: (EpochReport) -> Void
+
+  func visit<O: Objective>(_ objective: O) throws -> TrainingResult {
+    let workers = plan.workers.count
+    let team = try WorkerTeam(topology: machine, plan: plan)
+    let columns = data.rows.columns
+    let osNode = { (worker: Int) -> Int? in machine.nodes[plan.workers[worker].node].osIndex }
+    let gradients = try (0..<workers).map { try NodeLocalBuffer(count: columns + 1, node: osNode($0)) }
+    let scratch = try NodeLocalBuffer(count: workers, node: nil)
+    let evaluation = Evaluation(
+      objective: objective, data: data, rowsOf: rowsOf, configuration: configuration)
+
+    // Which replica each worker writes, for the replica strategies.
+    let replicaOf: [Int]
+    switch choice.strategy {
+    case .perCore: replicaOf = Array(0..<workers)
+    case .perNode:
+      let nodes = Array(Set(plan.workers.map(\.node))).sorted()
+      replicaOf = plan.workers.map { nodes.firstIndex(of: $0.node)! }
+    case .hogwild, .sync, .auto: replicaOf = Array(repeating: 0, count: workers)
+    }
+    let replicaCount = replicaOf.max()! + 1
+    let replicaNodes = (0..<replicaCount).map { r in osNode(replicaOf.firstIndex(of: r)!) }
+    let model = try ModelReplicas(count: replicaCount, columns: columns, nodes: replicaNodes)
+
+    let epochBody: @Sendable (WorkerContext, Int, Int) throws -> Void
+    let stepsPerEpoch: Int
+    if choice.strategy == .sync {
+      let training = SynchronousTraining(
+        objective: objective, data: data, model: model, rowsOf: rowsOf, gradients: gradients,
+        batchWeights: scratch,
+        configuration: configuration)
+      stepsPerEpoch = training.stepsPerEpoch(workers: workers)
+      epochBody = { try training.epoch($0, epoch: $1, stepsBefore: $2) }
+    } else {
+      var writers = [Int](repeating: 0, count: replicaCount)
+      for r in replicaOf { writers[r] += 1 }
+      let training = ReplicaTraining(
+        objective: objective, data: data, replicas: model, replicaOf: replicaOf, writers: writers,
+        rowsOf: rowsOf,
+        gradients: gradients, roundCounts: scratch, configuration: configuration)
+      stepsPerEpoch = rowsOf.map(\.count).max()!
+      epochBody = { try training.epoch($0, epoch: $1, stepsBefore: $2) }
+    }
+
+    let bytesPerEpoch = Double(
+      data.training.reduce(0) { total, row in
+        total
+          + (data.rows.layout == .dense
+            ? columns * 4 : Int(data.rows.offsets[Int(row) + 1] - data.rows.offsets[Int(row)]) * 8)
+      })
+    var history = resuming?.history ?? []
+    var best = resuming?.bestLoss ?? .infinity
+    var epochsWithoutImprovement = resuming?.epochsWithoutImprovement ?? 0
+    if let resuming { model.load(weights: resuming.weights, bias: resuming.bias) }
+    var lastGood = model.snapshot()
+    var stopReason = StopReason.completed
+    let first = (resuming?.epoch ?? 0) + 1
+    for epoch in first..<max(first, configuration.epochs + 1) {
+      let start = monotonicSeconds()
+      try team.run { context in try epochBody(context, epoch, (epoch - 1) * stepsPerEpoch) }
+      let trained = monotonicSeconds()
+      let snapshot = model.snapshot()
+      let raw = data.scaler?.unscale(weights: snapshot.weights, bias: snapshot.bias) ?? snapshot
+      let losses = try evaluation.losses(team: team, weights: snapshot.weights, bias: snapshot.bias, raw: raw)
+      let seconds = trained - start
+      let report = EpochReport(
+        epoch: epoch, trainingLoss: losses.training, validationLoss: losses.validation,
+        validationMetric: losses.validationMetric, seconds: seconds,
+        evaluationSeconds: monotonicSeconds() - trained,
+        examplesPerSecond: Double(data.training.count) / seconds, bytesPerSecond: bytesPerEpoch / seconds)
+      guard report.trainingLoss.isFinite, snapshot.weights.allSatisfy(\.isFinite), snapshot.bias.isFinite
+      else {
+        stopReason = .diverged(
+          epoch: epoch, learningRate: configuration.stepSizes.rate(at: (epoch - 1) * stepsPerEpoch))
+        break
+      }
+      lastGood = snapshot
+      history.append(report)
+      progress(report)
+      if let tolerance = configuration.tolerance {
+        let monitored = report.validationLoss ?? report.trainingLoss
+        if monitored > best - tolerance {
+          epochsWithoutImprovement += 1
+          if epochsWithoutImprovement >= configuration.iterationsWithoutChange {
+            stopReason = .converged(epoch: epoch)
+            break
+          }
+        } else {
+          epochsWithoutImprovement = 0
+        }
+        best = min(best, monitored)
+      }
+      if let checkpointEvery, epoch % checkpointEvery == 0 {
+        try checkpoint(
+          Checkpoint(
+            epoch: epoch, weights: snapshot.weights, bias: snapshot.bias, history: history,
+            bestLoss: best.isFinite ? best : nil, epochsWithoutImprovement: epochsWithoutImprovement,
+            configuration: configuration))
+      }
+    }
+
+    var weights = lastGood.weights
+    var bias = lastGood.bias
+    if let scaler = data.scaler { (weights, bias) = scaler.unscale(weights: weights, bias: bias) }
+    return TrainingResult(
+      model: LinearModel(loss: configuration.loss, weights: weights, bias: bias, scaler: data.scaler),
+      history: history, strategy: choice, placement: plan.workers.map(\.cpu), stopReason: stopReason,
+      trainingRows: data.training.count, validationRows: data.validation.count)
+  }
+}

@@ -1,0 +1,112 @@
+/// Quality figures of a model on labelled data.
+///
+/// Regression: MSE, RMSE, MAE, R². Classification (labels ±1; `scores` are
+/// margins): accuracy, log-loss (from the model's probabilities, where it
+/// has them), ROC AUC, precision, recall, F1, mean hinge loss.
+public struct Metrics: Sendable, Equatable, Codable {
+  public var rows: Int
+  public var mse: Double?
+  public var rmse: Double?
+  public var mae: Double?
+  public var r2: Double?
+  public var accuracy: Double?
+  public var logLoss: Double?
+  public var rocAUC: Double?
+  public var precision: Double?
+  public var recall: Double?
+  public var f1: Double?
+  public var hinge: Double?
+
+  /// Regression metrics of `predictions` against `labels`.
+  public static func regression(predictions: [Float], labels: [Float]) -> Metrics {
+    precondition(
+      predictions.count == labels.count, "\(predictions.count) predictions for \(labels.count) labels")
+    var metrics = Metrics(rows: labels.count)
+    guard !labels.isEmpty else { return metrics }
+    let n = Double(labels.count)
+    let mean = labels.reduce(0.0) { $0 + Double($1) } / n
+    var squared = 0.0
+    var absolute = 0.0
+    var total = 0.0
+    for (p, y) in zip(predictions, labels) {
+      let error = Double(p) - Double(y)
+      squared += error * error
+      absolute += abs(error)
+      total += (Double(y) - mean) * (Double(y) - mean)
+    }
+    metrics.mse = squared / n
+    metrics.rmse = (squared / n).squareRoot()
+    metrics.mae = absolute / n
+    metrics.r2 = total > 0 ? 1 - squared / total : nil
+    return metrics
+  }
+
+  /// Classification metrics from margins `scores` and labels ±1;
+  /// `probabilities` (of the positive class), when the model has them, give
+  /// the log-loss.
+  public static func classification(scores: [Float], labels: [Float], probabilities: [Float]?) -> Metrics {
+    precondition(scores.count == labels.count, "\(scores.count) scores for \(labels.count) labels")
+    var metrics = Metrics(rows: labels.count)
+    guard !labels.isEmpty else { return metrics }
+    let n = Double(labels.count)
+    var truePositive = 0.0
+    var falsePositive = 0.0
+    var falseNegative = 0.0
+    var correct = 0.0
+    var hinge = 0.0
+    for (score, label) in zip(scores, labels) {
+      let predictedPositive = score >= 0
+      let positive = label > 0
+      if predictedPositive == positive { correct += 1 }
+      if predictedPositive && positive { truePositive += 1 }
+      if predictedPositive && !positive { falsePositive += 1 }
+      if !predictedPositive && positive { falseNegative += 1 }
+      hinge += max(0, 1 - Double(positive ? 1 : -1) * Double(score))
+    }
+    metrics.accuracy = correct / n
+    metrics.hinge = hinge / n
+    let precision = truePositive + falsePositive > 0 ? truePositive / (truePositive + falsePositive) : 0
+    let recall = truePositive + falseNegative > 0 ? truePositive / (truePositive + falseNegative) : 0
+    metrics.precision = precision
+    metrics.recall = recall
+    metrics.f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
+    metrics.rocAUC = rocAUC(scores: scores, labels: labels)
+    if let probabilities {
+      var logLoss = 0.0
+      let epsilon = 1e-15
+      for (p, label) in zip(probabilities, labels) {
+        let clipped = min(max(Double(p), epsilon), 1 - epsilon)
+        logLoss -= label > 0 ? log(clipped) : log(1 - clipped)
+      }
+      metrics.logLoss = logLoss / n
+    }
+    return metrics
+  }
+
+  /// The area under the ROC curve: the chance that a random positive scores
+  /// above a random negative (ties count half), from ranks (Mann–Whitney U).
+  /// `nil` when one class is absent.
+  static func rocAUC(scores: [Float], labels: [Float]) -> Double? {
+    let order = scores.indices.sorted { scores[$0] < scores[$1] }
+    var rankSumPositive = 0.0
+    var positives = 0.0
+    var start = 0
+    while start < order.count {
+      var end = start
+      while end + 1 < order.count && scores[order[end + 1]] == scores[order[start]] { end += 1 }
+      let averageRank = Double(start + end) / 2 + 1
+      for k in start...end where labels[order[k]] > 0 {
+        rankSumPositive += averageRank
+        positives += 1
+      }
+      start = end + 1
+    }
+    let negatives = Double(scores.count) - positives
+    guard positives > 0, negatives > 0 else { return nil }
+    return (rankSumPositive - positives * (positives + 1) / 2) / (positives * negatives)
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#endif

@@ -1,0 +1,196 @@
+import ArgumentParser
+import Foundation
+import Sounder
+
+/// `sounder train`: fit a linear model with pinned workers.
+struct TrainCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "train",
+    abstract: "Train a linear model on all cores and write it to a model file.",
+    discussion: """
+      DATA is a .sds dataset or a LIBSVM, CSV or .npy file (converted once into a hidden .sds \
+      cache beside it). Prints one line per epoch: the training objective, the validation \
+      metric (with --holdout or --test), the epoch's time and throughput, and for data larger \
+      than the caches the epoch time as a share of the memory-bandwidth floor.
+      """
+  )
+
+  @Argument(help: "The training data.")
+  var data: String
+
+  @Option(name: .shortAndLong, help: "Where to write the model.")
+  var output: String = "sounder.model"
+
+  @OptionGroup(title: "Reading the data")
+  var input: InputOptions
+
+  @Option(help: "squared (regression), logistic, hinge or modified-huber (classification).")
+  var loss: Loss = .logistic
+
+  @Option(help: "auto, hogwild, per-node, per-core or sync.")
+  var strategy: UpdateStrategy = .auto
+
+  @Option(help: "gd (full batch), sgd or minibatch.")
+  var algorithm: Algorithm = .sgd
+
+  @Option(help: "Passes over the training rows.")
+  var epochs: Int = 10
+
+  @Option(name: .customLong("lr"), help: "The initial learning rate η₀.")
+  var learningRate: Float = 0.01
+
+  @Option(help: "constant, optimal (η₀/(1+η₀λt), needs --l2) or inverse-scaling (η₀/(t+1)^p).")
+  var schedule: ScheduleKind?
+
+  @Option(help: "The exponent p of inverse-scaling.")
+  var power: Float = 0.25
+
+  @Option(help: "L1 strength λ₁.")
+  var l1: Float = 0
+
+  @Option(help: "L2 strength λ₂.")
+  var l2: Float = 0
+
+  @Option(help: "Rows per update for minibatch.")
+  var batchSize: Int = 256
+
+  @Option(help: "Worker threads (default: one per core).")
+  var threads: Int?
+
+  @Option(help: "Row partitions (default: one per worker), dealt to workers round-robin.")
+  var partitions: Int?
+
+  @Option(
+    help:
+      "Examples per worker between replica meetings (hogwild, per-node, per-core); default: 1024 dense, up to 4096 sparse."
+  )
+  var syncEvery: Int?
+
+  @Option(help: "Worker placement: spread or close.")
+  var policy: PlacementPolicy = .spread
+
+  @Option(help: "Seed for row shuffles.")
+  var seed: UInt64 = 1
+
+  @Option(help: "Stop when the loss improves by less than this for --n-iter-no-change epochs.")
+  var tol: Double?
+
+  @Option(help: "Epochs without improvement before --tol stops training.")
+  var nIterNoChange: Int = 5
+
+  @Option(help: "Hold out this share of the rows (evenly spaced) to validate each epoch.")
+  var holdout: Double?
+
+  @Option(help: "Validate each epoch on this file instead (read with the same options).")
+  var test: String?
+
+  @Flag(help: "Standardise features (sparse: scale only); the scaling is folded into the model.")
+  var standardize = false
+
+  @Option(help: "balanced: weigh each class by rows / (2 × its rows) (classification losses).")
+  var classWeight: ClassWeight?
+
+  @Flag(help: "Do not learn an intercept.")
+  var noIntercept = false
+
+  @Option(help: "Write a checkpoint (MODEL.checkpoint) every K epochs.")
+  var checkpointEvery: Int?
+
+  @Flag(help: "Carry on from MODEL.checkpoint, left by an interrupted run with the same options.")
+  var resume = false
+
+  @Flag(help: "Print JSON lines (one per epoch, then a summary) instead of a table.")
+  var json = false
+
+  func validate() throws {
+    if holdout != nil, test != nil { throw ValidationError("give --holdout or --test, not both") }
+    if let checkpointEvery, checkpointEvery < 1 {
+      throw ValidationError("--checkpoint-every must be at least 1 epoch (got \(checkpointEvery))")
+    }
+  }
+
+  func run() throws {
+    var setup = TrainingConfiguration()
+    setup.loss = loss
+    setup.strategy = strategy
+    setup.algorithm = algorithm
+    setup.epochs = epochs
+    setup.learningRate = learningRate
+    setup.schedule = schedule ?? (algorithm == .gd ? .constant : .inverseScaling)
+    setup.power = power
+    setup.l1 = l1
+    setup.l2 = l2
+    setup.batchSize = batchSize
+    setup.threads = threads
+    setup.partitions = partitions
+    setup.syncEvery = syncEvery
+    setup.placement = policy
+    setup.seed = seed
+    setup.tolerance = tol
+    setup.iterationsWithoutChange = nIterNoChange
+    setup.holdoutFraction = holdout
+    setup.standardize = standardize
+    setup.fitIntercept = !noIntercept
+    setup.classWeight = classWeight
+    do { try setup.validate() } catch { throw CLIError(error.description) }
+
+    let machine = try Topology.current()
+    if let threads, threads > machine.processingUnits.count {
+      throw CLIError(
+        "--threads \(threads) is more than the \(machine.processingUnits.count) processing units of this machine; use at most \(machine.processingUnits.count)"
+      )
+    }
+    let dataset = try input.open(data, threads: threads)
+    let testSet = try test.map { try input.open($0, threads: threads) }
+    let rows = dataset.rows
+    let log = TrainingLog(json: json)
+    log.start(path: data, dataset: dataset, configuration: setup)
+    let floor = try BandwidthFloor(rows: rows, threads: threads ?? machine.cores.count, machine: machine)
+
+    let checkpointPath = output + ".checkpoint"
+    var resuming: Checkpoint?
+    if resume {
+      guard FileManager.default.fileExists(atPath: checkpointPath) else {
+        throw CLIError("--resume: there is no checkpoint at \(checkpointPath) to carry on from")
+      }
+      do { resuming = try ModelFile.readCheckpoint(checkpointPath) } catch {
+        throw CLIError(error.description)
+      }
+      for report in resuming?.history ?? [] { log.epoch(report, floor: floor) }
+    }
+
+    let result: TrainingResult
+    do {
+      result = try Trainer(setup, topology: machine).fit(
+        rows, validation: testSet?.rows, resuming: resuming, checkpointEvery: checkpointEvery,
+        checkpoint: { try ModelFile.write($0, to: checkpointPath) }, progress: { log.epoch($0, floor: floor) }
+      )
+    } catch let error as TrainingError {
+      throw CLIError(error.description)
+    } catch let error as ModelFileError {
+      throw CLIError(error.description)
+    }
+    log.finish(result)
+
+    let metadata = ModelMetadata(model: result.model, configuration: setup, result: result)
+    do { try ModelFile.write(result.model, metadata: metadata, to: output) } catch {
+      throw CLIError(error.description)
+    }
+    // The finished model supersedes the checkpoint.
+    if checkpointEvery != nil || resume { try? FileManager.default.removeItem(atPath: checkpointPath) }
+    let evaluated = testSet?.rows ?? rows
+    let subset = testSet == nil && result.validationRows > 0 ? (0..<rows.count).filter(setup.isHeldOut) : nil
+    let metrics = result.model.evaluate(evaluated, rows: subset)
+    log.summary(
+      metrics, on: testSet != nil ? "test" : (subset != nil ? "validation" : "training"), output: output)
+    if case .diverged = result.stopReason {
+      throw CLIError(result.stopReason.description + " (the last good model was written)")
+    }
+  }
+}
+
+extension Loss: ExpressibleByArgument {}
+extension UpdateStrategy: ExpressibleByArgument {}
+extension Algorithm: ExpressibleByArgument {}
+extension ScheduleKind: ExpressibleByArgument {}
+extension ClassWeight: ExpressibleByArgument {}

@@ -1,0 +1,126 @@
+import Foundation
+import Sounder
+
+/// The memory-bandwidth floor an epoch is compared against: measured with the
+/// training's thread count when the data is larger than the caches (for
+/// cache-resident data the floor means nothing, and none is shown).
+struct BandwidthFloor {
+  /// Read bandwidth in bytes per second, or `nil` when not measured.
+  let bytesPerSecond: Double?
+
+  init(rows: RowBlock, threads: Int, machine: Topology) throws {
+    let featureBytes = rows.layout == .dense ? rows.nonZeros * 4 : rows.nonZeros * 8
+    guard featureBytes >= 64 << 20 else {
+      bytesPerSecond = nil
+      return
+    }
+    let probe = BandwidthProbe(topology: machine, bytes: 256 << 20, repetitions: 3)
+    bytesPerSecond = try probe.measure(.read, threads: threads).gigabytesPerSecond * 1e9
+  }
+
+  /// The epoch's read rate as a share of the floor: 1 means the epoch took
+  /// exactly as long as reading its bytes once at full bandwidth.
+  func fraction(of report: EpochReport) -> Double? { bytesPerSecond.map { report.bytesPerSecond / $0 } }
+}
+
+/// What `sounder train` prints: a table on the terminal, or JSON lines.
+struct TrainingLog {
+  let json: Bool
+  private let encoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return encoder
+  }()
+
+  func start(path: String, dataset: Dataset, configuration: TrainingConfiguration) {
+    guard !json else { return }
+    let header = dataset.header
+    print(
+      "Training \(configuration.loss.rawValue) loss on \(path): \(header.rows) rows × \(header.columns) features (\(header.layout))"
+    )
+  }
+
+  func epoch(_ report: EpochReport, floor: BandwidthFloor) {
+    if json {
+      struct Line: Encodable {
+        var event = "epoch"
+        var report: EpochReport
+        var floorFraction: Double?
+      }
+      emit(Line(report: report, floorFraction: floor.fraction(of: report)))
+      return
+    }
+    if report.epoch == 1 {
+      print("  epoch  train loss  validation  seconds   rows/s      GB/s   floor")
+    }
+    let validation = report.validationMetric.map { String(format: "%.4f", $0) } ?? "-"
+    let share = floor.fraction(of: report).map { String(format: "%.0f%%", $0 * 100) } ?? "-"
+    print(
+      String(
+        format: "  %5d  %10.6f  %@  %7.3f  %9.3g  %6.2f  %@", report.epoch, report.trainingLoss,
+        validation.leftPadded(10), report.seconds, report.examplesPerSecond, report.bytesPerSecond / 1e9,
+        share.leftPadded(6)))
+  }
+
+  func finish(_ result: TrainingResult) {
+    if json {
+      struct Line: Encodable {
+        var event = "finished"
+        var strategy: StrategyChoice
+        var cpus: [Int]
+        var stopReason: String
+        var trainingRows: Int
+        var validationRows: Int
+      }
+      emit(
+        Line(
+          strategy: result.strategy, cpus: result.placement, stopReason: result.stopReason.description,
+          trainingRows: result.trainingRows, validationRows: result.validationRows))
+      return
+    }
+    print("Strategy \(result.strategy.strategy.rawValue): \(result.strategy.reason)")
+    print(
+      "Workers: \(result.placement.count) on CPUs \(result.placement.map(String.init).joined(separator: ",")); "
+        + "\(result.trainingRows) rows trained, \(result.validationRows) held out")
+    print("Stopped: \(result.stopReason)")
+  }
+
+  func summary(_ metrics: Metrics, on subset: String, output: String) {
+    if json {
+      struct Line: Encodable {
+        var event = "metrics"
+        var on: String
+        var metrics: Metrics
+        var model: String
+      }
+      emit(Line(on: subset, metrics: metrics, model: output))
+      return
+    }
+    print("Metrics on \(subset) rows: \(describe(metrics))")
+    print("Model written to \(output)")
+  }
+
+  private func emit<T: Encodable>(_ line: T) {
+    guard let data = try? encoder.encode(line) else { return }
+    print(String(decoding: data, as: UTF8.self))
+  }
+}
+
+/// "accuracy 0.9649, log-loss 0.0912, ..." for the metrics that are set.
+func describe(_ metrics: Metrics) -> String {
+  let named: [(String, Double?)] = [
+    ("MSE", metrics.mse), ("RMSE", metrics.rmse), ("MAE", metrics.mae), ("R²", metrics.r2),
+    ("accuracy", metrics.accuracy), ("log-loss", metrics.logLoss), ("ROC AUC", metrics.rocAUC),
+    ("precision", metrics.precision), ("recall", metrics.recall), ("F1", metrics.f1),
+    ("hinge", metrics.hinge),
+  ]
+  return named.compactMap { name, value in value.map { "\(name) \(String(format: "%.4g", $0))" } }
+    .joined(separator: ", ")
+}
+
+extension String {
+  /// The string right-aligned in `width` columns.
+  func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}

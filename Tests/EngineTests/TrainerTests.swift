@@ -1,0 +1,273 @@
+import Dataset
+import Foundation
+import Learning
+import Testing
+import Topology
+
+@testable import Engine
+
+/// A configuration for the engine tests.
+func configuration(
+  _ loss: Loss, _ strategy: UpdateStrategy, _ algorithm: Algorithm, epochs: Int = 10, threads: Int? = nil,
+  rate: Float = 0.05
+) -> TrainingConfiguration {
+  var configuration = TrainingConfiguration()
+  configuration.loss = loss
+  configuration.strategy = strategy
+  configuration.algorithm = algorithm
+  configuration.epochs = epochs
+  configuration.threads = threads
+  configuration.learningRate = rate
+  configuration.schedule = .constant
+  return configuration
+}
+
+@Suite("Trainer", .serialized)
+struct TrainerTests {
+  static let dense = TestRows(rows: 4_000, columns: 16, classification: true)
+  static let sparse = TestRows(rows: 4_000, columns: 500, sparse: 10, classification: true)
+
+  @Test("sync gd with 1 and 2 threads agree, and reruns are bitwise identical")
+  func syncIsReproducible() throws {
+    var setup = configuration(.logistic, .sync, .gd, epochs: 30, threads: 1, rate: 0.5)
+    let one = try Trainer(setup).fit(Self.dense.block)
+    let again = try Trainer(setup).fit(Self.dense.block)
+    #expect(one.model.weights == again.model.weights && one.model.bias == again.model.bias)
+    setup.threads = 2
+    let two = try Trainer(setup).fit(Self.dense.block)
+    let againTwo = try Trainer(setup).fit(Self.dense.block)
+    #expect(
+      two.model.weights == againTwo.model.weights, "same seed and thread count must be bitwise identical")
+    for (a, b) in zip(one.model.weights, two.model.weights) {
+      #expect(abs(a - b) <= 1e-5 * max(abs(a), 1e-3), "1 and 2 threads differ: \(a) vs \(b)")
+    }
+  }
+
+  @Test("hogwild with one thread is deterministic")
+  func hogwildOneThread() throws {
+    let setup = configuration(.logistic, .hogwild, .sgd, epochs: 3, threads: 1)
+    let first = try Trainer(setup).fit(Self.dense.block)
+    let second = try Trainer(setup).fit(Self.dense.block)
+    #expect(first.model == second.model)
+  }
+
+  /// Noisy labels and a little L2: a unique, finite optimum to converge to.
+  static let noisyDense = TestRows(rows: 4_000, columns: 16, classification: true, noise: 1)
+  static let noisySparse = TestRows(rows: 4_000, columns: 500, sparse: 10, classification: true, noise: 0.3)
+  static let lambda: Float = 1e-3
+
+  /// The regularised optimum's loss, dense and sparse, from 1-thread sync
+  /// gradient descent run to convergence, and its last epoch's relative change.
+  static let optimum: [Bool: (loss: Double, change: Double)] = Dictionary(
+    uniqueKeysWithValues: [false, true].map { sparse in
+      var setup = configuration(
+        .logistic, .sync, .gd, epochs: sparse ? 2_000 : 300, threads: 1, rate: sparse ? 4 : 2)
+      setup.l2 = lambda
+      let rows = sparse ? noisySparse.block : noisyDense.block
+      let history = try! Trainer(setup).fit(rows).history
+      let (last, previous) = (
+        history[history.count - 1].trainingLoss, history[history.count - 2].trainingLoss
+      )
+      return (sparse, (last, abs(previous - last) / last))
+    })
+
+  @Test(
+    "every strategy reaches the 1-thread sync loss within 1%",
+    arguments: [UpdateStrategy.hogwild, .perNode, .perCore], [false, true])
+  func strategiesConverge(strategy: UpdateStrategy, sparse: Bool) throws {
+    let rows = sparse ? Self.noisySparse.block : Self.noisyDense.block
+    let optimum = try #require(Self.optimum[sparse])
+    #expect(optimum.change < 1e-6, "the reference run has not converged")
+    let reference = optimum.loss
+    var setup = configuration(.logistic, strategy, .sgd, epochs: 40, rate: sparse ? 1 : 0.1)
+    setup.l2 = Self.lambda
+    setup.schedule = .optimal
+    let loss = try Trainer(setup).fit(rows).history.last!.trainingLoss
+    #expect(loss <= reference * 1.01, "\(strategy.rawValue) reached \(loss), 1-thread sync \(reference)")
+  }
+
+  @Test("minibatch under sync and per-core converges")
+  func minibatch() throws {
+    for strategy in [UpdateStrategy.sync, .perCore] {
+      var setup = configuration(.squared, strategy, .minibatch, epochs: 30, rate: 0.1)
+      setup.batchSize = 32
+      let regression = TestRows(rows: 2_000, columns: 8, classification: false, noise: 0.01)
+      let result = try Trainer(setup).fit(regression.block)
+      let loss = result.history.last!.trainingLoss
+      #expect(
+        loss < 0.001, "\(strategy.rawValue) minibatch squared loss \(loss) should be near the noise floor")
+      for (w, t) in zip(result.model.weights, regression.truth) { #expect(abs(w - t) < 0.02) }
+      #expect(abs(result.model.bias - 0.5) < 0.02)
+    }
+  }
+
+  @Test("auto picks per-core for dense data and hogwild for sparse on one node")
+  func autoChoice() throws {
+    let dense = try Trainer(configuration(.logistic, .auto, .sgd, epochs: 1, threads: 2)).fit(
+      Self.dense.block)
+    #expect(dense.strategy.strategy == .perCore, "\(dense.strategy.reason)")
+    let sparse = try Trainer(configuration(.logistic, .auto, .sgd, epochs: 1, threads: 2)).fit(
+      Self.sparse.block)
+    #expect(sparse.strategy.strategy == .hogwild, "\(sparse.strategy.reason)")
+    let gd = try Trainer(configuration(.logistic, .auto, .gd, epochs: 1)).fit(Self.sparse.block)
+    #expect(gd.strategy.strategy == .sync)
+  }
+
+  @Test("holdout rows are left out of training and reported")
+  func holdout() throws {
+    var setup = configuration(.logistic, .perCore, .sgd, epochs: 3)
+    setup.holdoutFraction = 0.2
+    let result = try Trainer(setup).fit(Self.dense.block)
+    #expect(result.validationRows == 800 && result.trainingRows == 3_200)
+    let accuracy = try #require(result.history.last?.validationMetric)
+    #expect(
+      accuracy > 0.9, "a nearly separable problem should be >90% accurate on held-out rows, got \(accuracy)")
+  }
+
+  @Test("early stopping ends training once the loss stops improving")
+  func earlyStopping() throws {
+    var setup = configuration(.logistic, .sync, .gd, epochs: 500, threads: 1, rate: 1)
+    setup.tolerance = 1e-3
+    setup.iterationsWithoutChange = 3
+    let result = try Trainer(setup).fit(Self.dense.block)
+    guard case .converged(let epoch) = result.stopReason else {
+      Issue.record("expected early stopping, got \(result.stopReason)")
+      return
+    }
+    #expect(epoch < 500 && result.history.count == epoch)
+  }
+
+  @Test("a learning rate that blows up stops with the last good model")
+  func divergence() throws {
+    let regression = TestRows(rows: 500, columns: 8, classification: false)
+    let result = try Trainer(configuration(.squared, .sync, .gd, epochs: 200, threads: 1, rate: 50)).fit(
+      regression.block)
+    guard case .diverged(let epoch, _) = result.stopReason else {
+      Issue.record("expected divergence, got \(result.stopReason)")
+      return
+    }
+    #expect(result.history.count == epoch - 1)
+    #expect(result.model.weights.allSatisfy { $0.isFinite })
+    #expect(result.stopReason.description.contains("try a learning rate 10× smaller"))
+  }
+
+  @Test("standardised training folds the scaling back into raw weights")
+  func standardize() throws {
+    let regression = TestRows(rows: 2_000, columns: 4, classification: false, noise: 0.01)
+    var setup = configuration(.squared, .sync, .gd, epochs: 300, threads: 1, rate: 0.5)
+    setup.standardize = true
+    let result = try Trainer(setup).fit(regression.block)
+    for (w, t) in zip(result.model.weights, regression.truth) {
+      #expect(abs(w - t) < 0.01, "\(w) vs truth \(t)")
+    }
+    #expect(abs(result.model.bias - 0.5) < 0.01)
+  }
+
+  @Test(
+    "bad configurations and labels are refused with a clear message",
+    arguments: [
+      (
+        {
+          var c = configuration(.logistic, .sync, .sgd)
+          c.epochs = 1
+          return c
+        }(),
+        "strategy sync combines gradients at barriers; use algorithm gd or minibatch with it, not sgd"
+      ),
+      (
+        {
+          var c = configuration(.logistic, .hogwild, .gd)
+          c.epochs = 1
+          return c
+        }(),
+        "gd is full-batch gradient descent, whose workers combine at barriers: use strategy sync (or auto), not hogwild"
+      ),
+      (
+        {
+          var c = configuration(.logistic, .auto, .sgd)
+          c.epochs = 0
+          return c
+        }(), "epochs must be at least 1 (got 0)"
+      ),
+      (
+        {
+          var c = configuration(.logistic, .auto, .sgd)
+          c.learningRate = .nan
+          return c
+        }(),
+        "the learning rate must be a finite number above 0 (got nan)"
+      ),
+      (
+        {
+          var c = configuration(.logistic, .auto, .sgd)
+          c.schedule = .optimal
+          return c
+        }(),
+        "the optimal schedule η₀/(1 + η₀λt) needs an L2 strength above 0; set l2 or use another schedule"
+      ),
+    ])
+  func badConfiguration(setup: TrainingConfiguration, message: String) {
+    let error = #expect(throws: TrainingError.self) { try Trainer(setup).fit(Self.dense.block) }
+    #expect(error?.description == message)
+  }
+
+  @Test("three classes for logistic loss are refused")
+  func threeClasses() {
+    let regression = TestRows(rows: 50, columns: 2, classification: false)
+    let error = #expect(throws: TrainingError.self) {
+      try Trainer(configuration(.logistic, .auto, .sgd, epochs: 1)).fit(regression.block)
+    }
+    #expect(
+      error?.description.hasPrefix("logistic loss needs two classes, but the labels take more values") == true
+    )
+  }
+}
+
+@Suite("Checkpoints")
+struct CheckpointTests {
+  @Test("a sync run resumed from a checkpoint is bitwise the same as one that never stopped")
+  func resumeIsExact() throws {
+    let rows = TrainerTests.dense.block
+    var setup = configuration(.logistic, .sync, .minibatch, epochs: 6, threads: 2, rate: 0.1)
+    setup.batchSize = 64
+    let whole = try Trainer(setup).fit(rows)
+    var saved: [Checkpoint] = []
+    _ = try Trainer(setup).fit(rows, checkpointEvery: 2, checkpoint: { saved.append($0) })
+    #expect(saved.map(\.epoch) == [2, 4, 6])
+    let resumed = try Trainer(setup).fit(rows, resuming: saved[0])
+    #expect(resumed.model == whole.model)
+    #expect(resumed.history.map(\.trainingLoss) == whole.history.map(\.trainingLoss))
+  }
+
+  @Test("a checkpoint survives a trip through a file and refuses other settings")
+  func checkpointFile() throws {
+    let rows = TrainerTests.dense.block
+    let setup = configuration(.logistic, .hogwild, .sgd, epochs: 2, threads: 1)
+    var saved: Checkpoint?
+    _ = try Trainer(setup).fit(rows, checkpointEvery: 1, checkpoint: { saved = $0 })
+    let checkpoint = try #require(saved)
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try ModelFile.write(checkpoint, to: path)
+    #expect(try ModelFile.readCheckpoint(path) == checkpoint)
+    var other = setup
+    other.learningRate = 0.5
+    #expect(throws: TrainingError.self) { try Trainer(other).fit(rows, resuming: checkpoint) }
+  }
+}
+
+@Suite("Class weights")
+struct ClassWeightTests {
+  @Test("balanced class weights raise recall on a rare class")
+  func balanced() throws {
+    // About 10% positives: the margin threshold sits far on the positive side.
+    let rows = TestRows(rows: 4_000, columns: 8, classification: true, noise: 1, seed: 11, offset: -2.5)
+    var setup = configuration(.logistic, .sync, .gd, epochs: 200, threads: 1, rate: 1)
+    let plain = try Trainer(setup).fit(rows.block).model.evaluate(rows.block)
+    setup.classWeight = .balanced
+    let balanced = try Trainer(setup).fit(rows.block).model.evaluate(rows.block)
+    let plainRecall = try #require(plain.recall)
+    let balancedRecall = try #require(balanced.recall)
+    #expect(balancedRecall > plainRecall + 0.05, "recall \(plainRecall) → \(balancedRecall)")
+  }
+}
