@@ -43,17 +43,21 @@ let package = Package(
 
     // The library, one job per module.
     .target(name: "Topology", dependencies: ["CHwloc", "CNuma"]),
+    .target(name: "SeededRandom"),
     .target(name: "Kernels", dependencies: ["CAtomics", "CCPUCheck"], swiftSettings: vectorSettings),
     .target(name: "Learning", dependencies: ["Kernels"], swiftSettings: vectorSettings),
     .target(name: "Dataset", dependencies: ["Topology"], exclude: ["README.md"]),
-    .target(name: "Ingest", dependencies: ["Dataset"]),
+    .target(name: "Ingest", dependencies: ["Dataset", "SeededRandom"]),
     .target(
-      name: "Engine", dependencies: ["Topology", "CAtomics", "Kernels", "Learning", "Dataset"],
+      name: "Engine",
+      dependencies: ["Topology", "CAtomics", "Kernels", "Learning", "Dataset", "SeededRandom"],
       swiftSettings: vectorSettings),
     .target(name: "Profiling", dependencies: ["Topology", "Engine"], swiftSettings: vectorSettings),
     .target(
       name: "Sounder",
-      dependencies: ["Topology", "Kernels", "Learning", "Dataset", "Ingest", "Engine", "Profiling"]),
+      dependencies: [
+        "Topology", "SeededRandom", "Kernels", "Learning", "Dataset", "Ingest", "Engine", "Profiling",
+      ]),
 
     // The command line: commands live in a library so tests can drive them.
     .target(
@@ -65,12 +69,16 @@ let package = Package(
     .executableTarget(name: "sounder", dependencies: ["SounderCLI"]),
 
     .testTarget(name: "TopologyTests", dependencies: ["Topology", "CAtomics"]),
-    .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CCPUCheck"], swiftSettings: vectorSettings),
+    .testTarget(
+      name: "KernelsTests", dependencies: ["Kernels", "CCPUCheck", "SeededRandom"],
+      swiftSettings: vectorSettings),
     .testTarget(name: "LearningTests", dependencies: ["Learning", "Kernels"], swiftSettings: vectorSettings),
     .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Topology"]),
-    .testTarget(name: "IngestTests", dependencies: ["Ingest"]),
-    .testTarget(name: "EngineTests", dependencies: ["Engine", "Ingest"], swiftSettings: vectorSettings),
+    .testTarget(name: "IngestTests", dependencies: ["Ingest", "SeededRandom"]),
+    .testTarget(
+      name: "EngineTests", dependencies: ["Engine", "Ingest", "SeededRandom"], swiftSettings: vectorSettings),
     .testTarget(name: "ProfilingTests", dependencies: ["Profiling"]),
+    .testTarget(name: "SounderTests", dependencies: ["Sounder"]),
     .testTarget(name: "SounderCLITests", dependencies: ["SounderCLI", "sounder"], exclude: ["Fixtures"]),
   ],
   swiftLanguageModes: [.v6]

@@ -1,33 +1,4 @@
-/// SplitMix64 (Steele, Lea and Flood, 2014): a small, fast, seedable
-/// generator, so that shuffles are the same on every platform and release.
-struct SplitMix64 {
-  private var state: UInt64
-
-  init(seed: UInt64) { state = seed }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-
-  /// A uniform integer in `0..<bound` (Lemire's multiply-shift, bias below 2⁻³²
-  /// for the bounds used here).
-  mutating func next(below bound: Int) -> Int {
-    Int((UInt128(next()) &* UInt128(bound)) >> 64)
-  }
-
-  /// Fisher–Yates shuffle of `values[range]`.
-  mutating func shuffle(_ values: inout [Int32], _ range: Range<Int>) {
-    guard range.count > 1 else { return }
-    for i in stride(from: range.upperBound - 1, to: range.lowerBound, by: -1) {
-      let j = range.lowerBound + next(below: i - range.lowerBound + 1)
-      values.swapAt(i, j)
-    }
-  }
-}
+import SeededRandom
 
 /// The order a worker visits its rows in during one epoch: blocks of
 /// consecutive rows, each read front to back, in a shuffled order.

@@ -1,5 +1,6 @@
 import Dataset
 import Dispatch
+import SeededRandom
 
 #if canImport(Glibc)
   import Glibc
@@ -175,18 +176,11 @@ struct Xoshiro256 {
 
   /// A generator for sub-stream `stream` of `seed`.
   init(seed: UInt64, stream: UInt64) {
-    var mix = seed ^ (stream &* 0xD1B5_4A32_D192_ED03)
-    func splitMix() -> UInt64 {
-      mix &+= 0x9E37_79B9_7F4A_7C15
-      var z = mix
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
-    s0 = splitMix()
-    s1 = splitMix()
-    s2 = splitMix()
-    s3 = splitMix()
+    var mix = SplitMix64(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03))
+    s0 = mix.next()
+    s1 = mix.next()
+    s2 = mix.next()
+    s3 = mix.next()
   }
 
   /// The next 64 random bits.

@@ -5,4 +5,5 @@
 @_exported import Kernels
 @_exported import Learning
 @_exported import Profiling
+@_exported import SeededRandom
 @_exported import Topology

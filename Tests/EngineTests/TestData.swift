@@ -1,4 +1,5 @@
 import Dataset
+import SeededRandom
 
 @testable import Engine
 

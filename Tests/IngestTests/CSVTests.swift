@@ -1,5 +1,6 @@
 import Dataset
 import Foundation
+import SeededRandom
 import Testing
 
 @testable import Ingest
@@ -86,11 +87,11 @@ struct CSVTests {
   @Test("CSV → sds → CSV → sds round-trips exactly, for any thread count")
   func roundTrip() throws {
     let folder = try temporaryFolder()
-    var random = TestRandom(state: 5)
+    var random = SplitMix64(seed: 5)
     var text = "p,q,r,label\n"
     for _ in 0..<2000 {
-      let values = (0..<3).map { _ in "\(Float(Int(random.below(2_000_000)) - 1_000_000) / 8191)" }
-      text += values.joined(separator: ",") + ",\(random.below(2))\n"
+      let values = (0..<3).map { _ in "\(Float(Int(random.next(below: 2_000_000)) - 1_000_000) / 8191)" }
+      text += values.joined(separator: ",") + ",\(random.next(below: 2))\n"
     }
     let input = try write(text, to: "r.csv", in: folder)
     _ = try Importer.convert(input: input, output: folder + "/r1.sds", settings: IngestSettings(threads: 1))

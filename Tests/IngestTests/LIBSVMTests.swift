@@ -1,5 +1,6 @@
 import Dataset
 import Foundation
+import SeededRandom
 import Testing
 
 @testable import Ingest
@@ -113,15 +114,15 @@ struct LIBSVMTests {
   @Test("output is byte-identical for any thread count and chunk size; errors report the same line")
   func threadCountIndependence() throws {
     let folder = try temporaryFolder()
-    var random = TestRandom(state: 3)
+    var random = SplitMix64(seed: 3)
     var text = ""
     for row in 0..<3000 {
       if row % 97 == 0 { text += "# comment \(row)\n" }
-      text += random.below(2) == 0 ? "+1" : "-1"
+      text += random.next(below: 2) == 0 ? "+1" : "-1"
       var index = 0
-      for _ in 0..<random.below(12) {
-        index += 1 + random.below(20)
-        text += " \(index):\(Float(random.below(100_000)) / 997)"
+      for _ in 0..<random.next(below: 12) {
+        index += 1 + random.next(below: 20)
+        text += " \(index):\(Float(random.next(below: 100_000)) / 997)"
       }
       text += "\n"
     }
@@ -151,12 +152,12 @@ struct LIBSVMTests {
   @Test("text → sds → text → sds round-trips exactly")
   func roundTrip() throws {
     let folder = try temporaryFolder()
-    var random = TestRandom(state: 11)
+    var random = SplitMix64(seed: 11)
     var text = ""
     for _ in 0..<500 {
-      text += "\(random.below(3))"
-      for index in Set((0..<8).map { _ in 1 + random.below(50) }).sorted() {
-        text += " \(index):\(Float(bitPattern: 0x3000_0000 + UInt32(random.below(0x1800_0000))))"
+      text += "\(random.next(below: 3))"
+      for index in Set((0..<8).map { _ in 1 + random.next(below: 50) }).sorted() {
+        text += " \(index):\(Float(bitPattern: 0x3000_0000 + UInt32(random.next(below: 0x1800_0000))))"
       }
       text += "\n"
     }

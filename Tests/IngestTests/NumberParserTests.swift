@@ -1,4 +1,5 @@
 import Foundation
+import SeededRandom
 import Testing
 
 @testable import Ingest
@@ -36,7 +37,7 @@ struct NumberParserTests {
 
   @Test("every Float's shortest description parses back to the same bits")
   func roundTrip() throws {
-    var random = TestRandom(state: 42)
+    var random = SplitMix64(seed: 42)
     for _ in 0..<200_000 {
       let value = Float(bitPattern: UInt32(truncatingIfNeeded: random.next()))
       guard value.isFinite else { continue }
@@ -48,14 +49,14 @@ struct NumberParserTests {
 
   @Test("decimal strings of 1 to 25 digits round exactly as strtof does")
   func matchesStrtof() throws {
-    var random = TestRandom(state: 7)
+    var random = SplitMix64(seed: 7)
     for _ in 0..<200_000 {
-      let digits = 1 + random.below(25)
+      let digits = 1 + random.next(below: 25)
       var mantissa = ""
-      for _ in 0..<digits { mantissa.append(Character(String(random.below(10)))) }
-      let point = random.below(digits + 1)
+      for _ in 0..<digits { mantissa.append(Character(String(random.next(below: 10)))) }
+      let point = random.next(below: digits + 1)
       var text = String(mantissa.prefix(point)) + "." + String(mantissa.dropFirst(point))
-      if random.below(3) == 0 { text += "e\(random.below(60) - 30)" }
+      if random.next(below: 3) == 0 { text += "e\(random.next(below: 60) - 30)" }
       let expected = strtofReference(text)
       guard expected.isFinite else { continue }
       let parsed = try parse(text).get()
@@ -66,11 +67,11 @@ struct NumberParserTests {
 
   @Test("decimals next to a midpoint between two Floats round as strtof does")
   func nearMidpoints() throws {
-    var random = TestRandom(state: 13)
+    var random = SplitMix64(seed: 13)
     for _ in 0..<20_000 {
-      let exponent = random.below(60) - 30
+      let exponent = random.next(below: 60) - 30
       let value = Float(
-        sign: .plus, exponent: exponent, significand: 1 + Float(random.below(1 << 23)) / 8_388_608)
+        sign: .plus, exponent: exponent, significand: 1 + Float(random.next(below: 1 << 23)) / 8_388_608)
       let midpoint = (Double(value) + Double(value.nextUp)) / 2
       for double in [midpoint, midpoint.nextUp, midpoint.nextDown] {
         for digits in [9, 16, 17, 19, 21, 25] {

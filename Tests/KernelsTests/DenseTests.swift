@@ -1,4 +1,5 @@
 import Kernels
+import SeededRandom
 import Testing
 
 @Suite("Dense kernels against a scalar Double reference")

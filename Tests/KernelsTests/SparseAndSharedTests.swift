@@ -1,4 +1,5 @@
 import Kernels
+import SeededRandom
 import Testing
 
 /// A random sparse row: `nnz` indices into a model of `features`, possibly

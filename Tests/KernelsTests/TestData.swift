@@ -1,20 +1,7 @@
+import SeededRandom
+
 /// Reproducible random data for kernel tests: vectors placed at chosen
 /// misalignments, with values spread over many orders of magnitude.
-
-/// SplitMix64: a small, seedable generator, so a failing case can be rerun.
-struct SplitMix64: RandomNumberGenerator {
-  var state: UInt64
-
-  init(seed: UInt64) { state = seed }
-
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
-}
 
 /// A random float whose magnitude is spread log-uniformly over 2⁻²⁰…2²⁰
 /// (about 1e-6…1e6), with a random sign. Products of two stay far from
