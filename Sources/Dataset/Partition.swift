@@ -72,20 +72,7 @@ extension Dataset {
   /// The mapped bytes that hold `partition`: its features, row offsets,
   /// column indices, labels and weights (empty ranges left out).
   public func memoryRanges(of partition: Partition) -> [UnsafeRawBufferPointer] {
-    let block = block(for: partition)
-    let stride = block.layout == .dense ? block.count * block.columns : block.nonZeros
-    var ranges = [
-      UnsafeRawBufferPointer(start: block.features, count: stride * 4),
-      UnsafeRawBufferPointer(start: block.labels, count: block.count * 4),
-    ]
-    if block.layout == .csr {
-      ranges.append(UnsafeRawBufferPointer(start: block.offsets, count: (block.count + 1) * 8))
-      ranges.append(UnsafeRawBufferPointer(start: block.indices, count: stride * 4))
-    }
-    if let weights = block.weights {
-      ranges.append(UnsafeRawBufferPointer(start: weights, count: block.count * 4))
-    }
-    return ranges.filter { $0.count > 0 }
+    block(for: partition).memoryRanges
   }
 
   /// Binds the mapped pages of `partition` to NUMA node `node` (the kernel's

@@ -67,6 +67,22 @@ public struct RowBlock: @unchecked Sendable {
     offsetBase = layout == .csr ? offsets[0] : 0
   }
 
+  /// The memory that holds these rows: features, labels, and for CSR rows
+  /// offsets and column indices, and weights where present (empty ranges
+  /// left out). For placing or locating the rows' pages.
+  public var memoryRanges: [UnsafeRawBufferPointer] {
+    var ranges = [
+      UnsafeRawBufferPointer(start: features, count: nonZeros * 4),
+      UnsafeRawBufferPointer(start: labels, count: count * 4),
+    ]
+    if layout == .csr {
+      ranges.append(UnsafeRawBufferPointer(start: offsets, count: (count + 1) * 8))
+      ranges.append(UnsafeRawBufferPointer(start: indices, count: nonZeros * 4))
+    }
+    if let weights { ranges.append(UnsafeRawBufferPointer(start: weights, count: count * 4)) }
+    return ranges.filter { $0.count > 0 }
+  }
+
   /// Stored values: `count × columns` for dense blocks.
   public var nonZeros: Int {
     layout == .dense ? count * columns : Int(offsets[count] - offsetBase)

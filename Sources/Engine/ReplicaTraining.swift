@@ -29,6 +29,7 @@ struct ReplicaTraining<O: Objective>: Sendable {
   /// Per worker, the examples it processed since the last meeting.
   let roundCounts: NodeLocalBuffer
   let configuration: TrainingConfiguration
+  let counters: CounterSlots
 
   /// One epoch on worker `context.index`; `stepsBefore` is how many examples
   /// each worker had processed before it (for the step-size schedule).
@@ -54,17 +55,21 @@ struct ReplicaTraining<O: Objective>: Sendable {
     let biasPointer = replicas.bias(replica)
     let fitIntercept = configuration.fitIntercept
     let minibatch = configuration.algorithm == .minibatch
+    let sparse = rows.layout == .csr
+    var counter = counters.slot(worker)
     for round in 0..<rounds {
       let lower = min(round * period, order.count)
       let upper = min(lower + period, order.count)
       var inBatch = 0
       var eta: Float = 0
+      var nonZeros = sparse ? 0 : (upper - lower) * rows.columns
       for position in lower..<upper {
         // The schedule counts examples over all workers, t ≈ steps × workers,
         // and is read every 64 steps: `pow` per example cost 20 ns of the
         // ~45 ns a dense 64-feature step takes, and η barely moves in 64 steps.
         if (position - lower) & 63 == 0 { eta = schedule.rate(at: step &* workers) }
         let row = Int(order[position])
+        if sparse { nonZeros &+= Int(rows.offsets[row + 1] &- rows.offsets[row]) }
         if minibatch {
           accumulate(row: row, into: gradients[worker].floats, replica: replica, shared: shared)
           inBatch += 1
@@ -79,11 +84,16 @@ struct ReplicaTraining<O: Objective>: Sendable {
         }
         step &+= 1
       }
+      counter.count(examples: upper - lower, nonZeros: nonZeros)
+      counter.charge(.compute)
       if meets {
         roundCounts.floats[worker] = Float(upper - lower)
         try context.barrier.arrive()
+        counter.charge(.wait)
         meet(context, eta: schedule.rate(at: step &* workers))
+        counter.charge(.merge)
         try context.barrier.arrive()
+        counter.charge(.wait)
       }
     }
   }

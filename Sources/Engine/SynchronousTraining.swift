@@ -23,6 +23,7 @@ struct SynchronousTraining<O: Objective>: Sendable {
   /// Per worker: the weight of the rows in its share of the current batch.
   let batchWeights: NodeLocalBuffer
   let configuration: TrainingConfiguration
+  let counters: CounterSlots
 
   /// How many steps an epoch has (the same for every worker).
   func stepsPerEpoch(workers: Int) -> Int {
@@ -50,6 +51,7 @@ struct SynchronousTraining<O: Objective>: Sendable {
     let columns = model.columns
     let slice = coordinateSlice(worker, of: workers, total: columns + 1)
     let schedule = configuration.stepSizes
+    var counter = counters.slot(worker)
 
     for step in 0..<steps {
       // g_k = Σ_{i in batch_k} weightᵢ ℓ′(w·xᵢ + b, yᵢ) (xᵢ, 1)
@@ -57,6 +59,7 @@ struct SynchronousTraining<O: Objective>: Sendable {
       let lower = min(step * share, rows.count)
       let upper = min(lower + share, rows.count)
       var weightSum: Float = 0
+      var nonZeros = data.rows.layout == .dense ? (upper - lower) * columns : 0
       let w = UnsafeBufferPointer(model.weights(0))
       let bias = model.bias(0).pointee
       let g = UnsafeMutableBufferPointer(rebasing: gradient[0..<columns])
@@ -73,6 +76,7 @@ struct SynchronousTraining<O: Objective>: Sendable {
           Dense.axpy(d, x, g)
         case .csr:
           let x = data.rows.sparseRow(row)
+          nonZeros &+= x.indices.count
           d =
             weight
             * objective.derivative(
@@ -82,7 +86,10 @@ struct SynchronousTraining<O: Objective>: Sendable {
         gradient[columns] += d
       }
       batchWeights.floats[worker] = weightSum
+      counter.count(examples: upper - lower, nonZeros: nonZeros)
+      counter.charge(.compute)
       try context.barrier.arrive()
+      counter.charge(.wait)
 
       var total: Float = 0
       for k in 0..<workers { total += batchWeights.floats[k] }
@@ -107,7 +114,9 @@ struct SynchronousTraining<O: Objective>: Sendable {
           parameters[j] = value
         }
       }
+      counter.charge(.merge)
       try context.barrier.arrive()
+      counter.charge(.wait)
     }
   }
 }

@@ -34,9 +34,13 @@ public struct Trainer: Sendable {
   /// epochs with the run's state; passing such a state back as `resuming`
   /// carries on from it (a resumed `sync` run is bitwise the same as one that
   /// never stopped).
+  ///
+  /// Pass `counters` to watch the workers while an epoch runs (from another
+  /// thread); the result's `workers` holds their totals either way.
   public func fit(
     _ rows: RowBlock, validation: RowBlock? = nil, resuming: Checkpoint? = nil, checkpointEvery: Int? = nil,
-    checkpoint: (Checkpoint) throws -> Void = { _ in }, progress: (EpochReport) -> Void = { _ in }
+    counters: WorkerCounters = WorkerCounters(), checkpoint: (Checkpoint) throws -> Void = { _ in },
+    progress: (EpochReport) -> Void = { _ in }
   ) throws -> TrainingResult {
     try configuration.validate()
     if let checkpointEvery, checkpointEvery < 1 {
@@ -49,6 +53,7 @@ public struct Trainer: Sendable {
     let plan = try PlacementPlan(
       topology: machine, workers: configuration.threads, policy: configuration.placement)
     let workers = plan.workers.count
+    let nodeOf = Self.nodes(of: plan, on: machine, simulating: configuration.simulatedNodes)
     let partitionCount = configuration.partitions ?? workers
     guard partitionCount <= data.training.count else {
       throw TrainingError.invalidConfiguration(
@@ -60,21 +65,75 @@ public struct Trainer: Sendable {
     let rowsOf = (0..<workers).map { worker in
       stride(from: worker, to: partitionCount, by: workers).flatMap { partitions[$0] }
     }
+    let memoryNodeOf = plan.workers.map { machine.nodes[$0.node].osIndex }
+    let placed = try Self.place(
+      partitions, of: data.rows, configuration.dataPlacement, nodeOf: nodeOf, memoryNodeOf: memoryNodeOf,
+      machine: machine)
     let density = Double(data.rows.nonZeros) / Double(max(data.rows.count * data.rows.columns, 1))
     let choice = StrategyChoice.choose(
       requested: configuration.strategy, algorithm: configuration.algorithm, layout: data.rows.layout,
       columns: data.rows.columns, density: density, workers: workers,
-      nodes: Set(plan.workers.map(\.node)).count,
+      nodes: Set(nodeOf).count,
       privateCacheBytes: machine.privateCacheBytes)
     return try withoutActuallyEscaping(progress) { progress in
       try withoutActuallyEscaping(checkpoint) { checkpoint in
         let run = TrainingRun(
-          configuration: configuration, data: data, machine: machine, plan: plan, rowsOf: rowsOf,
-          choice: choice,
-          resuming: resuming, checkpointEvery: checkpointEvery, checkpoint: checkpoint, progress: progress)
+          configuration: configuration, data: data, machine: machine, plan: plan, nodeOf: nodeOf,
+          memoryNodeOf: memoryNodeOf, rowsOf: rowsOf, partitionsOf: placed, choice: choice,
+          resuming: resuming, checkpointEvery: checkpointEvery, counters: counters, checkpoint: checkpoint,
+          progress: progress)
         return try configuration.loss.visit(run)
       }
     }
+  }
+
+  /// Each worker's NUMA node: the real one, or with `simulating` K nodes,
+  /// the pseudo-node its core falls in when the machine's cores are split
+  /// into K equal runs in core order.
+  static func nodes(of plan: PlacementPlan, on machine: Topology, simulating: Int?) -> [Int] {
+    guard let simulating else { return plan.workers.map(\.node) }
+    let cores = max(machine.cores.count, 1)
+    return plan.workers.map { min($0.core * simulating / cores, simulating - 1) }
+  }
+
+  /// Puts each partition's pages where `placement` says (partition p
+  /// belongs to worker p mod workers) and returns, per worker, the memory
+  /// of its partitions (from each one's first training row to its last) with
+  /// the logical node it was meant for (`nil` for `.asLoaded`), for
+  /// measuring later how much of it is local.
+  static func place(
+    _ partitions: [ArraySlice<Int32>], of rows: RowBlock, _ placement: DataPlacement, nodeOf: [Int],
+    memoryNodeOf: [Int], machine: Topology
+  ) throws(TrainingError) -> [[PlacedMemory]] {
+    let workers = nodeOf.count
+    let logicalNodes = Set(nodeOf).count
+    var placed = [[PlacedMemory]](repeating: [], count: workers)
+    for (p, partition) in partitions.enumerated() where !partition.isEmpty {
+      let owner = p % workers
+      let ranges = rows.slice(Int(partition.first!)..<Int(partition.last!) + 1).memoryRanges
+      // The node it is meant for (logical), and the kernel's node to bind it to.
+      let target: (logical: Int, memory: Int)?
+      switch placement {
+      case .asLoaded: target = nil
+      case .local: target = (nodeOf[owner], memoryNodeOf[owner])
+      case .interleave:
+        let k = p % logicalNodes
+        target = (k, memoryNodeOf[nodeOf.firstIndex(of: k) ?? 0])
+      case .singleNode: target = (nodeOf[0], memoryNodeOf[0])
+      }
+      placed[owner] += ranges.map { PlacedMemory(range: $0, logicalNode: target?.logical) }
+      guard let target else { continue }
+      guard NUMAMemory.isAvailable else {
+        throw .placementFailed(
+          "data placement \(placement.rawValue) needs NUMA support, which this kernel lacks")
+      }
+      for range in ranges {
+        do { try NUMAMemory.bind(range, toNode: target.memory) } catch {
+          throw .placementFailed("cannot place partition \(p) on node \(target.memory): \(error)")
+        }
+      }
+    }
+    return placed
   }
 
   /// Splits `training` (ascending row numbers) into `count` contiguous runs
@@ -109,10 +168,16 @@ private struct TrainingRun: ObjectiveVisitor {
   let data: TrainingSet
   let machine: Topology
   let plan: PlacementPlan
+  /// Per worker: its (logical) NUMA node, and the kernel's node for its memory.
+  let nodeOf: [Int]
+  let memoryNodeOf: [Int]
   let rowsOf: [[Int32]]
+  /// Per worker: the memory its partitions occupy, and the node it was meant for.
+  let partitionsOf: [[PlacedMemory]]
   let choice: StrategyChoice
   let resuming: Checkpoint?
   let checkpointEvery: Int?
+  let counters: WorkerCounters
   let checkpoint: (Checkpoint) throws -> Void
   let progress: (EpochReport) -> Void
 
@@ -120,7 +185,9 @@ private struct TrainingRun: ObjectiveVisitor {
     let workers = plan.workers.count
     let team = try WorkerTeam(topology: machine, plan: plan)
     let columns = data.rows.columns
-    let osNode = { (worker: Int) -> Int? in machine.nodes[plan.workers[worker].node].osIndex }
+    let osNode = { (worker: Int) -> Int? in memoryNodeOf[worker] }
+    let slots = counters.prepare(
+      workers: workers, bytesPerNonZero: data.rows.layout == .dense ? 4 : 8)
     let gradients = try (0..<workers).map { try NodeLocalBuffer(count: columns + 1, node: osNode($0)) }
     let scratch = try NodeLocalBuffer(count: workers, node: nil)
     let evaluation = Evaluation(
@@ -131,8 +198,8 @@ private struct TrainingRun: ObjectiveVisitor {
     switch choice.strategy {
     case .perCore: replicaOf = Array(0..<workers)
     case .perNode:
-      let nodes = Array(Set(plan.workers.map(\.node))).sorted()
-      replicaOf = plan.workers.map { nodes.firstIndex(of: $0.node)! }
+      let nodes = Array(Set(nodeOf)).sorted()
+      replicaOf = nodeOf.map { nodes.firstIndex(of: $0)! }
     case .hogwild, .sync, .auto: replicaOf = Array(repeating: 0, count: workers)
     }
     let replicaCount = replicaOf.max()! + 1
@@ -144,8 +211,7 @@ private struct TrainingRun: ObjectiveVisitor {
     if choice.strategy == .sync {
       let training = SynchronousTraining(
         objective: objective, data: data, model: model, rowsOf: rowsOf, gradients: gradients,
-        batchWeights: scratch,
-        configuration: configuration)
+        batchWeights: scratch, configuration: configuration, counters: slots)
       stepsPerEpoch = training.stepsPerEpoch(workers: workers)
       epochBody = { try training.epoch($0, epoch: $1, stepsBefore: $2) }
     } else {
@@ -154,7 +220,7 @@ private struct TrainingRun: ObjectiveVisitor {
       let training = ReplicaTraining(
         objective: objective, data: data, replicas: model, replicaOf: replicaOf, writers: writers,
         rowsOf: rowsOf,
-        gradients: gradients, roundCounts: scratch, configuration: configuration)
+        gradients: gradients, roundCounts: scratch, configuration: configuration, counters: slots)
       stepsPerEpoch = rowsOf.map(\.count).max()!
       epochBody = { try training.epoch($0, epoch: $1, stepsBefore: $2) }
     }
@@ -173,6 +239,7 @@ private struct TrainingRun: ObjectiveVisitor {
     var stopReason = StopReason.completed
     let first = (resuming?.epoch ?? 0) + 1
     for epoch in first..<max(first, configuration.epochs + 1) {
+      counters.beginEpoch(epoch, examples: data.training.count)
       let start = monotonicSeconds()
       try team.run { context in try epochBody(context, epoch, (epoch - 1) * stepsPerEpoch) }
       let trained = monotonicSeconds()
@@ -222,6 +289,47 @@ private struct TrainingRun: ObjectiveVisitor {
     return TrainingResult(
       model: LinearModel(loss: configuration.loss, weights: weights, bias: bias, scaler: data.scaler),
       history: history, strategy: choice, placement: plan.workers.map(\.cpu), stopReason: stopReason,
-      trainingRows: data.training.count, validationRows: data.validation.count)
+      trainingRows: data.training.count, validationRows: data.validation.count,
+      workers: workerStats(replicaOf: replicaOf))
   }
+
+  /// What each worker did, and how much of its partitions' memory is on its
+  /// node: on a real machine, the kernel's account of the resident pages; on
+  /// simulated nodes, where every page is on the one real node, the share of
+  /// bytes placed on the worker's pseudo-node.
+  func workerStats(replicaOf: [Int]) -> [WorkerStats] {
+    zip(plan.workers.indices, counters.perWorker).map { worker, counts in
+      WorkerStats(
+        worker: worker, cpu: plan.workers[worker].cpu, node: nodeOf[worker], memoryNode: memoryNodeOf[worker],
+        replica: replicaOf[worker], counts: counts, localPageShare: localShare(of: worker))
+    }
+  }
+
+  private func localShare(of worker: Int) -> Double? {
+    var local = 0
+    var total = 0
+    if configuration.simulatedNodes != nil {
+      for placed in partitionsOf[worker] {
+        guard let node = placed.logicalNode else { return nil }
+        if node == nodeOf[worker] { local += placed.range.count }
+        total += placed.range.count
+      }
+    } else {
+      guard NUMAMemory.isAvailable else { return nil }
+      for placed in partitionsOf[worker] {
+        guard let pages = try? NUMAMemory.nodes(ofPagesIn: placed.range).compactMap({ $0 }) else {
+          return nil
+        }
+        local += pages.count { $0 == memoryNodeOf[worker] }
+        total += pages.count
+      }
+    }
+    return total == 0 ? nil : Double(local) / Double(total)
+  }
+}
+
+/// Memory of a worker's partition, and the (logical) node it was placed on.
+struct PlacedMemory: @unchecked Sendable {
+  let range: UnsafeRawBufferPointer
+  let logicalNode: Int?
 }

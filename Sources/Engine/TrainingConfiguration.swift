@@ -79,6 +79,13 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
   public var syncEvery: Int?
   /// How workers are laid out over the machine.
   public var placement: PlacementPolicy = .spread
+  /// Where the training rows' pages go (see ``DataPlacement``).
+  public var dataPlacement: DataPlacement = .asLoaded
+  /// Treats a one-node machine as this many NUMA nodes (`nil`: the real
+  /// ones): its cores are split into that many pseudo-nodes, so `per-node`
+  /// replicas and node-aware placement run as they would on such a machine,
+  /// though all memory stays on the one real node.
+  public var simulatedNodes: Int?
   /// Seeds the row shuffles.
   public var seed: UInt64 = 1
   /// Stop when the monitored loss has not improved by `tolerance` for
@@ -142,6 +149,9 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
       throw invalid("the schedule power must be at least 0 (got \(power))")
     }
     guard batchSize >= 1 else { throw invalid("the batch size must be at least 1 (got \(batchSize))") }
+    if let simulatedNodes, simulatedNodes < 1 {
+      throw invalid("the simulated node count must be at least 1 (got \(simulatedNodes))")
+    }
     if let syncEvery, syncEvery < 1 {
       throw invalid("sync-every must be at least 1 example (got \(syncEvery))")
     }
@@ -169,6 +179,18 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
   }
 }
 
+/// Where a training run puts the pages of the training rows.
+public enum DataPlacement: String, Sendable, Codable, CaseIterable {
+  /// Wherever they are (first touch, or the page cache's choice).
+  case asLoaded = "as-loaded"
+  /// Each worker's partitions on its worker's NUMA node.
+  case local
+  /// Partitions spread round-robin over all nodes, regardless of workers.
+  case interleave
+  /// All on the first worker's node.
+  case singleNode = "single-node"
+}
+
 /// Why training could not start or could not finish.
 public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
   /// A configuration value is out of range or two values conflict.
@@ -179,12 +201,15 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
   case noTrainingRows
   /// The loss became infinite or NaN; the last good model is kept.
   case diverged(epoch: Int, learningRate: Float)
+  /// The training rows could not be placed on the requested NUMA nodes.
+  case placementFailed(String)
 
   public var description: String {
     switch self {
     case .invalidConfiguration(let message): message
     case .labelsDoNotFitLoss(let message): message
     case .noTrainingRows: "there are no rows to train on"
+    case .placementFailed(let message): message
     case .diverged(let epoch, let rate):
       "training diverged in epoch \(epoch) (the loss is no longer finite) with learning rate \(rate); "
         + "try a learning rate 10× smaller, --standardize, or the optimal schedule with some L2"

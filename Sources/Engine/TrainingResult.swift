@@ -53,4 +53,43 @@ public struct TrainingResult: Sendable {
   /// Training rows and held-out rows.
   public var trainingRows: Int
   public var validationRows: Int
+  /// What each worker did, and where its data was.
+  public var workers: [WorkerStats]
+}
+
+/// One worker of a training run: where it ran, what it did, and how much of
+/// its data was in its own NUMA node's memory.
+public struct WorkerStats: Sendable, Equatable, Codable {
+  /// The worker's number.
+  public var worker: Int
+  /// The CPU it was pinned to.
+  public var cpu: Int
+  /// Its NUMA node: the logical index (a pseudo-node when nodes are simulated).
+  public var node: Int
+  /// The kernel's number of the node whose memory it used.
+  public var memoryNode: Int
+  /// The replica of the model it wrote (`sync`, `hogwild`: 0).
+  public var replica: Int
+  /// Its work and time, summed over the run.
+  public var counts: WorkerCounts
+  /// The share of its partitions' resident pages on its node (`nil`: the
+  /// kernel could not say, e.g. without NUMA support). With simulated nodes,
+  /// the share of its partitions' bytes placed on its pseudo-node.
+  public var localPageShare: Double?
+
+  /// Whether much of its data was on another node: it paid remote reads.
+  public var isMisplaced: Bool { (localPageShare ?? 1) < 0.9 }
+
+  public init(
+    worker: Int, cpu: Int, node: Int, memoryNode: Int, replica: Int, counts: WorkerCounts,
+    localPageShare: Double?
+  ) {
+    self.worker = worker
+    self.cpu = cpu
+    self.node = node
+    self.memoryNode = memoryNode
+    self.replica = replica
+    self.counts = counts
+    self.localPageShare = localPageShare
+  }
 }

@@ -69,6 +69,17 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Worker placement: spread or close.")
   var policy: PlacementPolicy = .spread
 
+  @Option(
+    help:
+      "Where the training rows' pages go: as-loaded, local (each worker's node), interleave or single-node.")
+  var dataPlacement: DataPlacement = .asLoaded
+
+  @Option(help: "Treat this one-node machine as K NUMA nodes (its cores split in K); the log says so.")
+  var simulateNodes: Int?
+
+  @Flag(help: "Print per-worker counters: examples, bytes, compute/wait/merge time, local pages.")
+  var stats = false
+
   @Option(help: "Seed for row shuffles.")
   var seed: UInt64 = 1
 
@@ -125,6 +136,8 @@ struct TrainCommand: ParsableCommand {
     setup.partitions = partitions
     setup.syncEvery = syncEvery
     setup.placement = policy
+    setup.dataPlacement = dataPlacement
+    setup.simulatedNodes = simulateNodes
     setup.seed = seed
     setup.tolerance = tol
     setup.iterationsWithoutChange = nIterNoChange
@@ -135,6 +148,17 @@ struct TrainCommand: ParsableCommand {
     do { try setup.validate() } catch { throw CLIError(error.description) }
 
     let machine = try Topology.current()
+    if let simulateNodes {
+      guard machine.nodes.count == 1 else {
+        throw CLIError(
+          "--simulate-nodes is for one-node machines; this one has \(machine.nodes.count) NUMA nodes")
+      }
+      guard simulateNodes <= machine.cores.count else {
+        throw CLIError(
+          "--simulate-nodes \(simulateNodes) is more than the \(machine.cores.count) cores to split among them"
+        )
+      }
+    }
     if let threads, threads > machine.processingUnits.count {
       throw CLIError(
         "--threads \(threads) is more than the \(machine.processingUnits.count) processing units of this machine; use at most \(machine.processingUnits.count)"
@@ -160,17 +184,25 @@ struct TrainCommand: ParsableCommand {
     }
 
     let result: TrainingResult
+    let counters = WorkerCounters()
+    let bar = EpochProgressBar(counters: counters, enabled: !json)
+    defer { bar.stop() }
     do {
       result = try Trainer(setup, topology: machine).fit(
         rows, validation: testSet?.rows, resuming: resuming, checkpointEvery: checkpointEvery,
-        checkpoint: { try ModelFile.write($0, to: checkpointPath) }, progress: { log.epoch($0, floor: floor) }
-      )
+        counters: counters,
+        checkpoint: { try ModelFile.write($0, to: checkpointPath) },
+        progress: { report in bar.clear { log.epoch(report, floor: floor) } })
     } catch let error as TrainingError {
       throw CLIError(error.description)
     } catch let error as ModelFileError {
       throw CLIError(error.description)
     }
-    log.finish(result)
+    bar.stop()
+    if let simulateNodes {
+      log.note("Simulated: \(simulateNodes) NUMA nodes on this machine's one; memory is all local")
+    }
+    log.finish(result, stats: stats)
 
     let metadata = ModelMetadata(model: result.model, configuration: setup, result: result)
     do { try ModelFile.write(result.model, metadata: metadata, to: output) } catch {
@@ -194,3 +226,4 @@ extension UpdateStrategy: ExpressibleByArgument {}
 extension Algorithm: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
 extension ClassWeight: ExpressibleByArgument {}
+extension DataPlacement: ExpressibleByArgument {}

@@ -42,6 +42,11 @@ struct TrainingLog {
     )
   }
 
+  /// A line of its own on the terminal (nothing in JSON mode).
+  func note(_ text: String) {
+    if !json { print(text) }
+  }
+
   func epoch(_ report: EpochReport, floor: BandwidthFloor) {
     if json {
       struct Line: Encodable {
@@ -64,7 +69,7 @@ struct TrainingLog {
         share.leftPadded(6)))
   }
 
-  func finish(_ result: TrainingResult) {
+  func finish(_ result: TrainingResult, stats: Bool) {
     if json {
       struct Line: Encodable {
         var event = "finished"
@@ -73,11 +78,12 @@ struct TrainingLog {
         var stopReason: String
         var trainingRows: Int
         var validationRows: Int
+        var workers: [WorkerStats]
       }
       emit(
         Line(
           strategy: result.strategy, cpus: result.placement, stopReason: result.stopReason.description,
-          trainingRows: result.trainingRows, validationRows: result.validationRows))
+          trainingRows: result.trainingRows, validationRows: result.validationRows, workers: result.workers))
       return
     }
     print("Strategy \(result.strategy.strategy.rawValue): \(result.strategy.reason)")
@@ -85,6 +91,7 @@ struct TrainingLog {
       "Workers: \(result.placement.count) on CPUs \(result.placement.map(String.init).joined(separator: ",")); "
         + "\(result.trainingRows) rows trained, \(result.validationRows) held out")
     print("Stopped: \(result.stopReason)")
+    if stats { print(workerTable(result.workers), terminator: "") }
   }
 
   func summary(_ metrics: Metrics, on subset: String, output: String) {
@@ -123,4 +130,36 @@ func describe(_ metrics: Metrics) -> String {
 extension String {
   /// The string right-aligned in `width` columns.
   func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}
+
+/// The per-worker table of `sounder train --stats`: work done, where the
+/// time went, and how much of each worker's data was in its node's memory.
+func workerTable(_ workers: [WorkerStats]) -> String {
+  let widths = [6, 4, 5, 8, 11, 12, 8, 10, 7, 8, 12]
+  func row(_ place: [String], _ counts: WorkerCounts, _ share: Double?) -> String {
+    let figures = [
+      String(counts.examples), String(counts.nonZeros),
+      String(format: "%.3f", Double(counts.bytesRead) / 1e9),
+      String(format: "%.3f", counts.computeSeconds), String(format: "%.3f", counts.waitSeconds),
+      String(format: "%.3f", counts.mergeSeconds), share.map { String(format: "%.0f%%", $0 * 100) } ?? "-",
+    ]
+    return zip(place + figures, widths).map { $0.leftPadded($1) }.joined(separator: " ") + "\n"
+  }
+  let header = [
+    "worker", "cpu", "node", "replica", "examples", "non-zeros", "GB read", "compute s", "wait s", "merge s",
+    "local pages",
+  ]
+  var text = zip(header, widths).map { $0.leftPadded($1) }.joined(separator: " ") + "\n"
+  for stats in workers {
+    text += row(
+      [String(stats.worker), String(stats.cpu), String(stats.node), String(stats.replica)], stats.counts,
+      stats.localPageShare)
+  }
+  text += row(["all", "", "", ""], workers.map(\.counts).reduce(WorkerCounts(), +), nil)
+  let misplaced = workers.filter(\.isMisplaced).map { String($0.worker) }
+  if !misplaced.isEmpty {
+    text +=
+      "Misplaced: worker(s) \(misplaced.joined(separator: ", ")) read most of their data from another node's memory\n"
+  }
+  return text
 }

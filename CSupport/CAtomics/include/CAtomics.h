@@ -37,6 +37,20 @@ catomics_add_relaxed(float *address, float delta) {
   catomics_store_relaxed(address, catomics_load_relaxed(address) + delta);
 }
 
+/// Reads a 64-bit counter another thread writes, with a relaxed atomic load.
+static inline __attribute__((always_inline)) uint64_t
+catomics_load_relaxed_u64(const uint64_t *address) {
+  return __atomic_load_n(address, __ATOMIC_RELAXED);
+}
+
+/// `*address += delta` for a counter only this thread writes: a relaxed load
+/// and store (a plain `add` to memory on x86-64), which readers on other
+/// threads may sample at any time.
+static inline __attribute__((always_inline)) void
+catomics_add_relaxed_u64(uint64_t *address, uint64_t delta) {
+  __atomic_store_n(address, __atomic_load_n(address, __ATOMIC_RELAXED) + delta, __ATOMIC_RELAXED);
+}
+
 /// Tells the CPU this thread is spinning (x86 `pause`), so a waiting
 /// hyperthread yields its pipeline to its sibling.
 static inline __attribute__((always_inline)) void catomics_spin_pause(void) {
