@@ -120,13 +120,38 @@ extension Dataset {
 public final class ReplicatedPartition: Sendable {
   /// The partition that was copied.
   public let partition: Partition
+  private let copy: NodeLocalRows
+
+  init(copying source: RowBlock, partition: Partition, node: Int) throws(DatasetError) {
+    do { copy = try NodeLocalRows(copying: source, onNode: node) } catch {
+      throw .placement("cannot replicate partition \(partition.index) on node \(node): \(error)")
+    }
+    self.partition = partition
+  }
+
   /// The NUMA node holding the copy.
+  public var node: Int { copy.node }
+  /// The copied rows, in node-local memory.
+  public var rows: RowBlock { copy.rows }
+  /// The node-local bytes holding the copy.
+  public var bytes: UnsafeRawBufferPointer { copy.bytes }
+}
+
+/// A copy of some rows in memory allocated on one NUMA node, freed with the
+/// value: a replica that the node's workers read locally. Row numbers are
+/// those of the source block.
+///
+/// Sharing: the copy is made before the value exists and never written
+/// after, so any number of threads may read ``rows`` at once.
+public final class NodeLocalRows: Sendable {
+  /// The NUMA node holding the copy (the kernel's number).
   public let node: Int
   /// The copied rows, in node-local memory.
   public let rows: RowBlock
   private let memory: NodeLocalMemory
 
-  init(copying source: RowBlock, partition: Partition, node: Int) throws(DatasetError) {
+  /// Copies `source` into memory on kernel node `node`.
+  public init(copying source: RowBlock, onNode node: Int) throws(DatasetError) {
     let dense = source.layout == .dense
     let values = dense ? source.count * source.columns : source.nonZeros
     // Layout of the copy: values, labels, weights, indices, offsets; each
@@ -140,7 +165,7 @@ public final class ReplicatedPartition: Sendable {
     do {
       memory = try NUMAMemory.allocate(bytes: max(total, 64), onNode: node)
     } catch {
-      throw .placement("cannot replicate partition \(partition.index) on node \(node): \(error)")
+      throw .placement("cannot copy \(source.count) rows to node \(node): \(error)")
     }
     let base = memory.bytes.baseAddress!
     func copy<T>(_ source: UnsafePointer<T>, count: Int, to offset: Int) -> UnsafePointer<T> {
@@ -163,7 +188,6 @@ public final class ReplicatedPartition: Sendable {
     rows = RowBlock(
       count: source.count, columns: source.columns, layout: source.layout, features: features,
       offsets: offsets, indices: indices, labels: labels, weights: weights)
-    self.partition = partition
     self.node = node
   }
 

@@ -22,8 +22,10 @@ struct ReplicaTraining<O: Objective>: Sendable {
   let replicaOf: [Int]
   /// How many workers write each replica.
   let writers: [Int]
-  /// Each worker's training rows (its partitions, concatenated).
+  /// Each worker's training rows (its partitions, concatenated), and the
+  /// block it reads them from.
   let rowsOf: [[Int32]]
+  let blockOf: [RowBlock]
   /// Per worker, a private gradient buffer (mini-batch only).
   let gradients: [NodeLocalBuffer]
   /// Per worker, the examples it processed since the last meeting.
@@ -50,7 +52,7 @@ struct ReplicaTraining<O: Objective>: Sendable {
     let batch = max(1, (configuration.batchSize + workers - 1) / workers)
     // Read once here, not per row: class properties in the loop would cost
     // reference counting and bounds checks on every step.
-    let rows = data.rows
+    let rows = blockOf[worker]
     let model = replicas.weights(replica)
     let biasPointer = replicas.bias(replica)
     let fitIntercept = configuration.fitIntercept
@@ -71,7 +73,7 @@ struct ReplicaTraining<O: Objective>: Sendable {
         let row = Int(order[position])
         if sparse { nonZeros &+= Int(rows.offsets[row + 1] &- rows.offsets[row]) }
         if minibatch {
-          accumulate(row: row, into: gradients[worker].floats, replica: replica, shared: shared)
+          accumulate(row: row, of: rows, into: gradients[worker].floats, replica: replica, shared: shared)
           inBatch += 1
           if inBatch == batch || position == upper - 1 {
             apply(gradients[worker].floats, rows: inBatch, eta: eta, replica: replica, shared: shared)
@@ -146,9 +148,8 @@ struct ReplicaTraining<O: Objective>: Sendable {
   /// gradient, with the margin from the replica the worker writes.
   @inline(__always)
   private func accumulate(
-    row: Int, into gradient: UnsafeMutableBufferPointer<Float>, replica: Int, shared: Bool
+    row: Int, of rows: RowBlock, into gradient: UnsafeMutableBufferPointer<Float>, replica: Int, shared: Bool
   ) {
-    let rows = data.rows
     let model = replicas.weights(replica)
     let bias = catomics_load_relaxed(replicas.bias(replica))
     let columns = rows.columns

@@ -16,8 +16,9 @@ struct SynchronousTraining<O: Objective>: Sendable {
   let data: TrainingSet
   /// The model: `columns` weights then the bias (one replica).
   let model: ModelReplicas
-  /// Each worker's training rows.
+  /// Each worker's training rows, and the block it reads them from.
   let rowsOf: [[Int32]]
+  let blockOf: [RowBlock]
   /// Per worker: its partial gradient (`columns + 1` floats).
   let gradients: [NodeLocalBuffer]
   /// Per worker: the weight of the rows in its share of the current batch.
@@ -52,6 +53,7 @@ struct SynchronousTraining<O: Objective>: Sendable {
     let slice = coordinateSlice(worker, of: workers, total: columns + 1)
     let schedule = configuration.stepSizes
     var counter = counters.slot(worker)
+    let block = blockOf[worker]
 
     for step in 0..<steps {
       // g_k = Σ_{i in batch_k} weightᵢ ℓ′(w·xᵢ + b, yᵢ) (xᵢ, 1)
@@ -59,23 +61,23 @@ struct SynchronousTraining<O: Objective>: Sendable {
       let lower = min(step * share, rows.count)
       let upper = min(lower + share, rows.count)
       var weightSum: Float = 0
-      var nonZeros = data.rows.layout == .dense ? (upper - lower) * columns : 0
+      var nonZeros = block.layout == .dense ? (upper - lower) * columns : 0
       let w = UnsafeBufferPointer(model.weights(0))
       let bias = model.bias(0).pointee
       let g = UnsafeMutableBufferPointer(rebasing: gradient[0..<columns])
       for position in lower..<upper {
         let row = Int(rows[position])
-        let y = data.rows.label(row)
-        let weight = data.rows.weight(row)
+        let y = block.label(row)
+        let weight = block.weight(row)
         weightSum += weight
         let d: Float
-        switch data.rows.layout {
+        switch block.layout {
         case .dense:
-          let x = data.rows.denseRow(row)
+          let x = block.denseRow(row)
           d = weight * objective.derivative(margin: Dense.dot(x, w) + bias, label: y)
           Dense.axpy(d, x, g)
         case .csr:
-          let x = data.rows.sparseRow(row)
+          let x = block.sparseRow(row)
           nonZeros &+= x.indices.count
           d =
             weight

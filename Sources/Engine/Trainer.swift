@@ -60,15 +60,26 @@ public struct Trainer: Sendable {
         "\(partitionCount) partitions is more than the \(data.training.count) training rows; use at most \(data.training.count)"
       )
     }
-    let partitions = Self.partition(data.training, of: data.rows, into: partitionCount)
-    // Partitions are dealt to workers round-robin: worker w trains on w, w + T, w + 2T, ...
-    let rowsOf = (0..<workers).map { worker in
-      stride(from: worker, to: partitionCount, by: workers).flatMap { partitions[$0] }
-    }
     let memoryNodeOf = plan.workers.map { machine.nodes[$0.node].osIndex }
-    let placed = try Self.place(
-      partitions, of: data.rows, configuration.dataPlacement, nodeOf: nodeOf, memoryNodeOf: memoryNodeOf,
-      machine: machine)
+    let rowsOf: [[Int32]]
+    let blockOf: [RowBlock]
+    let placed: [[PlacedMemory]]
+    let copies: [NodeLocalRows]
+    if configuration.dataReplication == .full, Set(nodeOf).count > 1 {
+      (rowsOf, blockOf, placed, copies) = try Self.replicate(
+        data.training, of: data.rows, nodeOf: nodeOf, memoryNodeOf: memoryNodeOf)
+    } else {
+      let partitions = Self.partition(data.training, of: data.rows, into: partitionCount)
+      // Partitions are dealt to workers round-robin: worker w trains on w, w + T, w + 2T, ...
+      rowsOf = (0..<workers).map { worker in
+        stride(from: worker, to: partitionCount, by: workers).flatMap { partitions[$0] }
+      }
+      blockOf = Array(repeating: data.rows, count: workers)
+      placed = try Self.place(
+        partitions, of: data.rows, configuration.dataPlacement, nodeOf: nodeOf, memoryNodeOf: memoryNodeOf,
+        machine: machine)
+      copies = []
+    }
     let density = Double(data.rows.nonZeros) / Double(max(data.rows.count * data.rows.columns, 1))
     let choice = StrategyChoice.choose(
       requested: configuration.strategy, algorithm: configuration.algorithm, layout: data.rows.layout,
@@ -79,7 +90,8 @@ public struct Trainer: Sendable {
       try withoutActuallyEscaping(checkpoint) { checkpoint in
         let run = TrainingRun(
           configuration: configuration, data: data, machine: machine, plan: plan, nodeOf: nodeOf,
-          memoryNodeOf: memoryNodeOf, rowsOf: rowsOf, partitionsOf: placed, choice: choice,
+          memoryNodeOf: memoryNodeOf, rowsOf: rowsOf, blockOf: blockOf, copies: copies, partitionsOf: placed,
+          choice: choice,
           resuming: resuming, checkpointEvery: checkpointEvery, counters: counters, checkpoint: checkpoint,
           progress: progress)
         return try configuration.loss.visit(run)
@@ -94,6 +106,40 @@ public struct Trainer: Sendable {
     guard let simulating else { return plan.workers.map(\.node) }
     let cores = max(machine.cores.count, 1)
     return plan.workers.map { min($0.core * simulating / cores, simulating - 1) }
+  }
+
+  /// Full replication: a copy of the rows in each node's memory, shared out
+  /// among that node's workers. Returns each worker's rows, the block they
+  /// are in, its memory (meant for its own node), and the copies to keep
+  /// alive while training.
+  static func replicate(
+    _ training: [Int32], of rows: RowBlock, nodeOf: [Int], memoryNodeOf: [Int]
+  ) throws(TrainingError) -> (
+    rowsOf: [[Int32]], blockOf: [RowBlock], placed: [[PlacedMemory]], copies: [NodeLocalRows]
+  ) {
+    let workers = nodeOf.count
+    var rowsOf = [[Int32]](repeating: [], count: workers)
+    var blockOf = [RowBlock](repeating: rows, count: workers)
+    var placed = [[PlacedMemory]](repeating: [], count: workers)
+    var copies: [NodeLocalRows] = []
+    for node in Array(Set(nodeOf)).sorted() {
+      let members = nodeOf.indices.filter { nodeOf[$0] == node }
+      let copy: NodeLocalRows
+      do { copy = try NodeLocalRows(copying: rows, onNode: memoryNodeOf[members[0]]) } catch {
+        throw .placementFailed("cannot replicate the training rows on node \(node): \(error)")
+      }
+      copies.append(copy)
+      let parts = partition(training, of: rows, into: members.count)
+      for (worker, part) in zip(members, parts) {
+        rowsOf[worker] = Array(part)
+        blockOf[worker] = copy.rows
+        guard let first = part.first, let last = part.last else { continue }
+        placed[worker] = copy.rows.slice(Int(first)..<Int(last) + 1).memoryRanges.map {
+          PlacedMemory(range: $0, logicalNode: node)
+        }
+      }
+    }
+    return (rowsOf, blockOf, placed, copies)
   }
 
   /// Puts each partition's pages where `placement` says (partition p
@@ -172,6 +218,10 @@ private struct TrainingRun: ObjectiveVisitor {
   let nodeOf: [Int]
   let memoryNodeOf: [Int]
   let rowsOf: [[Int32]]
+  /// Per worker: the block its rows are read from (a node's copy under full
+  /// replication), and the copies, kept alive for the run.
+  let blockOf: [RowBlock]
+  let copies: [NodeLocalRows]
   /// Per worker: the memory its partitions occupy, and the node it was meant for.
   let partitionsOf: [[PlacedMemory]]
   let choice: StrategyChoice
@@ -210,7 +260,8 @@ private struct TrainingRun: ObjectiveVisitor {
     let stepsPerEpoch: Int
     if choice.strategy == .sync {
       let training = SynchronousTraining(
-        objective: objective, data: data, model: model, rowsOf: rowsOf, gradients: gradients,
+        objective: objective, data: data, model: model, rowsOf: rowsOf, blockOf: blockOf,
+        gradients: gradients,
         batchWeights: scratch, configuration: configuration, counters: slots)
       stepsPerEpoch = training.stepsPerEpoch(workers: workers)
       epochBody = { try training.epoch($0, epoch: $1, stepsBefore: $2) }
@@ -219,14 +270,17 @@ private struct TrainingRun: ObjectiveVisitor {
       for r in replicaOf { writers[r] += 1 }
       let training = ReplicaTraining(
         objective: objective, data: data, replicas: model, replicaOf: replicaOf, writers: writers,
-        rowsOf: rowsOf,
-        gradients: gradients, roundCounts: scratch, configuration: configuration, counters: slots)
+        rowsOf: rowsOf, blockOf: blockOf, gradients: gradients, roundCounts: scratch,
+        configuration: configuration, counters: slots)
       stepsPerEpoch = rowsOf.map(\.count).max()!
       epochBody = { try training.epoch($0, epoch: $1, stepsBefore: $2) }
     }
 
+    // What one epoch reads: every worker's rows (under full replication,
+    // every row once per node).
+    let examplesPerEpoch = rowsOf.reduce(0) { $0 + $1.count }
     let bytesPerEpoch = Double(
-      data.training.reduce(0) { total, row in
+      rowsOf.joined().reduce(0) { total, row in
         total
           + (data.rows.layout == .dense
             ? columns * 4 : Int(data.rows.offsets[Int(row) + 1] - data.rows.offsets[Int(row)]) * 8)
@@ -239,7 +293,7 @@ private struct TrainingRun: ObjectiveVisitor {
     var stopReason = StopReason.completed
     let first = (resuming?.epoch ?? 0) + 1
     for epoch in first..<max(first, configuration.epochs + 1) {
-      counters.beginEpoch(epoch, examples: data.training.count)
+      counters.beginEpoch(epoch, examples: examplesPerEpoch)
       let start = monotonicSeconds()
       try team.run { context in try epochBody(context, epoch, (epoch - 1) * stepsPerEpoch) }
       let trained = monotonicSeconds()
@@ -251,7 +305,7 @@ private struct TrainingRun: ObjectiveVisitor {
         epoch: epoch, trainingLoss: losses.training, validationLoss: losses.validation,
         validationMetric: losses.validationMetric, seconds: seconds,
         evaluationSeconds: monotonicSeconds() - trained,
-        examplesPerSecond: Double(data.training.count) / seconds, bytesPerSecond: bytesPerEpoch / seconds)
+        examplesPerSecond: Double(examplesPerEpoch) / seconds, bytesPerSecond: bytesPerEpoch / seconds)
       guard report.trainingLoss.isFinite, snapshot.weights.allSatisfy(\.isFinite), snapshot.bias.isFinite
       else {
         stopReason = .diverged(

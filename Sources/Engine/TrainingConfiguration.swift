@@ -81,6 +81,8 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
   public var placement: PlacementPolicy = .spread
   /// Where the training rows' pages go (see ``DataPlacement``).
   public var dataPlacement: DataPlacement = .asLoaded
+  /// Whether the NUMA nodes share out the rows or each trains on all of them.
+  public var dataReplication: DataReplication = .shard
   /// Treats a one-node machine as this many NUMA nodes (`nil`: the real
   /// ones): its cores are split into that many pseudo-nodes, so `per-node`
   /// replicas and node-aware placement run as they would on such a machine,
@@ -189,6 +191,16 @@ public enum DataPlacement: String, Sendable, Codable, CaseIterable {
   case interleave
   /// All on the first worker's node.
   case singleNode = "single-node"
+}
+
+/// How the training rows are shared among NUMA nodes (DimmWitted's data
+/// replication choice).
+public enum DataReplication: String, Sendable, Codable, CaseIterable {
+  /// Each row belongs to one worker: an epoch visits every row once.
+  case shard
+  /// Each node holds a copy of all rows in its own memory and its workers
+  /// share them out: an epoch visits every row once per node.
+  case full
 }
 
 /// Why training could not start or could not finish.

@@ -74,6 +74,9 @@ struct TrainCommand: ParsableCommand {
       "Where the training rows' pages go: as-loaded, local (each worker's node), interleave or single-node.")
   var dataPlacement: DataPlacement = .asLoaded
 
+  @Option(help: "shard: each row to one worker; full: every NUMA node trains on its own copy of all rows.")
+  var dataReplication: DataReplication = .shard
+
   @Option(help: "Treat this one-node machine as K NUMA nodes (its cores split in K); the log says so.")
   var simulateNodes: Int?
 
@@ -137,6 +140,7 @@ struct TrainCommand: ParsableCommand {
     setup.syncEvery = syncEvery
     setup.placement = policy
     setup.dataPlacement = dataPlacement
+    setup.dataReplication = dataReplication
     setup.simulatedNodes = simulateNodes
     setup.seed = seed
     setup.tolerance = tol
@@ -227,3 +231,4 @@ extension Algorithm: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
 extension ClassWeight: ExpressibleByArgument {}
 extension DataPlacement: ExpressibleByArgument {}
+extension DataReplication: ExpressibleByArgument {}

@@ -65,6 +65,20 @@ struct WorkerCountersTests {
     #expect(single.workers.map(\.isMisplaced) == [false, true])
   }
 
+  @Test("full replication: each simulated node trains on a local copy of every row")
+  func fullReplication() throws {
+    let machine = try Topology.current()
+    guard machine.cores.count >= 2 else { return }
+    var setup = configuration(.logistic, .perNode, .sgd, epochs: 4, threads: 2, rate: 0.1)
+    setup.simulatedNodes = 2
+    setup.dataReplication = .full
+    let rows = Self.dense.block
+    let result = try Trainer(setup).fit(rows)
+    #expect(result.workers.map(\.counts.examples) == [4 * rows.count, 4 * rows.count])
+    #expect(result.workers.allSatisfy { $0.localPageShare == 1 })
+    #expect(try #require(result.model.evaluate(rows).accuracy) > 0.9)
+  }
+
   @Test("simulated nodes split cores evenly in core order")
   func pseudoNodes() throws {
     let machine = try Topology.synthetic("pack:1 numa:1 core:8 pu:1")
