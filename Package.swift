@@ -40,6 +40,7 @@ let package = Package(
       providers: [.apt(["libnuma-dev"])]),
     .target(name: "CAtomics", path: "CSupport/CAtomics"),
     .target(name: "CCPUCheck", path: "CSupport/CCPUCheck", cSettings: cpuCheckSettings),
+    .target(name: "CPerfEvents", path: "CSupport/CPerfEvents"),
 
     // The library, one job per module.
     .target(name: "Topology", dependencies: ["CHwloc", "CNuma"]),
@@ -52,7 +53,7 @@ let package = Package(
       name: "Engine",
       dependencies: ["Topology", "CAtomics", "Kernels", "Learning", "Dataset", "SeededRandom"],
       swiftSettings: vectorSettings),
-    .target(name: "Profiling", dependencies: ["Topology", "Engine"], swiftSettings: vectorSettings),
+    .target(name: "Profiling", dependencies: ["Topology", "Engine", "Dataset", "CPerfEvents"], swiftSettings: vectorSettings),
     .target(
       name: "Sounder",
       dependencies: [

@@ -315,6 +315,10 @@ private struct TrainingRun: ObjectiveVisitor {
       lastGood = snapshot
       history.append(report)
       progress(report)
+      if let target = configuration.targetLoss, report.trainingLoss <= target {
+        stopReason = .reachedTarget(epoch: epoch)
+        break
+      }
       if let tolerance = configuration.tolerance {
         let monitored = report.validationLoss ?? report.trainingLoss
         if monitored > best - tolerance {

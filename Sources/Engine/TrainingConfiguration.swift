@@ -94,6 +94,8 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
   /// `iterationsWithoutChange` epochs (`nil`: run every epoch).
   public var tolerance: Double?
   public var iterationsWithoutChange: Int = 5
+  /// Stop as soon as the training loss is at most this (`nil`: no target).
+  public var targetLoss: Double?
   /// The share of rows held out for validation (`nil`: none), chosen evenly
   /// spaced through the data so sorted files still give a fair sample.
   public var holdoutFraction: Double?

@@ -28,12 +28,15 @@ public enum StopReason: Sendable, Equatable, Codable, CustomStringConvertible {
   case converged(epoch: Int)
   /// The loss became non-finite; the model is the last good one.
   case diverged(epoch: Int, learningRate: Float)
+  /// The training loss reached the configuration's target.
+  case reachedTarget(epoch: Int)
 
   public var description: String {
     switch self {
     case .completed: "completed every epoch"
     case .converged(let epoch): "stopped early after epoch \(epoch): the loss no longer improved"
     case .diverged(let epoch, let rate): TrainingError.diverged(epoch: epoch, learningRate: rate).description
+    case .reachedTarget(let epoch): "reached the target loss in epoch \(epoch)"
     }
   }
 }

@@ -37,6 +37,19 @@ final class ProgressBar: @unchecked Sendable {
     drawn = true
   }
 
+  /// Shows a one-line status in place of a bar (at most ten times a second).
+  func status(_ text: String) {
+    guard enabled else { return }
+    lock.lock()
+    defer { lock.unlock() }
+    let now = Date()
+    guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
+    lastDraw = now
+    let line = "\r" + text.prefix(100) + String(repeating: " ", count: max(0, 100 - text.count))
+    FileHandle.standardError.write(Data(line.utf8))
+    drawn = true
+  }
+
   /// Ends the bar's line, if one was drawn.
   func finish() {
     lock.lock()

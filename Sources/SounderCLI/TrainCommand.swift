@@ -24,35 +24,14 @@ struct TrainCommand: ParsableCommand {
   @OptionGroup(title: "Reading the data")
   var input: InputOptions
 
-  @Option(help: "squared (regression), logistic, hinge or modified-huber (classification).")
-  var loss: Loss = .logistic
+  @OptionGroup(title: "The model and its optimisation")
+  var model: ModelOptions
 
   @Option(help: "auto, hogwild, per-node, per-core or sync.")
   var strategy: UpdateStrategy = .auto
 
-  @Option(help: "gd (full batch), sgd or minibatch.")
-  var algorithm: Algorithm = .sgd
-
   @Option(help: "Passes over the training rows.")
   var epochs: Int = 10
-
-  @Option(name: .customLong("lr"), help: "The initial learning rate η₀.")
-  var learningRate: Float = 0.01
-
-  @Option(help: "constant, optimal (η₀/(1+η₀λt), needs --l2) or inverse-scaling (η₀/(t+1)^p).")
-  var schedule: ScheduleKind?
-
-  @Option(help: "The exponent p of inverse-scaling.")
-  var power: Float = 0.25
-
-  @Option(help: "L1 strength λ₁.")
-  var l1: Float = 0
-
-  @Option(help: "L2 strength λ₂.")
-  var l2: Float = 0
-
-  @Option(help: "Rows per update for minibatch.")
-  var batchSize: Int = 256
 
   @Option(help: "Worker threads (default: one per core).")
   var threads: Int?
@@ -83,29 +62,20 @@ struct TrainCommand: ParsableCommand {
   @Flag(help: "Print per-worker counters: examples, bytes, compute/wait/merge time, local pages.")
   var stats = false
 
-  @Option(help: "Seed for row shuffles.")
-  var seed: UInt64 = 1
-
   @Option(help: "Stop when the loss improves by less than this for --n-iter-no-change epochs.")
   var tol: Double?
 
   @Option(help: "Epochs without improvement before --tol stops training.")
   var nIterNoChange: Int = 5
 
+  @Option(help: "Stop as soon as the training loss is at most this.")
+  var targetLoss: Double?
+
   @Option(help: "Hold out this share of the rows (evenly spaced) to validate each epoch.")
   var holdout: Double?
 
   @Option(help: "Validate each epoch on this file instead (read with the same options).")
   var test: String?
-
-  @Flag(help: "Standardise features (sparse: scale only); the scaling is folded into the model.")
-  var standardize = false
-
-  @Option(help: "balanced: weigh each class by rows / (2 × its rows) (classification losses).")
-  var classWeight: ClassWeight?
-
-  @Flag(help: "Do not learn an intercept.")
-  var noIntercept = false
 
   @Option(help: "Write a checkpoint (MODEL.checkpoint) every K epochs.")
   var checkpointEvery: Int?
@@ -124,17 +94,9 @@ struct TrainCommand: ParsableCommand {
   }
 
   func run() throws {
-    var setup = TrainingConfiguration()
-    setup.loss = loss
+    var setup = model.configuration
     setup.strategy = strategy
-    setup.algorithm = algorithm
     setup.epochs = epochs
-    setup.learningRate = learningRate
-    setup.schedule = schedule ?? (algorithm == .gd ? .constant : .inverseScaling)
-    setup.power = power
-    setup.l1 = l1
-    setup.l2 = l2
-    setup.batchSize = batchSize
     setup.threads = threads
     setup.partitions = partitions
     setup.syncEvery = syncEvery
@@ -142,13 +104,10 @@ struct TrainCommand: ParsableCommand {
     setup.dataPlacement = dataPlacement
     setup.dataReplication = dataReplication
     setup.simulatedNodes = simulateNodes
-    setup.seed = seed
     setup.tolerance = tol
     setup.iterationsWithoutChange = nIterNoChange
+    setup.targetLoss = targetLoss
     setup.holdoutFraction = holdout
-    setup.standardize = standardize
-    setup.fitIntercept = !noIntercept
-    setup.classWeight = classWeight
     do { try setup.validate() } catch { throw CLIError(error.description) }
 
     let machine = try Topology.current()

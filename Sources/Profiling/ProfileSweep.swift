@@ -1,0 +1,179 @@
+import Dataset
+import Engine
+import Topology
+
+/// A sweep over thread counts, strategies, data placements and data
+/// replication, each combination trained for a fixed number of epochs or to
+/// a target loss: what `sounder profile` runs. It measures what DimmWitted
+/// (Zhang and Ré, 2014) showed matters: hardware efficiency (time per epoch,
+/// against the memory-bandwidth floor) and statistical efficiency (epochs to
+/// a loss), for each choice, on this machine.
+///
+/// ```swift
+/// var sweep = ProfileSweep(base: configuration)
+/// sweep.threads = [1, 2]
+/// sweep.strategies = [.hogwild, .perCore]
+/// let report = try sweep.run(on: dataset.rows) { run in print(run.label) }
+/// ```
+public struct ProfileSweep: Sendable {
+  /// Everything but the swept settings (loss, learning rate, seed, ...).
+  public var base: TrainingConfiguration
+  public var threads: [Int] = [1]
+  public var strategies: [UpdateStrategy] = [.hogwild]
+  public var placements: [DataPlacement] = [.asLoaded]
+  public var replications: [DataReplication] = [.shard]
+  /// Epochs per run, or the limit when a target loss is set.
+  public var epochs: Int = 5
+  /// Stop each run when its training loss reaches this.
+  public var targetLoss: Double?
+  /// Simulated NUMA nodes (see ``TrainingConfiguration/simulatedNodes``).
+  public var simulatedNodes: Int?
+  /// Bytes each bandwidth probe streams.
+  public var probeBytes: Int = 256 << 20
+
+  public init(base: TrainingConfiguration) { self.base = base }
+
+  /// Every combination, in the order they run: threads innermost, so each
+  /// strategy's speed-up over 1 thread is known as soon as it is measured.
+  public var combinations: [ProfileCombination] {
+    replications.flatMap { replication in
+      placements.flatMap { placement in
+        strategies.flatMap { strategy in
+          threads.map {
+            ProfileCombination(
+              threads: $0, strategy: strategy, placement: placement, replication: replication)
+          }
+        }
+      }
+    }
+  }
+
+  /// Checks the sweep against `machine` before anything runs.
+  public func validate(on machine: Topology) throws(ProfileError) {
+    guard !threads.isEmpty, !strategies.isEmpty, !placements.isEmpty, !replications.isEmpty else {
+      throw .invalid("every swept list needs at least one value")
+    }
+    let units = machine.processingUnits.count
+    for count in threads where count < 1 || count > units {
+      throw .invalid(
+        "--threads \(count) is not possible here: this machine has \(units) processing units (use 1 to \(units))"
+      )
+    }
+    guard epochs >= 1 else { throw .invalid("--epochs must be at least 1 (got \(epochs))") }
+    if let simulatedNodes {
+      guard machine.nodes.count == 1 else {
+        throw .invalid(
+          "--simulate-nodes is for one-node machines; this one has \(machine.nodes.count) NUMA nodes")
+      }
+      guard (1...machine.cores.count).contains(simulatedNodes) else {
+        throw .invalid(
+          "--simulate-nodes must be from 1 to the \(machine.cores.count) cores to split (got \(simulatedNodes))"
+        )
+      }
+    }
+    for combination in combinations {
+      var setup = configuration(for: combination)
+      setup.epochs = epochs
+      do { try setup.validate() } catch { throw .invalid("\(combination.label): \(error)") }
+    }
+  }
+
+  /// The training configuration of one combination.
+  public func configuration(for combination: ProfileCombination) -> TrainingConfiguration {
+    var setup = base
+    setup.threads = combination.threads
+    setup.strategy = combination.strategy
+    // sync combines whole batches at barriers: profile it as minibatch SGD.
+    if combination.strategy == .sync, setup.algorithm == .sgd { setup.algorithm = .minibatch }
+    setup.dataPlacement = combination.placement
+    setup.dataReplication = combination.replication
+    setup.simulatedNodes = simulatedNodes
+    setup.epochs = epochs
+    setup.targetLoss = targetLoss
+    return setup
+  }
+
+  /// Measures the bandwidth floor for each thread count, then trains every
+  /// combination on `rows`, calling `finished` after each run and `epochDone`
+  /// after each epoch (for a progress display).
+  public func run(
+    on rows: RowBlock, machine: Topology, finished: (ProfileRun) -> Void = { _ in },
+    epochDone: (ProfileCombination, EpochReport) -> Void = { _, _ in }
+  ) throws -> ProfileReport {
+    try validate(on: machine)
+    let probe = BandwidthProbe(topology: machine, bytes: probeBytes, repetitions: 3)
+    var bandwidth: [Int: Double] = [:]
+    for count in Set(threads).sorted() {
+      bandwidth[count] = try probe.measure(.read, threads: count).gigabytesPerSecond
+    }
+    let hardware = HardwareCounters()
+    var runs: [ProfileRun] = []
+    for combination in combinations {
+      let setup = configuration(for: combination)
+      let (result, counts) = try hardware.measure {
+        try Trainer(setup, topology: machine).fit(rows, progress: { epochDone(combination, $0) })
+      }
+      var run = ProfileRun(
+        combination: combination, algorithm: setup.algorithm, result: result,
+        bandwidth: bandwidth[combination.threads]!,
+        targetLoss: targetLoss, hardware: counts)
+      if let single = runs.first(where: { $0.combination == combination.withThreads(1) }) {
+        run.speedup = run.examplesPerSecond / single.examplesPerSecond
+        run.efficiency = run.speedup.map { $0 / Double(combination.threads) }
+      } else if combination.threads == 1 {
+        (run.speedup, run.efficiency) = (1, 1)
+      }
+      runs.append(run)
+      finished(run)
+    }
+    return ProfileReport(
+      machine: machine.summary, simulatedNodes: simulatedNodes, rows: rows.count, columns: rows.columns,
+      layout: rows.layout == .dense ? "dense" : "sparse", loss: base.loss.rawValue,
+      algorithm: base.algorithm.rawValue, epochs: epochs, targetLoss: targetLoss,
+      readBandwidth: bandwidth.keys.sorted().map {
+        ProfileReport.Bandwidth(threads: $0, gigabytesPerSecond: bandwidth[$0]!)
+      },
+      hardwareCounters: hardware.unavailable ?? "available", runs: runs)
+  }
+}
+
+/// One point of a sweep.
+public struct ProfileCombination: Sendable, Equatable, Hashable, Codable {
+  public var threads: Int
+  public var strategy: UpdateStrategy
+  public var placement: DataPlacement
+  public var replication: DataReplication
+
+  public init(threads: Int, strategy: UpdateStrategy, placement: DataPlacement, replication: DataReplication)
+  {
+    self.threads = threads
+    self.strategy = strategy
+    self.placement = placement
+    self.replication = replication
+  }
+
+  /// "per-core, 2 threads, local, shard".
+  public var label: String {
+    "\(strategy.rawValue), \(threads) thread\(threads == 1 ? "" : "s"), \(placement.rawValue), \(replication.rawValue)"
+  }
+
+  /// The series this point belongs to in charts: all but the thread count.
+  public var series: String { "\(strategy.rawValue) \(placement.rawValue) \(replication.rawValue)" }
+
+  func withThreads(_ count: Int) -> ProfileCombination {
+    var copy = self
+    copy.threads = count
+    return copy
+  }
+}
+
+/// Why a sweep cannot run.
+public enum ProfileError: Error, Equatable, Sendable, CustomStringConvertible {
+  case invalid(String)
+
+  public var description: String {
+    switch self {
+    case .invalid(let message): message
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Sounder
+
+/// The model and how to optimise it: the options `train` and `profile`
+/// share, so a profiled configuration trains the same way.
+struct ModelOptions: ParsableArguments {
+  @Option(help: "squared (regression), logistic, hinge or modified-huber (classification).")
+  var loss: Loss = .logistic
+
+  @Option(help: "gd (full batch), sgd or minibatch.")
+  var algorithm: Algorithm = .sgd
+
+  @Option(name: .customLong("lr"), help: "The initial learning rate η₀.")
+  var learningRate: Float = 0.01
+
+  @Option(help: "constant, optimal (η₀/(1+η₀λt), needs --l2) or inverse-scaling (η₀/(t+1)^p).")
+  var schedule: ScheduleKind?
+
+  @Option(help: "The exponent p of inverse-scaling.")
+  var power: Float = 0.25
+
+  @Option(help: "L1 strength λ₁.")
+  var l1: Float = 0
+
+  @Option(help: "L2 strength λ₂.")
+  var l2: Float = 0
+
+  @Option(help: "Rows per update for minibatch.")
+  var batchSize: Int = 256
+
+  @Option(help: "Seed for row shuffles.")
+  var seed: UInt64 = 1
+
+  @Flag(help: "Standardise features (sparse: scale only); the scaling is folded into the model.")
+  var standardize = false
+
+  @Option(help: "balanced: weigh each class by rows / (2 × its rows) (classification losses).")
+  var classWeight: ClassWeight?
+
+  @Flag(help: "Do not learn an intercept.")
+  var noIntercept = false
+
+  /// A training configuration with these settings (and defaults for the rest).
+  var configuration: TrainingConfiguration {
+    var setup = TrainingConfiguration()
+    setup.loss = loss
+    setup.algorithm = algorithm
+    setup.learningRate = learningRate
+    setup.schedule = schedule ?? (algorithm == .gd ? .constant : .inverseScaling)
+    setup.power = power
+    setup.l1 = l1
+    setup.l2 = l2
+    setup.batchSize = batchSize
+    setup.seed = seed
+    setup.standardize = standardize
+    setup.classWeight = classWeight
+    setup.fitIntercept = !noIntercept
+    return setup
+  }
+}
