@@ -14,7 +14,7 @@ public enum ProfileChart {
     let series = seriesNames(report)
     let width = 1000.0
     let chartHeight = 340.0
-    let tableTop = 120 + chartHeight + 70
+    let tableTop = 120 + chartHeight + 84
     let height = tableTop + 24 * Double(report.runs.count + 1) + 40
     var svg = SVG(width: width, height: height)
     svg.text(
@@ -77,7 +77,7 @@ public enum ProfileChart {
     // Legend under the charts.
     for (index, name) in series.enumerated() {
       let x = 80 + Double(index % 4) * 230
-      let y = 110 + chartHeight + 48 + Double(index / 4) * 18
+      let y = 110 + chartHeight + 62 + Double(index / 4) * 18
       svg.element(
         "<rect x=\"\(x)\" y=\"\(y - 10)\" width=\"14\" height=\"10\" fill=\"\(palette[index % palette.count])\"/>"
       )
@@ -86,8 +86,8 @@ public enum ProfileChart {
 
     // The table of runs.
     let columns: [(String, Double)] = [
-      ("run", 20), ("chosen", 300), ("epoch ms", 380), ("floor share", 470), ("speed-up", 570),
-      ("epochs to target", 660), ("s to target", 790), ("final loss", 890),
+      ("run", 20), ("ran as", 270), ("epoch ms", 400), ("floor share", 480), ("speed-up", 570),
+      ("epochs to target", 650), ("s to target", 780), ("final loss", 880),
     ]
     var y = tableTop + Double(series.count / 4) * 18
     for (name, x) in columns { svg.text(name, x: x, y: y, size: 13, weight: "bold") }
