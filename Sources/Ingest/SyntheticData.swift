@@ -27,6 +27,10 @@ public struct SyntheticSpec: Sendable, Equatable {
   public var features: Int
   /// Sparse data: stored values per row (at most `features`).
   public var nonZerosPerRow: Int
+  /// The seed of the true model (`nil`: ``seed``). Two datasets with one
+  /// model seed and different seeds are independent draws of one problem:
+  /// a training set and its held-out test set.
+  public var modelSeed: UInt64?
   /// The seed: the same seed gives the same bytes, whatever the thread count.
   public var seed: UInt64
   /// Standard deviation of the noise added to the model's output.
@@ -58,7 +62,7 @@ public enum SyntheticData {
   /// The true weights: `features` values drawn from N(0, 1) with the seed,
   /// scaled by 1/√features for dense kinds so that x·w has unit variance.
   public static func trueModel(_ spec: SyntheticSpec) -> [Float] {
-    var random = Xoshiro256(seed: spec.seed, stream: UInt64.max)
+    var random = Xoshiro256(seed: spec.modelSeed ?? spec.seed, stream: UInt64.max)
     let scale = spec.kind == .sparseClassification ? 1 : 1 / Float(spec.features).squareRoot()
     return (0..<spec.features).map { _ in random.normal() * scale }
   }

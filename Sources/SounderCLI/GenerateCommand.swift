@@ -29,6 +29,9 @@ struct GenerateCommand: ParsableCommand {
   @Option(help: "Random seed.")
   var seed: UInt64 = 1
 
+  @Option(help: "Seed of the true model (default: --seed); keep it and change --seed for a test set.")
+  var modelSeed: UInt64?
+
   @Option(help: "Standard deviation of the label noise.")
   var noise: Float = 0.1
 
@@ -45,8 +48,9 @@ struct GenerateCommand: ParsableCommand {
   }
 
   func run() throws {
-    let spec = SyntheticSpec(
+    var spec = SyntheticSpec(
       kind: kind, rows: rows, features: features, nonZerosPerRow: nonZerosPerRow, seed: seed, noise: noise)
+    spec.modelSeed = modelSeed
     let started = Date()
     let summary: ConversionSummary
     do {

@@ -63,4 +63,26 @@ struct SyntheticDataTests {
     let residual = (squared / Float(data.rows.count)).squareRoot()
     #expect(abs(residual - 0.1) < 0.02, "residual std \(residual)")
   }
+
+  @Test("a test set with the training set's model seed follows the same model, with other rows")
+  func heldOutDraw() throws {
+    let folder = try temporaryFolder()
+    let train = SyntheticSpec(kind: .denseRegression, rows: 500, features: 8, seed: 1, noise: 0.1)
+    var test = train
+    test.seed = 2
+    test.modelSeed = 1
+    #expect(SyntheticData.trueModel(test) == SyntheticData.trueModel(train))
+    _ = try SyntheticData.write(train, into: try DatasetWriter(path: folder + "/train.sds", layout: .dense))
+    _ = try SyntheticData.write(test, into: try DatasetWriter(path: folder + "/test.sds", layout: .dense))
+    let a = try Dataset(path: folder + "/train.sds")
+    let b = try Dataset(path: folder + "/test.sds")
+    #expect(Array(a.rows.denseRow(0)) != Array(b.rows.denseRow(0)))
+    let model = SyntheticData.trueModel(train)
+    var squared: Float = 0
+    for row in 0..<b.rows.count {
+      let error = zip(b.rows.denseRow(row), model).reduce(0) { $0 + $1.0 * $1.1 } - b.rows.label(row)
+      squared += error * error
+    }
+    #expect(abs((squared / Float(b.rows.count)).squareRoot() - 0.1) < 0.02)
+  }
 }
