@@ -9,6 +9,9 @@ import PackageDescription
 ///   prints the ratio table of BENCHMARKS.md.
 /// - `KernelBenchmarks`: the same kernels under ordo-one/benchmark
 ///   (`swift package benchmark`), for its statistics and regression checks.
+/// - `EngineBenchmarks`: one training epoch per strategy on generated data,
+///   and LIBSVM parsing, with a committed baseline that `tools/bench-regression`
+///   checks against.
 /// - `data-bench` (run by `tools/bench-ingest`): time to open a .sds file and
 ///   read its first row.
 ///
@@ -30,6 +33,11 @@ let package = Package(
       name: "KernelBenchmarks",
       dependencies: ["KernelWorkloads", .product(name: "Benchmark", package: "benchmark")],
       path: "Benchmarks/KernelBenchmarks",
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+    .executableTarget(
+      name: "EngineBenchmarks",
+      dependencies: [.product(name: "Sounder", package: "Sounder"), .product(name: "Benchmark", package: "benchmark")],
+      path: "Benchmarks/EngineBenchmarks",
       plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
     // Data (issue 3): time to open a .sds file and read its first row.
     .executableTarget(name: "data-bench", dependencies: [.product(name: "Sounder", package: "Sounder")]),
