@@ -47,7 +47,8 @@ struct WorkerCountersTests {
     }
   }
 
-  @Test("on two simulated nodes, per-node keeps a replica per pseudo-node and a misplaced partition is flagged")
+  @Test(
+    "on two simulated nodes, per-node keeps a replica per pseudo-node and a misplaced partition is flagged")
   func simulatedNodes() throws {
     let machine = try Topology.current()
     guard machine.cores.count >= 2 else { return }

@@ -24,9 +24,11 @@ struct ReadmeExampleTests {
     setup.algorithm = .sgd
     setup.epochs = 10
     setup.holdoutFraction = 0.1
-    let result = try Trainer(setup).fit(data.rows, progress: { report in
-      print(report.epoch, report.trainingLoss, report.validationMetric ?? .nan)
-    })
+    let result = try Trainer(setup).fit(
+      data.rows,
+      progress: { report in
+        print(report.epoch, report.trainingLoss, report.validationMetric ?? .nan)
+      })
     print(result.strategy.reason)
     let metrics = result.model.evaluate(data.rows)  // Metrics: accuracy, log-loss, AUC, ...
     let p = result.model.predictions(data.rows)  // or model.predict(dense: rowBuffer)
