@@ -50,6 +50,7 @@ public struct Trainer: Sendable {
     try resuming?.check(resuming: configuration, columns: rows.columns)
     let data = try TrainingSet(rows: rows, test: validation, configuration: configuration)
     let machine = try topology ?? Topology.current()
+    try configuration.validate(on: machine)
     let plan = try PlacementPlan(
       topology: machine, workers: configuration.threads, policy: configuration.placement)
     let workers = plan.workers.count

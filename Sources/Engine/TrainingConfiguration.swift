@@ -140,6 +140,23 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
 
   /// Checks every value, so that training never starts with a configuration
   /// that cannot work.
+  /// Checks the settings that depend on the machine (and everything
+  /// ``validate()`` checks): simulated nodes need a one-node machine with at
+  /// least that many cores.
+  public func validate(on machine: Topology) throws(TrainingError) {
+    try validate()
+    guard let simulatedNodes else { return }
+    guard machine.nodes.count == 1 else {
+      throw .invalidConfiguration(
+        "--simulate-nodes is for one-node machines; this one has \(machine.nodes.count) NUMA nodes")
+    }
+    guard simulatedNodes <= machine.cores.count else {
+      throw .invalidConfiguration(
+        "--simulate-nodes must be from 1 to the \(machine.cores.count) cores to split (got \(simulatedNodes))"
+      )
+    }
+  }
+
   public func validate() throws(TrainingError) {
     func invalid(_ message: String) -> TrainingError { .invalidConfiguration(message) }
     guard epochs >= 1 else { throw invalid("epochs must be at least 1 (got \(epochs))") }
@@ -154,7 +171,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     }
     guard batchSize >= 1 else { throw invalid("the batch size must be at least 1 (got \(batchSize))") }
     if let simulatedNodes, simulatedNodes < 1 {
-      throw invalid("the simulated node count must be at least 1 (got \(simulatedNodes))")
+      throw invalid("--simulate-nodes must be at least 1 (got \(simulatedNodes))")
     }
     if let syncEvery, syncEvery < 1 {
       throw invalid("sync-every must be at least 1 example (got \(syncEvery))")

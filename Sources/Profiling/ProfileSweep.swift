@@ -60,17 +60,9 @@ public struct ProfileSweep: Sendable {
       )
     }
     guard epochs >= 1 else { throw .invalid("--epochs must be at least 1 (got \(epochs))") }
-    if let simulatedNodes {
-      guard machine.nodes.count == 1 else {
-        throw .invalid(
-          "--simulate-nodes is for one-node machines; this one has \(machine.nodes.count) NUMA nodes")
-      }
-      guard (1...machine.cores.count).contains(simulatedNodes) else {
-        throw .invalid(
-          "--simulate-nodes must be from 1 to the \(machine.cores.count) cores to split (got \(simulatedNodes))"
-        )
-      }
-    }
+    var nodes = TrainingConfiguration()
+    nodes.simulatedNodes = simulatedNodes
+    do { try nodes.validate(on: machine) } catch { throw .invalid(error.description) }
     for combination in combinations {
       var setup = configuration(for: combination)
       setup.epochs = epochs

@@ -108,20 +108,8 @@ struct TrainCommand: ParsableCommand {
     setup.iterationsWithoutChange = nIterNoChange
     setup.targetLoss = targetLoss
     setup.holdoutFraction = holdout
-    do { try setup.validate() } catch { throw CLIError(error.description) }
-
     let machine = try Topology.current()
-    if let simulateNodes {
-      guard machine.nodes.count == 1 else {
-        throw CLIError(
-          "--simulate-nodes is for one-node machines; this one has \(machine.nodes.count) NUMA nodes")
-      }
-      guard simulateNodes <= machine.cores.count else {
-        throw CLIError(
-          "--simulate-nodes \(simulateNodes) is more than the \(machine.cores.count) cores to split among them"
-        )
-      }
-    }
+    do { try setup.validate(on: machine) } catch { throw CLIError(error.description) }
     if let threads, threads > machine.processingUnits.count {
       throw CLIError(
         "--threads \(threads) is more than the \(machine.processingUnits.count) processing units of this machine; use at most \(machine.processingUnits.count)"

@@ -80,6 +80,13 @@ struct WorkerCountersTests {
     #expect(try #require(result.model.evaluate(rows).accuracy) > 0.9)
   }
 
+  @Test("more simulated nodes than cores is refused before training")
+  func tooManySimulatedNodes() throws {
+    var setup = configuration(.logistic, .perNode, .sgd, epochs: 1, threads: 1)
+    setup.simulatedNodes = 4096
+    #expect(throws: TrainingError.self) { try Trainer(setup).fit(Self.dense.block) }
+  }
+
   @Test("simulated nodes split cores evenly in core order")
   func pseudoNodes() throws {
     let machine = try Topology.synthetic("pack:1 numa:1 core:8 pu:1")
