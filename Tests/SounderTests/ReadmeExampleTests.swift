@@ -40,4 +40,35 @@ struct ReadmeExampleTests {
     #expect(try #require(metrics.accuracy) > 0.9)
     #expect(try ModelFile.read(modelPath).model == result.model)
   }
+
+  @Test("watching workers and profiling, as the README shows it")
+  func profiling() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sounder-readme-\(UUID())")
+      .path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let path = folder + "/train.sds"
+    let spec = SyntheticSpec(kind: .denseClassification, rows: 4_000, features: 8, seed: 3)
+    _ = try SyntheticData.write(spec, into: try DatasetWriter(path: path, layout: .dense))
+    let data = try Dataset(path: path)
+    var setup = TrainingConfiguration()
+    setup.epochs = 2
+
+    // --- README: "Watching workers and profiling" ---
+    let counters = WorkerCounters()  // read it from any thread during fit
+    let run = try Trainer(setup).fit(data.rows, counters: counters)
+    for worker in run.workers { print(worker.cpu, worker.counts.examples, worker.localPageShare ?? .nan) }
+
+    var sweep = ProfileSweep(base: setup)  // threads × strategies × placement × replication
+    sweep.threads = ProcessInfo.processInfo.activeProcessorCount >= 2 ? [1, 2] : [1]  // README: [1, 2]
+    sweep.strategies = [.hogwild, .perCore]
+    sweep.epochs = 3
+    let report = try sweep.run(on: data.rows, machine: try Topology.current())
+    let svg = ProfileChart.svg(report)  // also report.json, report.csv
+    // --- end ---
+
+    #expect(run.workers.map(\.counts.examples).reduce(0, +) == 2 * 4_000)
+    #expect(report.runs.count == 2 * sweep.threads.count)
+    #expect(svg.contains("<svg"))
+  }
 }
