@@ -463,8 +463,10 @@ def write_chart(tables):
         y += 14
     parts.append("</svg>")
     os.makedirs(os.path.join(ROOT, "docs"), exist_ok=True)
-    with open(os.path.join(ROOT, "docs/compare.svg"), "w") as file:
+    path = os.path.join(ROOT, "docs/compare.svg")
+    with open(path + ".tmp", "w") as file:
         file.write("\n".join(parts) + "\n")
+    os.replace(path + ".tmp", path)
 
 
 if __name__ == "__main__":

@@ -42,15 +42,14 @@ public struct Trainer: Sendable {
     counters: WorkerCounters = WorkerCounters(), checkpoint: (Checkpoint) throws -> Void = { _ in },
     progress: (EpochReport) -> Void = { _ in }
   ) throws -> TrainingResult {
-    try configuration.validate()
+    let machine = try topology ?? Topology.current()
+    try configuration.validate(on: machine)
     if let checkpointEvery, checkpointEvery < 1 {
       throw TrainingError.invalidConfiguration(
         "checkpoint-every must be at least 1 epoch (got \(checkpointEvery))")
     }
     try resuming?.check(resuming: configuration, columns: rows.columns)
     let data = try TrainingSet(rows: rows, test: validation, configuration: configuration)
-    let machine = try topology ?? Topology.current()
-    try configuration.validate(on: machine)
     let plan = try PlacementPlan(
       topology: machine, workers: configuration.threads, policy: configuration.placement)
     let workers = plan.workers.count
@@ -77,8 +76,7 @@ public struct Trainer: Sendable {
       }
       blockOf = Array(repeating: data.rows, count: workers)
       placed = try Self.place(
-        partitions, of: data.rows, configuration.dataPlacement, nodeOf: nodeOf, memoryNodeOf: memoryNodeOf,
-        machine: machine)
+        partitions, of: data.rows, configuration.dataPlacement, nodeOf: nodeOf, memoryNodeOf: memoryNodeOf)
       copies = []
     }
     let density = Double(data.rows.nonZeros) / Double(max(data.rows.count * data.rows.columns, 1))
@@ -150,7 +148,7 @@ public struct Trainer: Sendable {
   /// measuring later how much of it is local.
   static func place(
     _ partitions: [ArraySlice<Int32>], of rows: RowBlock, _ placement: DataPlacement, nodeOf: [Int],
-    memoryNodeOf: [Int], machine: Topology
+    memoryNodeOf: [Int]
   ) throws(TrainingError) -> [[PlacedMemory]] {
     let workers = nodeOf.count
     let logicalNodes = Set(nodeOf).count
@@ -236,10 +234,9 @@ private struct TrainingRun: ObjectiveVisitor {
     let workers = plan.workers.count
     let team = try WorkerTeam(topology: machine, plan: plan)
     let columns = data.rows.columns
-    let osNode = { (worker: Int) -> Int? in memoryNodeOf[worker] }
     let slots = counters.prepare(
       workers: workers, bytesPerNonZero: data.rows.layout == .dense ? 4 : 8)
-    let gradients = try (0..<workers).map { try NodeLocalBuffer(count: columns + 1, node: osNode($0)) }
+    let gradients = try (0..<workers).map { try NodeLocalBuffer(count: columns + 1, node: memoryNodeOf[$0]) }
     let scratch = try NodeLocalBuffer(count: workers, node: nil)
     let evaluation = Evaluation(
       objective: objective, data: data, rowsOf: rowsOf, configuration: configuration)
@@ -254,7 +251,7 @@ private struct TrainingRun: ObjectiveVisitor {
     case .hogwild, .sync, .auto: replicaOf = Array(repeating: 0, count: workers)
     }
     let replicaCount = replicaOf.max()! + 1
-    let replicaNodes = (0..<replicaCount).map { r in osNode(replicaOf.firstIndex(of: r)!) }
+    let replicaNodes = (0..<replicaCount).map { r in memoryNodeOf[replicaOf.firstIndex(of: r)!] }
     let model = try ModelReplicas(count: replicaCount, columns: columns, nodes: replicaNodes)
 
     let epochBody: @Sendable (WorkerContext, Int, Int) throws -> Void

@@ -69,7 +69,6 @@ struct ProfileCommand: ParsableCommand {
     sweep.targetLoss = targetLoss
     sweep.simulatedNodes = simulateNodes
     do { try sweep.validate(on: machine) } catch { throw CLIError(error.description) }
-    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
 
     let dataset = try input.open(data)
     let header = dataset.header
@@ -106,6 +105,8 @@ struct ProfileCommand: ParsableCommand {
         "Not reached: \(run.combination.label) stopped at the \(epochs)-epoch limit with loss \(ProfileChart.format(run.finalLoss)), above the target \(ProfileChart.format(targetLoss!))"
       )
     }
+    // The folder appears only once there is a report to put in it.
+    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
     let folder = URL(fileURLWithPath: output)
     for (name, text) in [
       ("profile.json", report.json), ("profile.csv", report.csv), ("profile.svg", ProfileChart.svg(report)),

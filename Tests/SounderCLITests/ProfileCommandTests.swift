@@ -110,6 +110,11 @@ struct ProfileCommandTests {
       (["--threads", "one"], "Error: --threads: \"one\" is not a whole number"),
       (["--simulate-nodes", "999"], "Error: --simulate-nodes must be from 1 to the"),
     ]
+    let missing = folder.appendingPathComponent("missing.svm").path
+    let unreadable = try runSounder(["profile", missing, "-o", out, "--threads", "1", "--epochs", "1"])
+    #expect(unreadable.status != 0 && unreadable.stderr.hasPrefix("Error: \(missing): open failed"))
+    #expect(
+      !FileManager.default.fileExists(atPath: out), "a data file that cannot be read leaves no output folder")
     for (arguments, message) in cases {
       let result = try runSounder(["profile", data, "-o", out] + arguments)
       #expect(result.status != 0, "should fail: \(arguments)")
