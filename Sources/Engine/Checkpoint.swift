@@ -17,6 +17,9 @@ public struct Checkpoint: Sendable, Codable, Equatable {
   public var epochsWithoutImprovement: Int
   /// The configuration of the run, which a resumed run must share.
   public var configuration: TrainingConfiguration
+  /// AdaGrad's sums of squared gradients, weights' then the bias's (`nil`
+  /// under the global schedules), so a resumed run keeps its step sizes.
+  public var squaredSums: [Float]? = nil
 
   /// Checks that a run with `configuration` on `columns` features can carry on
   /// from this checkpoint: only the number of epochs may differ.
@@ -33,6 +36,11 @@ public struct Checkpoint: Sendable, Codable, Equatable {
         "the checkpoint holds \(weights.count) weights but the data has \(columns) features; resume on the same data"
       )
     }
+    if let squaredSums, squaredSums.count != columns + 1 {
+      throw .invalidConfiguration(
+        "the checkpoint holds \(squaredSums.count) AdaGrad sums for \(columns) features (expected \(columns + 1)); it is damaged"
+      )
+    }
   }
 }
 
@@ -44,6 +52,7 @@ public struct CheckpointState: Sendable, Codable, Equatable {
   public var bestLoss: Double?
   public var epochsWithoutImprovement: Int
   public var configuration: TrainingConfiguration
+  public var squaredSums: [Float]?
 }
 
 extension ModelFile {
@@ -55,7 +64,8 @@ extension ModelFile {
     var metadata = ModelMetadata(model: model, configuration: checkpoint.configuration)
     metadata.checkpoint = CheckpointState(
       epoch: checkpoint.epoch, history: checkpoint.history, bestLoss: checkpoint.bestLoss,
-      epochsWithoutImprovement: checkpoint.epochsWithoutImprovement, configuration: checkpoint.configuration)
+      epochsWithoutImprovement: checkpoint.epochsWithoutImprovement, configuration: checkpoint.configuration,
+      squaredSums: checkpoint.squaredSums)
     try write(model, metadata: metadata, to: path)
   }
 
@@ -68,6 +78,6 @@ extension ModelFile {
     return Checkpoint(
       epoch: state.epoch, weights: model.weights, bias: model.bias, history: state.history,
       bestLoss: state.bestLoss, epochsWithoutImprovement: state.epochsWithoutImprovement,
-      configuration: state.configuration)
+      configuration: state.configuration, squaredSums: state.squaredSums)
   }
 }

@@ -9,11 +9,30 @@ import CAtomics
 final class ModelReplicas: @unchecked Sendable {
   let columns: Int
   private let buffers: [NodeLocalBuffer]
+  /// Per replica, AdaGrad's sums of squared gradients for the weights and
+  /// the bias (`columns + 1` floats, beside the replica); empty under the
+  /// global step-size schedules.
+  private let squares: [NodeLocalBuffer]
 
   /// `count` zeroed replicas; replica `r` lives on kernel node `nodes[r]`.
-  init(count: Int, columns: Int, nodes: [Int?]) throws {
+  /// `adaptive`: each also gets zeroed AdaGrad sums.
+  init(count: Int, columns: Int, nodes: [Int?], adaptive: Bool = false) throws {
     self.columns = columns
     buffers = try (0..<count).map { try NodeLocalBuffer(count: columns + 1, node: nodes[$0]) }
+    squares = adaptive ? try (0..<count).map { try NodeLocalBuffer(count: columns + 1, node: nodes[$0]) } : []
+  }
+
+  /// Replica `r`'s AdaGrad sums, weights' then the bias's (`columns + 1`
+  /// floats); only for replicas made `adaptive`.
+  @inline(__always)
+  func squaredSums(_ r: Int) -> UnsafeMutableBufferPointer<Float> { squares[r].floats }
+
+  /// Replica 0's AdaGrad sums, copied out (`nil` when not adaptive).
+  func squaredSumsSnapshot() -> [Float]? { squares.isEmpty ? nil : Array(squares[0].floats) }
+
+  /// Sets every replica's AdaGrad sums.
+  func load(squaredSums: [Float]) {
+    for r in squares.indices { _ = squares[r].floats.update(fromContentsOf: squaredSums) }
   }
 
   var count: Int { buffers.count }

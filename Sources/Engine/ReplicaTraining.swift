@@ -43,7 +43,10 @@ struct ReplicaTraining<O: Objective>: Sendable {
     let shared = writers[replica] > 1
     let period = configuration.syncInterval(for: data.rows)
     let rounds = (rowsOf.map(\.count).max()! + period - 1) / period
-    let regularized = configuration.l1 > 0 || configuration.l2 > 0
+    let adaptive = configuration.adaptiveStep
+    // Under the global schedules the penalties are applied lazily at meetings;
+    // AdaGrad folds them into each step.
+    let regularized = adaptive == nil && (configuration.l1 > 0 || configuration.l2 > 0)
     let meets = replicas.count > 1 || regularized
     let schedule = configuration.stepSizes
     let workers = context.count
@@ -55,6 +58,9 @@ struct ReplicaTraining<O: Objective>: Sendable {
     let rows = blockOf[worker]
     let model = replicas.weights(replica)
     let biasPointer = replicas.bias(replica)
+    let sums =
+      adaptive == nil
+      ? UnsafeMutableBufferPointer<Float>(start: nil, count: 0) : replicas.squaredSums(replica)
     let fitIntercept = configuration.fitIntercept
     let minibatch = configuration.algorithm == .minibatch
     let sparse = rows.layout == .csr
@@ -76,13 +82,21 @@ struct ReplicaTraining<O: Objective>: Sendable {
           accumulate(row: row, of: rows, into: gradients[worker].floats, replica: replica, shared: shared)
           inBatch += 1
           if inBatch == batch || position == upper - 1 {
-            apply(gradients[worker].floats, rows: inBatch, eta: eta, replica: replica, shared: shared)
+            apply(
+              gradients[worker].floats, rows: inBatch, eta: eta, replica: replica, shared: shared,
+              adaptive: adaptive)
             inBatch = 0
           }
         } else {
-          sgdStep(
-            row: row, of: rows, eta: eta, model: model, bias: biasPointer, shared: shared,
-            fitIntercept: fitIntercept)
+          if let adaptive {
+            adaptiveStep(
+              row: row, of: rows, step: adaptive, model: model, bias: biasPointer, sums: sums,
+              shared: shared, fitIntercept: fitIntercept)
+          } else {
+            sgdStep(
+              row: row, of: rows, eta: eta, model: model, bias: biasPointer, shared: shared,
+              fitIntercept: fitIntercept)
+          }
         }
         step &+= 1
       }
@@ -144,6 +158,52 @@ struct ReplicaTraining<O: Objective>: Sendable {
     }
   }
 
+  /// One AdaGrad step on `row` (see ``Kernels/AdaptiveStep``): with
+  /// `d = ℓ′(w·x + b, y) · weight`, coordinate `i` steps by `η₀ / (√Gᵢ + ε)`
+  /// along `d xᵢ` (plus its penalties), the bias along `d`. `model` and
+  /// `sums` are the replica's weights and its `columns + 1` sums (the bias's last).
+  @inline(__always)
+  private func adaptiveStep(
+    row: Int, of rows: RowBlock, step: AdaptiveStep, model: UnsafeMutableBufferPointer<Float>,
+    bias biasPointer: UnsafeMutablePointer<Float>, sums: UnsafeMutableBufferPointer<Float>, shared: Bool,
+    fitIntercept: Bool
+  ) {
+    let columns = model.count
+    let weightSums = UnsafeMutableBufferPointer(rebasing: sums[0..<columns])
+    let biasSum = sums.baseAddress! + columns
+    let y = rows.label(row)
+    let weight = rows.weight(row)
+    let bias = shared ? catomics_load_relaxed(biasPointer) : biasPointer.pointee
+    let d: Float
+    switch rows.layout {
+    case .dense:
+      let x = rows.denseRow(row)
+      let margin = shared ? Shared.dot(x, model: model) : Dense.dot(x, UnsafeBufferPointer(model))
+      d = weight * objective.derivative(margin: margin + bias, label: y)
+      // On a shared model this is the documented race of Shared.racyStep.
+      step.step(derivative: d, dense: x, model: model, sums: weightSums)
+    case .csr:
+      let x = rows.sparseRow(row)
+      if shared {
+        let margin = Shared.sparseDot(indices: x.indices, values: x.values, model: model)
+        d = weight * objective.derivative(margin: margin + bias, label: y)
+        step.sharedStep(derivative: d, indices: x.indices, values: x.values, model: model, sums: weightSums)
+      } else {
+        let margin = Sparse.dot(indices: x.indices, values: x.values, model: UnsafeBufferPointer(model))
+        d = weight * objective.derivative(margin: margin + bias, label: y)
+        step.step(derivative: d, indices: x.indices, values: x.values, model: model, sums: weightSums)
+      }
+    }
+    guard fitIntercept else { return }
+    // The bias is not penalised.
+    let unpenalised = AdaptiveStep(rate: step.rate, epsilon: step.epsilon)
+    if shared {
+      unpenalised.sharedUpdate(biasPointer, sum: biasSum, gradient: d)
+    } else {
+      unpenalised.update(biasPointer, sum: biasSum, gradient: d)
+    }
+  }
+
   /// Adds `ℓ′(w·x + b, y) · weight · (x, 1)` for `row` to a worker's
   /// gradient, with the margin from the replica the worker writes.
   @inline(__always)
@@ -172,13 +232,31 @@ struct ReplicaTraining<O: Objective>: Sendable {
     gradient[columns] += d
   }
 
-  /// w ← w − (η / rows) g, then g ← 0.
+  /// w ← w − (η / rows) g, then g ← 0; under AdaGrad, each coordinate's
+  /// own step along its mean gradient `gᵢ / rows`.
   private func apply(
-    _ gradient: UnsafeMutableBufferPointer<Float>, rows: Int, eta: Float, replica: Int, shared: Bool
+    _ gradient: UnsafeMutableBufferPointer<Float>, rows: Int, eta: Float, replica: Int, shared: Bool,
+    adaptive: AdaptiveStep?
   ) {
     let columns = replicas.columns
     let scale = -eta / Float(rows)
     let model = replicas.weights(replica)
+    if let adaptive {
+      let parameters = replicas.parameters(replica).baseAddress!
+      let sums = replicas.squaredSums(replica).baseAddress!
+      let unpenalised = AdaptiveStep(rate: adaptive.rate, epsilon: adaptive.epsilon)
+      for j in 0...columns where j < columns || configuration.fitIntercept {
+        let step = j < columns ? adaptive : unpenalised
+        let mean = gradient[j] / Float(rows)
+        if shared {
+          step.sharedUpdate(parameters + j, sum: sums + j, gradient: mean)
+        } else {
+          step.update(parameters + j, sum: sums + j, gradient: mean)
+        }
+      }
+      Dense.scale(0, gradient)
+      return
+    }
     let g = UnsafeBufferPointer(rebasing: gradient[0..<columns])
     if shared { Shared.axpy(scale, g, model: model) } else { Dense.axpy(scale, g, model) }
     if configuration.fitIntercept { catomics_add_relaxed(replicas.bias(replica), scale * gradient[columns]) }
@@ -202,7 +280,7 @@ struct ReplicaTraining<O: Objective>: Sendable {
     for worker in 0..<context.count { steps[replicaOf[worker]] += roundCounts.floats[worker] }
     let l1 = configuration.l1
     let l2 = configuration.l2
-    for r in 0..<replicas.count where l1 > 0 || l2 > 0 {
+    for r in 0..<replicas.count where configuration.adaptiveStep == nil && (l1 > 0 || l2 > 0) {
       let decay = l2 > 0 ? Float(pow(Double(max(0, 1 - eta * l2)), Double(steps[r]))) : 1
       let clip = eta * l1 * steps[r]
       let model = replicas.parameters(r)
@@ -213,12 +291,20 @@ struct ReplicaTraining<O: Objective>: Sendable {
       }
     }
     guard replicas.count > 1 else { return }
+    average(slice, of: replicas.parameters)
+    // AdaGrad's sums are averaged too: each replica then steps as if it had
+    // seen the mean history, and a coordinate's rate stays the same everywhere.
+    if configuration.adaptiveStep != nil { average(slice, of: replicas.squaredSums) }
+  }
+
+  /// Replaces coordinates `slice` of every replica's buffer by their mean.
+  private func average(_ slice: Range<Int>, of buffer: (Int) -> UnsafeMutableBufferPointer<Float>) {
     let share = 1 / Float(replicas.count)
     for j in slice {
       var sum: Float = 0
-      for r in 0..<replicas.count { sum += replicas.parameters(r)[j] }
+      for r in 0..<replicas.count { sum += buffer(r)[j] }
       let mean = sum * share
-      for r in 0..<replicas.count { replicas.parameters(r)[j] = mean }
+      for r in 0..<replicas.count { buffer(r)[j] = mean }
     }
   }
 

@@ -100,11 +100,23 @@ struct SynchronousTraining<O: Objective>: Sendable {
         let parameters = model.parameters(0)
         let l1 = configuration.l1
         let l2 = configuration.l2
+        let adaptive = configuration.adaptiveStep
         for j in slice {
           // G_j = Σ_k g_k[j] in worker order: the fixed order that makes runs reproducible.
           var sum: Float = 0
           for k in 0..<workers { sum += gradients[k].floats[j] }
           let mean = sum / total
+          if let adaptive {
+            // AdaGrad: coordinate j's own step along Ḡ_j, penalties folded in, the bias unpenalised.
+            let sums = model.squaredSums(0).baseAddress! + j
+            if j < columns {
+              adaptive.update(parameters.baseAddress! + j, sum: sums, gradient: mean)
+            } else if configuration.fitIntercept {
+              AdaptiveStep(rate: adaptive.rate, epsilon: adaptive.epsilon).update(
+                parameters.baseAddress! + j, sum: sums, gradient: mean)
+            }
+            continue
+          }
           if j == columns {
             if configuration.fitIntercept { parameters[j] -= eta * mean }  // b ← b − η Ḡ_b
             continue

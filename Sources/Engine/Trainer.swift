@@ -252,7 +252,8 @@ private struct TrainingRun: ObjectiveVisitor {
     }
     let replicaCount = replicaOf.max()! + 1
     let replicaNodes = (0..<replicaCount).map { r in memoryNodeOf[replicaOf.firstIndex(of: r)!] }
-    let model = try ModelReplicas(count: replicaCount, columns: columns, nodes: replicaNodes)
+    let model = try ModelReplicas(
+      count: replicaCount, columns: columns, nodes: replicaNodes, adaptive: configuration.adaptiveStep != nil)
 
     let epochBody: @Sendable (WorkerContext, Int, Int) throws -> Void
     let stepsPerEpoch: Int
@@ -286,7 +287,10 @@ private struct TrainingRun: ObjectiveVisitor {
     var history = resuming?.history ?? []
     var best = resuming?.bestLoss ?? .infinity
     var epochsWithoutImprovement = resuming?.epochsWithoutImprovement ?? 0
-    if let resuming { model.load(weights: resuming.weights, bias: resuming.bias) }
+    if let resuming {
+      model.load(weights: resuming.weights, bias: resuming.bias)
+      if let sums = resuming.squaredSums { model.load(squaredSums: sums) }
+    }
     var lastGood = model.snapshot()
     var stopReason = StopReason.completed
     let first = (resuming?.epoch ?? 0) + 1
@@ -335,7 +339,7 @@ private struct TrainingRun: ObjectiveVisitor {
           Checkpoint(
             epoch: epoch, weights: snapshot.weights, bias: snapshot.bias, history: history,
             bestLoss: best.isFinite ? best : nil, epochsWithoutImprovement: epochsWithoutImprovement,
-            configuration: configuration))
+            configuration: configuration, squaredSums: model.squaredSumsSnapshot()))
       }
     }
 

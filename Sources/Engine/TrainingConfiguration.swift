@@ -1,4 +1,5 @@
 import Dataset
+import Kernels
 import Learning
 import Topology
 
@@ -39,6 +40,10 @@ public enum ScheduleKind: String, Sendable, Codable, CaseIterable {
   case optimal
   /// `η_t = η₀ / (t + 1)^p`.
   case inverseScaling = "inverse-scaling"
+  /// A step per coordinate, `η₀ / (√Gᵢ + ε)` with `Gᵢ` the coordinate's sum
+  /// of squared gradients (AdaGrad): rare features keep large steps, which
+  /// sparse, power-law data needs. See ``Kernels/AdaptiveStep``.
+  case adagrad
 }
 
 /// How classes are weighted against each other.
@@ -115,7 +120,14 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     case .constant: .constant(learningRate)
     case .optimal: .optimal(initial: learningRate, lambda: l2)
     case .inverseScaling: .inverseScaling(initial: learningRate, exponent: power)
+    case .adagrad: .constant(learningRate)
     }
+  }
+
+  /// The per-coordinate step under the AdaGrad schedule, with the penalties
+  /// folded into each step; `nil` under the global schedules.
+  public var adaptiveStep: AdaptiveStep? {
+    schedule == .adagrad ? AdaptiveStep(rate: learningRate, l1: l1, l2: l2) : nil
   }
 
   /// The examples per worker between meetings: ``syncEvery`` when set;

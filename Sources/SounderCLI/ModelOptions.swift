@@ -13,7 +13,10 @@ struct ModelOptions: ParsableArguments {
   @Option(name: .customLong("lr"), help: "The initial learning rate η₀.")
   var learningRate: Float = 0.01
 
-  @Option(help: "constant, optimal (η₀/(1+η₀λt), needs --l2) or inverse-scaling (η₀/(t+1)^p).")
+  @Option(
+    help:
+      "constant, optimal (η₀/(1+η₀λt), needs --l2), inverse-scaling (η₀/(t+1)^p) or adagrad (η₀/√Gᵢ per feature: best on sparse data)."
+  )
   var schedule: ScheduleKind?
 
   @Option(help: "The exponent p of inverse-scaling.")

@@ -5,7 +5,9 @@ import SeededRandom
 
 /// Rows made in memory from a known linear model, for engine tests: dense
 /// standard-normal features or sparse rows with `perRow` non-zeros, labels
-/// from the model plus noise (±1 for classification).
+/// from the model plus noise (±1 for classification). `skew` > 1 makes
+/// sparse columns power-law: column ⌊columns · u^skew⌋ for uniform u, so
+/// low columns are frequent and high ones rare, as words in text.
 final class TestRows: @unchecked Sendable {
   let block: RowBlock
   let truth: [Float]
@@ -16,7 +18,7 @@ final class TestRows: @unchecked Sendable {
 
   init(
     rows: Int, columns: Int, sparse perRow: Int? = nil, classification: Bool, noise: Float = 0.1,
-    seed: UInt64 = 7, offset: Float = 0.5
+    seed: UInt64 = 7, offset: Float = 0.5, skew: Double = 1
   ) {
     var generator = SplitMix64(seed: seed)
     func normal() -> Float {
@@ -36,7 +38,14 @@ final class TestRows: @unchecked Sendable {
       var margin: Float = 0
       if let perRow {
         var chosen = Set<Int32>()
-        while chosen.count < perRow { chosen.insert(Int32(generator.next(below: columns))) }
+        while chosen.count < perRow {
+          if skew == 1 {
+            chosen.insert(Int32(generator.next(below: columns)))
+          } else {
+            let u = Double(generator.next() >> 11) / 9_007_199_254_740_992
+            chosen.insert(Int32(Double(columns) * pow(u, skew)))
+          }
+        }
         for (k, column) in chosen.sorted().enumerated() {
           let value = normal() / Float(perRow).squareRoot()
           indices[row * perRow + k] = column
