@@ -39,13 +39,14 @@ let package = Package(
       name: "CNuma", path: "CSupport/CNuma", pkgConfig: "numa",
       providers: [.apt(["libnuma-dev"])]),
     .target(name: "CAtomics", path: "CSupport/CAtomics"),
+    .target(name: "CVectorMath", path: "CSupport/CVectorMath"),
     .target(name: "CCPUCheck", path: "CSupport/CCPUCheck", cSettings: cpuCheckSettings),
     .target(name: "CPerfEvents", path: "CSupport/CPerfEvents"),
 
     // The library, one job per module.
     .target(name: "Topology", dependencies: ["CHwloc", "CNuma"]),
     .target(name: "SeededRandom"),
-    .target(name: "Kernels", dependencies: ["CAtomics", "CCPUCheck"], swiftSettings: vectorSettings),
+    .target(name: "Kernels", dependencies: ["CAtomics", "CCPUCheck", "CVectorMath"], swiftSettings: vectorSettings),
     .target(name: "Learning", dependencies: ["Kernels"], swiftSettings: vectorSettings),
     .target(name: "Dataset", dependencies: ["Topology"], exclude: ["README.md"]),
     .target(name: "Ingest", dependencies: ["Dataset", "SeededRandom"]),

@@ -13,6 +13,11 @@ final class ModelReplicas: @unchecked Sendable {
   /// the bias (`columns + 1` floats, beside the replica); empty under the
   /// global step-size schedules.
   private let squares: [NodeLocalBuffer]
+  /// Under AdaGrad with several replicas, what every replica held after the
+  /// last merge (weights and bias, and the sums), so that a merge can add up
+  /// the replicas' changes since; `nil` otherwise.
+  private let merged: NodeLocalBuffer?
+  private let mergedSquares: NodeLocalBuffer?
 
   /// `count` zeroed replicas; replica `r` lives on kernel node `nodes[r]`.
   /// `adaptive`: each also gets zeroed AdaGrad sums.
@@ -20,6 +25,20 @@ final class ModelReplicas: @unchecked Sendable {
     self.columns = columns
     buffers = try (0..<count).map { try NodeLocalBuffer(count: columns + 1, node: nodes[$0]) }
     squares = adaptive ? try (0..<count).map { try NodeLocalBuffer(count: columns + 1, node: nodes[$0]) } : []
+    merged = count > 1 && adaptive ? try NodeLocalBuffer(count: columns + 1, node: nil) : nil
+    mergedSquares = count > 1 && adaptive ? try NodeLocalBuffer(count: columns + 1, node: nil) : nil
+  }
+
+  /// The weights and bias all replicas held after the last merge (empty
+  /// with one replica or under a global schedule).
+  @inline(__always)
+  var mergedParameters: UnsafeMutableBufferPointer<Float> { merged?.floats ?? .init(start: nil, count: 0) }
+
+  /// The AdaGrad sums all replicas held after the last merge (empty with one
+  /// replica or under a global schedule).
+  @inline(__always)
+  var mergedSquaredSums: UnsafeMutableBufferPointer<Float> {
+    mergedSquares?.floats ?? .init(start: nil, count: 0)
   }
 
   /// Replica `r`'s AdaGrad sums, weights' then the bias's (`columns + 1`
@@ -33,6 +52,7 @@ final class ModelReplicas: @unchecked Sendable {
   /// Sets every replica's AdaGrad sums.
   func load(squaredSums: [Float]) {
     for r in squares.indices { _ = squares[r].floats.update(fromContentsOf: squaredSums) }
+    if let mergedSquares { _ = mergedSquares.floats.update(fromContentsOf: squaredSums) }
   }
 
   var count: Int { buffers.count }
@@ -61,6 +81,10 @@ final class ModelReplicas: @unchecked Sendable {
     for r in 0..<count {
       _ = UnsafeMutableBufferPointer(rebasing: parameters(r)[0..<columns]).update(fromContentsOf: weights)
       self.bias(r).pointee = bias
+    }
+    if let merged {
+      _ = UnsafeMutableBufferPointer(rebasing: merged.floats[0..<columns]).update(fromContentsOf: weights)
+      merged.floats[columns] = bias
     }
   }
 }

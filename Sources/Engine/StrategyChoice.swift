@@ -10,10 +10,13 @@ public struct StrategyChoice: Sendable, Equatable, Codable {
   /// update every weight, so a model shared by all cores turns each update
   /// into cache-line ping-pong: give each core its own replica while they fit
   /// the private caches. Sparse rows touch few weights, so collisions are rare
-  /// and one shared model per NUMA node is cheapest.
+  /// and one shared model per NUMA node is cheapest, except under AdaGrad:
+  /// there every step also writes the features' squared-gradient sums, and
+  /// replicas merge by adding their changes, which costs no epochs (see
+  /// `ReplicaTraining.meet`), so private models win.
   static func choose(
     requested: UpdateStrategy, algorithm: Algorithm, layout: Layout, columns: Int, density: Double,
-    workers: Int, nodes: Int, privateCacheBytes: UInt64
+    adaptive: Bool = false, workers: Int, nodes: Int, privateCacheBytes: UInt64
   ) -> StrategyChoice {
     guard requested == .auto else { return StrategyChoice(strategy: requested, reason: "as requested") }
     if algorithm != .sgd {
@@ -41,6 +44,12 @@ public struct StrategyChoice: Sendable, Equatable, Codable {
           reason: "dense updates, but a \(modelBytes)-byte model is too big to copy per core")
     }
     let percent = String(Int((density * 100).rounded(.up)))
+    if adaptive {
+      return StrategyChoice(
+        strategy: .perCore,
+        reason: "sparse rows (\(percent)% dense) under AdaGrad: a shared model's weights and sums would "
+          + "bounce between caches, and replicas that add up their changes need no more epochs")
+    }
     if nodes > 1 {
       return StrategyChoice(
         strategy: .perNode,

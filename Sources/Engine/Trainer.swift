@@ -82,8 +82,8 @@ public struct Trainer: Sendable {
     let density = Double(data.rows.nonZeros) / Double(max(data.rows.count * data.rows.columns, 1))
     let choice = StrategyChoice.choose(
       requested: configuration.strategy, algorithm: configuration.algorithm, layout: data.rows.layout,
-      columns: data.rows.columns, density: density, workers: workers,
-      nodes: Set(nodeOf).count,
+      columns: data.rows.columns, density: density, adaptive: configuration.adaptiveStep != nil,
+      workers: workers, nodes: Set(nodeOf).count,
       privateCacheBytes: machine.privateCacheBytes)
     return try withoutActuallyEscaping(progress) { progress in
       try withoutActuallyEscaping(checkpoint) { checkpoint in

@@ -1,3 +1,5 @@
+import CVectorMath
+
 /// Per-coordinate adaptive steps, AdaGrad (Duchi, Hazan and Singer, 2011):
 /// each coordinate keeps the sum of its squared gradients and steps by the
 /// base rate over that sum's square root,
@@ -91,7 +93,7 @@ public struct AdaptiveStep: Sendable, Equatable {
       var squares = load8(gs, i)
       squares.addProduct(g, g)
       store8(squares, gs, i)
-      let eta = rate / (squares.squareRoot() + epsilon)
+      let eta = rate / (cvectormath_sqrt8(squares) + epsilon)
       weights.addProduct(-eta, g)
       if self.l1 > 0 {
         // w ← sign(w) max(|w| − η λ₁, 0)
@@ -119,7 +121,7 @@ func adaptiveUpdate<Access: ModelAccess>(
   let g = gradient.addingProduct(step.l2, weight)
   let squares = Access.load(sum).addingProduct(g, g)
   Access.store(squares, sum)
-  let eta = step.rate / (squares.squareRoot() + step.epsilon)
+  let eta = step.rate / (cvectormath_sqrt(squares) + step.epsilon)
   var value = weight.addingProduct(-eta, g)
   if step.l1 > 0 {
     // w ← sign(w) max(|w| − η λ₁, 0)

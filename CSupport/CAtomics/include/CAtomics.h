@@ -4,8 +4,8 @@
 // without locks. Doing that through plain pointers is a data race, which is
 // undefined behaviour; doing it through relaxed atomics is defined, lets the
 // thread sanitizer check the rest of the engine, and on x86-64 compiles to the
-// same plain `vmovss` a racy access would (checked with objdump, see
-// CSupport/README.md). The float travels as its 32-bit pattern because C
+// same plain `vmovss` a racy access would (checked with objdump by
+// tools/check-atomics). The float travels as its 32-bit pattern because C
 // compilers reject `__atomic_load_n` on a float pointer.
 #ifndef SOUNDER_CATOMICS_H
 #define SOUNDER_CATOMICS_H
