@@ -159,7 +159,7 @@ struct ReplicaTraining<O: Objective>: Sendable {
   }
 
   /// One AdaGrad step on `row` (see ``Kernels/AdaptiveStep``): with
-  /// `d = ℓ′(w·x + b, y) · weight`, coordinate `i` steps by `η₀ / (√Gᵢ + ε)`
+  /// `d = ℓ′(w·x + b, y) · weight`, coordinate `i` steps by `η₀ / √(Gᵢ + ε²)`
   /// along `d xᵢ` (plus its penalties), the bias along `d`. `model` and
   /// `sums` are the replica's weights and its `columns + 1` sums (the bias's last).
   @inline(__always)

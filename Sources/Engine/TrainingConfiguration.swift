@@ -40,7 +40,7 @@ public enum ScheduleKind: String, Sendable, Codable, CaseIterable {
   case optimal
   /// `η_t = η₀ / (t + 1)^p`.
   case inverseScaling = "inverse-scaling"
-  /// A step per coordinate, `η₀ / (√Gᵢ + ε)` with `Gᵢ` the coordinate's sum
+  /// A step per coordinate, `η₀ / √(Gᵢ + ε²)` with `Gᵢ` the coordinate's sum
   /// of squared gradients (AdaGrad): rare features keep large steps, which
   /// sparse, power-law data needs. See ``Kernels/AdaptiveStep``.
   case adagrad

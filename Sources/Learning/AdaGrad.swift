@@ -3,7 +3,7 @@ import Kernels
 /// AdaGrad (Duchi, Hazan and Singer, 2011): a step size per coordinate that
 /// shrinks with the squared gradients that coordinate has seen,
 ///
-///     Gᵢ ← Gᵢ + gᵢ²,   wᵢ ← wᵢ − η₀ gᵢ / (√Gᵢ + ε),
+///     Gᵢ ← Gᵢ + gᵢ²,   wᵢ ← wᵢ − η₀ gᵢ / √(Gᵢ + ε²),
 ///
 /// so rare features keep large steps and frequent ones settle. For a linear
 /// model the gradient of one example is `g = d x` with `d = ℓ′(m, y)`, so a

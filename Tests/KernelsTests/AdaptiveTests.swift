@@ -5,11 +5,11 @@ import Testing
 @Suite("Adaptive (AdaGrad) steps")
 struct AdaptiveTests {
   /// The update in `Double`, one coordinate: g ← g + λ₂w, G ← G + g²,
-  /// η = η₀/(√G + ε), w ← w − ηg, then the L1 shrink by ηλ₁.
+  /// η = η₀/√(G + ε²), w ← w − ηg, then the L1 shrink by ηλ₁.
   static func reference(_ w: inout Double, _ sum: inout Double, _ gradient: Double, _ step: AdaptiveStep) {
     let g = gradient + Double(step.l2) * w
     sum += g * g
-    let eta = Double(step.rate) / (sum.squareRoot() + Double(step.epsilon))
+    let eta = Double(step.rate) / (sum + Double(step.epsilon) * Double(step.epsilon)).squareRoot()
     w -= eta * g
     let clip = eta * Double(step.l1)
     w = w > clip ? w - clip : (w < -clip ? w + clip : 0)

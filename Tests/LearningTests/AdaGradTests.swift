@@ -3,7 +3,7 @@ import Testing
 
 @Suite("AdaGrad")
 struct AdaGradTests {
-  @Test("sparse and dense steps follow Gᵢ += gᵢ², wᵢ −= η₀ gᵢ / (√Gᵢ + ε)")
+  @Test("sparse and dense steps follow Gᵢ += gᵢ², wᵢ −= η₀ gᵢ / √(Gᵢ + ε²)")
   func steps() {
     let n = 21
     let x = (0..<n).map { Float($0 % 7) - 3 }
@@ -26,7 +26,7 @@ struct AdaGradTests {
       for i in 0..<n {
         let g = Double(d) * Double(x[i])
         sums[i] += g * g
-        expected[i] -= 0.5 * g / (sums[i].squareRoot() + 1e-8)
+        expected[i] -= 0.5 * g / (sums[i] + 1e-16).squareRoot()
       }
     }
     for i in 0..<n {
