@@ -11,9 +11,10 @@ import Learning
 /// Every `syncEvery` examples per worker (and at the end of the epoch) the
 /// workers meet at a barrier and, each on its own slice of coordinates,
 /// apply the regulariser for the steps since the last meeting and average the
-/// replicas (under AdaGrad: add up their changes; see `meet`). Regularising there, not at every step, keeps a sparse step at
-/// O(non-zeros): L2 as the decay `(1 − ηλ₂)ᵏ` of those k steps, L1 as the
-/// truncated gradient of Langford, Li and Zhang (2009) with period k.
+/// replicas (under AdaGrad: add up their changes; see `meet`). Regularising
+/// there, not at every step, keeps a sparse step at O(non-zeros): L2 as the
+/// decay `(1 − ηλ₂)ᵏ` of those k steps, L1 as the truncated gradient of
+/// Langford, Li and Zhang (2009) with period k.
 struct ReplicaTraining<O: Objective>: Sendable {
   let objective: O
   let data: TrainingSet
@@ -335,6 +336,7 @@ struct ReplicaTraining<O: Objective>: Sendable {
   ) {
     let buffers = (0..<replicas.count).map { buffer($0).baseAddress! }
     for j in slice {
+      // w̄ⱼ ← w̄ⱼ + Σᵣ (wᵣⱼ − w̄ⱼ), then every wᵣⱼ ← w̄ⱼ
       let before = base[j]
       var value = before
       for b in buffers { value += b[j] - before }
