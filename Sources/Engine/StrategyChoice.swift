@@ -16,7 +16,7 @@ public struct StrategyChoice: Sendable, Equatable, Codable {
   /// `ReplicaTraining.meet`), so private models win.
   static func choose(
     requested: UpdateStrategy, algorithm: Algorithm, layout: Layout, columns: Int, density: Double,
-    adaptive: Bool = false, workers: Int, nodes: Int, privateCacheBytes: UInt64
+    adaptive: Bool, workers: Int, nodes: Int, privateCacheBytes: UInt64
   ) -> StrategyChoice {
     guard requested == .auto else { return StrategyChoice(strategy: requested, reason: "as requested") }
     if algorithm != .sgd {
