@@ -5,10 +5,10 @@ import Learning
 public struct Checkpoint: Sendable, Codable, Equatable {
   /// Epochs completed.
   public var epoch: Int
-  /// The weights and bias as trained (on standardised features when the
-  /// configuration standardises).
+  /// The weights (features × outputs, feature-major) and the intercepts as
+  /// trained (on standardised features when the configuration standardises).
   public var weights: [Float]
-  public var bias: Float
+  public var intercepts: [Float]
   /// The reports of the completed epochs.
   public var history: [EpochReport]
   /// Early stopping's state: the best monitored loss so far (`nil`: none
@@ -17,13 +17,16 @@ public struct Checkpoint: Sendable, Codable, Equatable {
   public var epochsWithoutImprovement: Int
   /// The configuration of the run, which a resumed run must share.
   public var configuration: TrainingConfiguration
-  /// AdaGrad's sums of squared gradients, weights' then the bias's (`nil`
+  /// AdaGrad's sums of squared gradients, weights' then the intercepts' (`nil`
   /// under the global schedules), so a resumed run keeps its step sizes.
   public var squaredSums: [Float]? = nil
 
-  /// Checks that a run with `configuration` on `columns` features can carry on
-  /// from this checkpoint: only the number of epochs may differ.
-  public func check(resuming configuration: TrainingConfiguration, columns: Int) throws(TrainingError) {
+  /// Checks that a run with `configuration` on `columns` features and
+  /// `outputs` outputs can carry on from this checkpoint: only the number of
+  /// epochs may differ.
+  public func check(resuming configuration: TrainingConfiguration, columns: Int, outputs: Int)
+    throws(TrainingError)
+  {
     var mine = self.configuration
     mine.epochs = configuration.epochs
     guard mine == configuration else {
@@ -31,14 +34,15 @@ public struct Checkpoint: Sendable, Codable, Equatable {
         "the checkpoint was made with other training settings; resume with the same options (only --epochs may change)"
       )
     }
-    guard weights.count == columns else {
+    guard weights.count == columns * outputs, intercepts.count == outputs else {
       throw .invalidConfiguration(
-        "the checkpoint holds \(weights.count) weights but the data has \(columns) features; resume on the same data"
+        "the checkpoint holds \(weights.count) weights for \(intercepts.count) outputs but the data has \(columns) features and \(outputs) outputs; resume on the same data"
       )
     }
-    if let squaredSums, squaredSums.count != columns + 1 {
+    let parameters = (columns + 1) * outputs
+    if let squaredSums, squaredSums.count != parameters {
       throw .invalidConfiguration(
-        "the checkpoint holds \(squaredSums.count) AdaGrad sums for \(columns) features (expected \(columns + 1)); it is damaged"
+        "the checkpoint holds \(squaredSums.count) AdaGrad sums for \(parameters) parameters; it is damaged"
       )
     }
   }
@@ -60,7 +64,7 @@ extension ModelFile {
   /// previous checkpoint, never a torn one.
   public static func write(_ checkpoint: Checkpoint, to path: String) throws(ModelFileError) {
     let model = LinearModel(
-      loss: checkpoint.configuration.loss, weights: checkpoint.weights, bias: checkpoint.bias)
+      loss: checkpoint.configuration.loss, weights: checkpoint.weights, intercepts: checkpoint.intercepts)
     var metadata = ModelMetadata(model: model, configuration: checkpoint.configuration)
     metadata.checkpoint = CheckpointState(
       epoch: checkpoint.epoch, history: checkpoint.history, bestLoss: checkpoint.bestLoss,
@@ -76,7 +80,7 @@ extension ModelFile {
       throw .corrupt(path: path, reason: "it is a model file, not a checkpoint")
     }
     return Checkpoint(
-      epoch: state.epoch, weights: model.weights, bias: model.bias, history: state.history,
+      epoch: state.epoch, weights: model.weights, intercepts: model.intercepts, history: state.history,
       bestLoss: state.bestLoss, epochsWithoutImprovement: state.epochsWithoutImprovement,
       configuration: state.configuration, squaredSums: state.squaredSums)
   }

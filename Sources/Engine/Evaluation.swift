@@ -4,11 +4,12 @@ import Learning
 
 /// The losses reported after each epoch, computed in parallel by the team:
 /// each worker sums over its own training rows and a share of the held-out
-/// rows, and the sums are combined in worker order.
-struct Evaluation<O: Objective>: Sendable {
-  let objective: O
+/// rows, and the sums are combined in worker order. Margins come from the
+/// training loops' own ``RowStep``.
+struct Evaluation<O: OutputObjective>: Sendable {
+  let step: RowStep<O>
   let data: TrainingSet
-  let rowsOf: [[Int32]]
+  let assignments: [WorkerAssignment]
   let configuration: TrainingConfiguration
 
   struct Losses {
@@ -19,30 +20,32 @@ struct Evaluation<O: Objective>: Sendable {
     var validationMetric: Double?
   }
 
-  /// The losses for a model given twice: as trained (`weights`, `bias`, on
-  /// possibly standardised training rows) and for raw features (`raw`, which
-  /// validation rows are in).
-  func losses(team: WorkerTeam, weights: [Float], bias: Float, raw: (weights: [Float], bias: Float)) throws
-    -> Losses
-  {
+  /// The losses for a model given twice: as trained (`model`, on possibly
+  /// standardised training rows) and for raw features (`raw`, which
+  /// validation rows are in); weights then intercepts, each.
+  func losses(
+    team: WorkerTeam, model: (weights: [Float], intercepts: [Float]),
+    raw: (weights: [Float], intercepts: [Float])
+  ) throws -> Losses {
     let workers = team.count
     // Per worker: training loss, training weight, validation loss, validation weight, metric sum.
     let sums = Locked([[Double]](repeating: [0, 0, 0, 0, 0], count: workers))
     let validation = data.validation
-    let classification = configuration.loss.isClassification
     try team.run { context in
       var partial = [Double](repeating: 0, count: 5)
-      weights.withUnsafeBufferPointer { w in
-        for row in rowsOf[context.index] {
-          let (loss, weight, _) = evaluate(Int(row), of: data.rows, w, bias, classification)
+      let scratch = UnsafeMutablePointer<Float>.allocate(capacity: step.outputs)
+      defer { scratch.deallocate() }
+      withView(of: model) { view in
+        for row in assignments[context.index].rows {
+          let (loss, weight, _) = evaluate(Int(row), of: data.rows, view, scratch)
           partial[0] += loss
           partial[1] += weight
         }
       }
-      raw.weights.withUnsafeBufferPointer { w in
+      withView(of: raw) { view in
         for position in stride(from: context.index, to: validation.count, by: context.count) {
           let (loss, weight, metric) = evaluate(
-            Int(validation[position]), of: data.validationRows, w, raw.bias, classification)
+            Int(validation[position]), of: data.validationRows, view, scratch)
           partial[2] += loss
           partial[3] += weight
           partial[4] += metric
@@ -51,7 +54,7 @@ struct Evaluation<O: Objective>: Sendable {
       sums.withLock { $0[context.index] = partial }
     }
     let total = sums.withLock { rows in (0..<5).map { column in rows.reduce(0) { $0 + $1[column] } } }
-    let penalty = weights.withUnsafeBufferPointer {
+    let penalty = model.weights.withUnsafeBufferPointer {
       Double(Regularization(l1: configuration.l1, l2: configuration.l2).penalty($0))
     }
     return Losses(
@@ -60,23 +63,37 @@ struct Evaluation<O: Objective>: Sendable {
       validationMetric: validation.isEmpty ? nil : total[4] / total[3])
   }
 
+  /// Calls `body` with a view of a copy of `model`, which nobody else writes.
+  private func withView(of model: (weights: [Float], intercepts: [Float]), _ body: (ModelView) -> Void) {
+    var weights = model.weights
+    var intercepts = model.intercepts
+    weights.withUnsafeMutableBufferPointer { w in
+      intercepts.withUnsafeMutableBufferPointer { b in
+        body(
+          ModelView(
+            weights: w, intercepts: b.baseAddress!, sums: UnsafeMutableBufferPointer(start: nil, count: 0)))
+      }
+    }
+  }
+
   /// Row `row`'s weighted loss, its weight, and its weighted metric term
   /// (1 when classified right, or the squared error).
   @inline(__always)
   private func evaluate(
-    _ row: Int, of rows: RowBlock, _ w: UnsafeBufferPointer<Float>, _ bias: Float, _ classification: Bool
+    _ row: Int, of rows: RowBlock, _ model: ModelView, _ m: UnsafeMutablePointer<Float>
   ) -> (Double, Double, Double) {
-    let margin: Float
-    switch rows.layout {
-    case .dense: margin = Dense.dot(rows.denseRow(row), w) + bias
-    case .csr:
-      let x = rows.sparseRow(row)
-      margin = Sparse.dot(indices: x.indices, values: x.values, model: w) + bias
-    }
+    step.margins(PrivateModel.self, row, of: rows, model: model, into: m)
     let y = rows.label(row)
     let weight = Double(rows.weight(row))
-    let loss = Double(objective.loss(margin: margin, label: y)) * weight
-    let metric = classification ? ((margin >= 0) == (y > 0) ? 1 : 0) : Double((margin - y) * (margin - y))
+    let loss = Double(step.objective.loss(margins: m, label: y)) * weight
+    let metric: Double
+    if !configuration.loss.isClassification {
+      metric = Double((m[0] - y) * (m[0] - y))
+    } else {
+      // One output: class 1 is y = +1; several: y is the class index.
+      let truth = step.outputs == 1 ? (y > 0 ? 1 : 0) : Int(y)
+      metric = LinearModel.predictedClass(margins: m, outputs: step.outputs) == truth ? 1 : 0
+    }
     return (loss, weight, metric * weight)
   }
 }

@@ -12,6 +12,19 @@ extension LinearModel {
     }
   }
 
+  /// A label in the data that a multiclass model has no class for.
+  public struct UnknownLabel: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The row (from 1) and its label.
+    public var row: Int
+    public var label: Float
+    /// The labels the model knows.
+    public var classes: [Float]
+    public var description: String {
+      "row \(row) has the label \(LinearModel.labelText(label)), which is not one of the model's classes ("
+        + classes.map(LinearModel.labelText).joined(separator: ", ") + ")"
+    }
+  }
+
   /// Checks that the model can read `rows`: dense rows need exactly its
   /// feature count; sparse rows may have fewer columns (missing ones are 0).
   public func check(_ rows: RowBlock) throws(FeatureMismatch) {
@@ -19,38 +32,77 @@ extension LinearModel {
     guard fits else { throw FeatureMismatch(modelFeatures: features, dataFeatures: rows.columns) }
   }
 
-  /// `w · x + b` for every row of `rows` (or for the rows listed in `subset`).
+  /// The K margins `Wᵀx + b` of every row of `rows` (or of the rows listed
+  /// in `subset`), row after row: `count × outputs` floats.
   public func margins(_ rows: RowBlock, rows subset: [Int]? = nil) -> [Float] {
     precondition(
       rows.layout == .csr ? rows.columns <= features : rows.columns == features, "call check(_:) first")
-    return weights.withUnsafeBufferPointer { w in
-      (subset ?? Array(0..<rows.count)).map { row in
+    let chosen = subset ?? Array(0..<rows.count)
+    var margins = [Float](repeating: 0, count: chosen.count * outputs)
+    margins.withUnsafeMutableBufferPointer { m in
+      for (position, row) in chosen.enumerated() {
+        let into = m.baseAddress! + position * outputs
         switch rows.layout {
-        case .dense: return Dense.dot(rows.denseRow(row), w) + bias
+        case .dense: self.margins(dense: rows.denseRow(row), into: into)
         case .csr:
           let x = rows.sparseRow(row)
-          return Sparse.dot(indices: x.indices, values: x.values, model: w) + bias
+          self.margins(indices: x.indices, values: x.values, into: into)
         }
       }
     }
+    return margins
   }
 
-  /// Predictions (see ``prediction(margin:)``) for every row of `rows`.
+  /// One prediction per row: for one output, the value, P(positive) or ±1
+  /// (see ``prediction(margin:)``); for several, the predicted class's
+  /// label (``classes``).
   public func predictions(_ rows: RowBlock, rows subset: [Int]? = nil) -> [Float] {
-    margins(rows, rows: subset).map(prediction(margin:))
+    let margins = margins(rows, rows: subset)
+    guard isMulticlass else { return margins.map(prediction(margin:)) }
+    let labels = classes ?? (0..<outputs).map(Float.init)
+    return margins.withUnsafeBufferPointer { m in
+      (0..<margins.count / outputs).map { labels[predictedClass(margins: m.baseAddress! + $0 * outputs)] }
+    }
+  }
+
+  /// The K class probabilities of every row, row after row, for a
+  /// multiclass model with probabilities (``hasProbabilities``).
+  public func probabilities(_ rows: RowBlock, rows subset: [Int]? = nil) -> [Float] {
+    var values = margins(rows, rows: subset)
+    values.withUnsafeMutableBufferPointer { m in
+      for start in stride(from: 0, to: m.count, by: outputs) { probabilities(m.baseAddress! + start) }
+    }
+    return values
   }
 
   /// Quality metrics on `rows` (or the listed `subset`): regression metrics
-  /// for squared loss, classification metrics (labels ±1 or 0/1) otherwise.
-  public func evaluate(_ rows: RowBlock, rows subset: [Int]? = nil) -> Metrics {
+  /// for squared loss, binary classification metrics (labels ±1 or 0/1) for
+  /// one output, multiclass metrics for several (labels as in ``classes``).
+  public func evaluate(_ rows: RowBlock, rows subset: [Int]? = nil) throws(UnknownLabel) -> Metrics {
     let chosen = subset ?? Array(0..<rows.count)
-    let scores = margins(rows, rows: chosen)
     let labels = chosen.map { rows.label($0) }
-    guard loss.isClassification else {
-      return Metrics.regression(predictions: scores, labels: labels)
+    guard isMulticlass else {
+      let scores = margins(rows, rows: chosen)
+      guard loss.isClassification else { return Metrics.regression(predictions: scores, labels: labels) }
+      let probabilities = hasProbabilities ? scores.map(prediction(margin:)) : nil
+      return Metrics.classification(
+        scores: scores, labels: labels.map { $0 > 0 ? 1 : -1 }, probabilities: probabilities)
     }
-    let probabilities = loss == .hinge ? nil : scores.map(prediction(margin:))
-    return Metrics.classification(
-      scores: scores, labels: labels.map { $0 > 0 ? 1 : -1 }, probabilities: probabilities)
+    let known = classes ?? (0..<outputs).map(Float.init)
+    let index = Dictionary(uniqueKeysWithValues: known.enumerated().map { ($1, $0) })
+    var truth: [Int] = []
+    truth.reserveCapacity(labels.count)
+    for (row, label) in zip(chosen, labels) {
+      guard let k = index[label] else { throw UnknownLabel(row: row + 1, label: label, classes: known) }
+      truth.append(k)
+    }
+    let margins = margins(rows, rows: chosen)
+    let predicted = margins.withUnsafeBufferPointer { m in
+      (0..<chosen.count).map { predictedClass(margins: m.baseAddress! + $0 * outputs) }
+    }
+    return Metrics.multiclass(
+      predicted: predicted, truth: truth,
+      probabilities: hasProbabilities ? probabilities(rows, rows: chosen) : nil,
+      classes: classNames ?? known.map(LinearModel.labelText))
   }
 }

@@ -30,7 +30,16 @@ public struct ModelMetadata: Sendable, Codable, Equatable {
   public var library: String
   public var loss: Loss
   public var features: Int
-  public var bias: Float
+  /// K, the margins per row (absent in version 1 files: 1).
+  public var outputs: Int?
+  /// The intercept of a one-output model (version 1 files have only this).
+  public var bias: Float?
+  /// One intercept per output (version 2).
+  public var intercepts: [Float]?
+  /// For a multiclass model, the label of each class index.
+  public var classes: [Float]?
+  /// For a multiclass model trained on named classes, their names.
+  public var classNames: [String]?
   /// Feature scaling used in training (already folded into the weights).
   public var scaler: FeatureScaler?
   public var configuration: TrainingConfiguration?
@@ -49,7 +58,11 @@ public struct ModelMetadata: Sendable, Codable, Equatable {
     library = sounderVersion
     loss = model.loss
     features = model.features
-    bias = model.bias
+    outputs = model.outputs
+    bias = model.outputs == 1 ? model.intercepts[0] : nil
+    intercepts = model.intercepts
+    classes = model.classes
+    classNames = model.classNames
     scaler = model.scaler
     self.configuration = configuration
     strategy = result?.strategy
@@ -67,18 +80,22 @@ public let sounderVersion = "0.1.0"
 /// little-endian float32 at a 64-byte aligned offset.
 ///
 ///     0  "SNDRMODL"           magic
-///     8  UInt32 version       format version (1)
+///     8  UInt32 version       format version (2; 1 is read too)
 ///     12 UInt32 JSON bytes
-///     16 UInt64 weights       number of weights (features)
+///     16 UInt64 weights       number of weights (features × outputs, feature-major)
 ///     24 UInt64 offset        where the weights start
 ///     32 UInt32 CRC32C        of the JSON bytes
 ///     36 UInt32 CRC32C        of the weight bytes
+///
+/// Version 2 records the model's shape in the metadata (`outputs`,
+/// `intercepts`, and `classes`/`classNames` for multiclass models); a
+/// version 1 file is a one-output model whose intercept is `bias`.
 ///
 /// Files are written through ``OutputFile``: complete or not at all.
 public enum ModelFile {
   static let magic = Array("SNDRMODL".utf8)
   /// The format version this build writes and the newest it reads.
-  public static let version: UInt32 = 1
+  public static let version: UInt32 = 2
 
   /// Writes `model` and `metadata` to `path`, replacing any file there only
   /// once the new one is complete.
@@ -148,17 +165,32 @@ public enum ModelFile {
     do { metadata = try JSONDecoder().decode(ModelMetadata.self, from: Data(json)) } catch {
       throw .corrupt(path: path, reason: "the metadata is not valid: \(error)")
     }
-    guard metadata.features == Int(weightCount) else {
+    let intercepts = metadata.intercepts ?? [metadata.bias ?? 0]
+    let outputs = metadata.outputs ?? 1
+    guard outputs >= 1, intercepts.count == outputs, metadata.features >= 0,
+      metadata.features.multipliedReportingOverflow(by: outputs) == (Int(weightCount), false)
+    else {
       throw .corrupt(
         path: path,
-        reason: "the metadata lists \(metadata.features) features but the file holds \(weightCount) weights")
+        reason:
+          "the metadata lists \(metadata.features) features × \(outputs) outputs and \(intercepts.count) intercepts, but the file holds \(weightCount) weights"
+      )
+    }
+    if let classes = metadata.classes, classes.count != outputs {
+      throw .corrupt(path: path, reason: "the metadata lists \(classes.count) classes for \(outputs) outputs")
+    }
+    if let names = metadata.classNames, names.count != outputs {
+      throw .corrupt(
+        path: path, reason: "the metadata lists \(names.count) class names for \(outputs) outputs")
     }
     let weights = (0..<Int(weightCount)).map {
       Float(
         bitPattern: UInt32(littleEndian: weightBytes.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
     }
     return (
-      LinearModel(loss: metadata.loss, weights: weights, bias: metadata.bias, scaler: metadata.scaler),
+      LinearModel(
+        loss: metadata.loss, weights: weights, intercepts: intercepts, classes: metadata.classes,
+        classNames: metadata.classNames, scaler: metadata.scaler),
       metadata
     )
   }

@@ -1,17 +1,25 @@
 import CAtomics
 
-/// The models workers write: one or more replicas of `columns` weights
-/// followed by the bias, each on the NUMA node of the workers that use it.
+/// The models workers write: one or more replicas of the model's parameters,
+/// each on the NUMA node of the workers that use it. A replica holds
+/// `columns × outputs` weights (feature-major, as ``LinearModel``) followed
+/// by the `outputs` intercepts: ``parameterCount`` floats.
 ///
 /// Workers that share a replica write it without locks (Hogwild!); replicas
 /// are read by other workers only between two barriers, when nobody writes.
 /// That protocol, not this type, makes sharing safe.
 final class ModelReplicas: @unchecked Sendable {
   let columns: Int
+  /// K, the margins per row.
+  let outputs: Int
+  /// `columns × outputs`: the weights, before the intercepts.
+  let weightCount: Int
+  /// The weights and the intercepts.
+  var parameterCount: Int { weightCount + outputs }
   private let buffers: [NodeLocalBuffer]
   /// Per replica, AdaGrad's sums of squared gradients for the weights and
-  /// the bias (`columns + 1` floats, beside the replica); empty under the
-  /// global step-size schedules.
+  /// the intercepts (``parameterCount`` floats, beside the replica); empty
+  /// under the global step-size schedules.
   private let squares: [NodeLocalBuffer]
   /// Under AdaGrad with several replicas, what every replica held after the
   /// last merge (weights and bias, and the sums), so that a merge can add up
@@ -19,17 +27,21 @@ final class ModelReplicas: @unchecked Sendable {
   private let merged: NodeLocalBuffer?
   private let mergedSquares: NodeLocalBuffer?
 
-  /// `count` zeroed replicas; replica `r` lives on kernel node `nodes[r]`.
-  /// `adaptive`: each also gets zeroed AdaGrad sums.
-  init(count: Int, columns: Int, nodes: [Int?], adaptive: Bool = false) throws {
+  /// `count` zeroed replicas of a model of `outputs` outputs over `columns`
+  /// features; replica `r` lives on kernel node `nodes[r]`. `adaptive`: each
+  /// also gets zeroed AdaGrad sums.
+  init(count: Int, columns: Int, outputs: Int = 1, nodes: [Int?], adaptive: Bool = false) throws {
     self.columns = columns
-    buffers = try (0..<count).map { try NodeLocalBuffer(count: columns + 1, node: nodes[$0]) }
-    squares = adaptive ? try (0..<count).map { try NodeLocalBuffer(count: columns + 1, node: nodes[$0]) } : []
-    merged = count > 1 && adaptive ? try NodeLocalBuffer(count: columns + 1, node: nil) : nil
-    mergedSquares = count > 1 && adaptive ? try NodeLocalBuffer(count: columns + 1, node: nil) : nil
+    self.outputs = outputs
+    weightCount = columns * outputs
+    let size = weightCount + outputs
+    buffers = try (0..<count).map { try NodeLocalBuffer(count: size, node: nodes[$0]) }
+    squares = adaptive ? try (0..<count).map { try NodeLocalBuffer(count: size, node: nodes[$0]) } : []
+    merged = count > 1 && adaptive ? try NodeLocalBuffer(count: size, node: nil) : nil
+    mergedSquares = count > 1 && adaptive ? try NodeLocalBuffer(count: size, node: nil) : nil
   }
 
-  /// The weights and bias all replicas held after the last merge (empty
+  /// The parameters all replicas held after the last merge (empty
   /// with one replica or under a global schedule).
   @inline(__always)
   var mergedParameters: UnsafeMutableBufferPointer<Float> { merged?.floats ?? .init(start: nil, count: 0) }
@@ -41,8 +53,8 @@ final class ModelReplicas: @unchecked Sendable {
     mergedSquares?.floats ?? .init(start: nil, count: 0)
   }
 
-  /// Replica `r`'s AdaGrad sums, weights' then the bias's (`columns + 1`
-  /// floats); only for replicas made `adaptive`.
+  /// Replica `r`'s AdaGrad sums, weights' then the intercepts'
+  /// (``parameterCount`` floats); only for replicas made `adaptive`.
   @inline(__always)
   func squaredSums(_ r: Int) -> UnsafeMutableBufferPointer<Float> { squares[r].floats }
 
@@ -57,35 +69,32 @@ final class ModelReplicas: @unchecked Sendable {
 
   var count: Int { buffers.count }
 
-  /// Replica `r`'s weights and bias, side by side (`columns + 1` floats).
+  /// Replica `r`'s weights and intercepts, side by side (``parameterCount`` floats).
   @inline(__always)
   func parameters(_ r: Int) -> UnsafeMutableBufferPointer<Float> { buffers[r].floats }
 
-  /// Replica `r`'s weights.
+  /// Replica `r` as the row step reads and writes it.
   @inline(__always)
-  func weights(_ r: Int) -> UnsafeMutableBufferPointer<Float> {
-    UnsafeMutableBufferPointer(rebasing: buffers[r].floats[0..<columns])
+  func view(_ r: Int) -> ModelView {
+    let parameters = buffers[r].floats
+    return ModelView(
+      weights: UnsafeMutableBufferPointer(rebasing: parameters[0..<weightCount]),
+      intercepts: parameters.baseAddress! + weightCount,
+      sums: squares.isEmpty ? UnsafeMutableBufferPointer(start: nil, count: 0) : squares[r].floats)
   }
 
-  /// Replica `r`'s bias.
-  @inline(__always)
-  func bias(_ r: Int) -> UnsafeMutablePointer<Float> { buffers[r].floats.baseAddress! + columns }
-
-  /// Replica 0's weights and bias, copied out.
-  func snapshot() -> (weights: [Float], bias: Float) {
-    (Array(weights(0)), bias(0).pointee)
+  /// Replica 0's weights and intercepts, copied out.
+  func snapshot() -> (weights: [Float], intercepts: [Float]) {
+    let parameters = buffers[0].floats
+    return (Array(parameters[0..<weightCount]), Array(parameters[weightCount...]))
   }
 
-  /// Sets every replica to the given weights and bias.
-  func load(weights: [Float], bias: Float) {
-    for r in 0..<count {
-      _ = UnsafeMutableBufferPointer(rebasing: parameters(r)[0..<columns]).update(fromContentsOf: weights)
-      self.bias(r).pointee = bias
-    }
-    if let merged {
-      _ = UnsafeMutableBufferPointer(rebasing: merged.floats[0..<columns]).update(fromContentsOf: weights)
-      merged.floats[columns] = bias
-    }
+  /// Sets every replica to the given weights and intercepts.
+  func load(weights: [Float], intercepts: [Float]) {
+    precondition(weights.count == weightCount && intercepts.count == outputs, "a model of another shape")
+    let values = weights + intercepts
+    for r in 0..<count { _ = parameters(r).update(fromContentsOf: values) }
+    if let merged { _ = merged.floats.update(fromContentsOf: values) }
   }
 }
 

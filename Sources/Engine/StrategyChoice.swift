@@ -15,7 +15,8 @@ public struct StrategyChoice: Sendable, Equatable, Codable {
   /// replicas merge by adding their changes, which costs no epochs (see
   /// `ReplicaTraining.meet`), so private models win.
   static func choose(
-    requested: UpdateStrategy, algorithm: Algorithm, layout: Layout, columns: Int, density: Double,
+    requested: UpdateStrategy, algorithm: Algorithm, layout: Layout, columns: Int, outputs: Int,
+    density: Double,
     adaptive: Bool, workers: Int, nodes: Int, privateCacheBytes: UInt64
   ) -> StrategyChoice {
     guard requested == .auto else { return StrategyChoice(strategy: requested, reason: "as requested") }
@@ -26,13 +27,14 @@ public struct StrategyChoice: Sendable, Equatable, Codable {
     if workers == 1 {
       return StrategyChoice(strategy: .hogwild, reason: "one worker: a single model with nothing to combine")
     }
-    let modelBytes = UInt64(columns + 1) * 4
+    let modelBytes = UInt64(columns + 1) * UInt64(outputs) * 4
     if layout == .dense || density > 0.1 {
       let fits = privateCacheBytes == 0 || modelBytes * 2 <= privateCacheBytes
       if fits {
         return StrategyChoice(
           strategy: .perCore,
-          reason: "every update writes all \(columns) weights; a shared model would bounce between caches, "
+          reason:
+            "every update writes all \(columns * outputs) weights; a shared model would bounce between caches, "
             + "and a \(modelBytes)-byte replica per core fits its private cache")
       }
       return nodes > 1

@@ -4,31 +4,39 @@ import Learning
 
 /// Barrier-synchronised gradient descent (strategy `sync`): full-batch `gd`
 /// or `minibatch`. This is the source's distributed gradient descent, on the
-/// cores of one machine.
+/// cores of one machine, and across processes through a ``Reducer``.
 ///
-/// Each step: every worker computes the partial gradient of its share of the
-/// batch into its own buffer; after a barrier, each worker sums one slice of
-/// coordinates over all buffers in worker order and applies the update there;
-/// a second barrier publishes the new model. The sums always run in the same
-/// order, so a run is bitwise reproducible for a given thread count and seed.
-struct SynchronousTraining<O: Objective>: Sendable {
-  let objective: O
+/// Each step has three phases:
+/// 1. **compute**: every worker sums the weighted loss gradient of its share
+///    of the batch into its own buffer (``RowStep/accumulate``);
+/// 2. **reduce**: after a barrier, each worker sums one slice of coordinates
+///    over all buffers in worker order into the combined gradient, and when
+///    other processes take part one worker all-reduces it with theirs;
+/// 3. **apply**: each worker updates its slice (``GradientUpdate``) with the
+///    mean gradient `Σ g / Σ ρ`; a barrier publishes the new model.
+///
+/// The sums always run in the same order, so a run is bitwise reproducible
+/// for a given thread count and seed.
+struct SynchronousTraining<O: OutputObjective>: Sendable {
+  let step: RowStep<O>
   let data: TrainingSet
-  /// The model: `columns` weights then the bias (one replica).
+  /// The model (one replica).
   let model: ModelReplicas
-  /// Each worker's training rows, and the block it reads them from.
-  let rowsOf: [[Int32]]
-  let blockOf: [RowBlock]
-  /// Per worker: its partial gradient (`columns + 1` floats).
+  /// Each worker's assignment: its rows and the block it reads them from.
+  let assignments: [WorkerAssignment]
+  /// Per worker: its partial gradient (``ModelReplicas/parameterCount`` floats).
   let gradients: [NodeLocalBuffer]
+  /// The combined gradient, then its weight: `parameterCount + 1` floats.
+  let combined: NodeLocalBuffer
   /// Per worker: the weight of the rows in its share of the current batch.
   let batchWeights: NodeLocalBuffer
+  let reducer: any Reducer
   let configuration: TrainingConfiguration
   let counters: CounterSlots
 
   /// How many steps an epoch has (the same for every worker).
   func stepsPerEpoch(workers: Int) -> Int {
-    let longest = rowsOf.map(\.count).max()!
+    let longest = assignments.map(\.rows.count).max()!
     guard configuration.algorithm == .minibatch else { return 1 }
     let share = max(1, (configuration.batchSize + workers - 1) / workers)
     return (longest + share - 1) / share
@@ -39,53 +47,42 @@ struct SynchronousTraining<O: Objective>: Sendable {
   func epoch(_ context: WorkerContext, epoch: Int, stepsBefore: Int) throws {
     let worker = context.index
     let workers = context.count
+    let assignment = assignments[worker]
     let rows =
       configuration.algorithm == .minibatch
       ? RowOrder.shuffled(
-        rowsOf[worker], blockRows: data.blockRows, seed: configuration.seed, epoch: epoch, stream: worker)
-      : rowsOf[worker]
+        assignment.rows, blockRows: data.blockRows, seed: configuration.seed, epoch: epoch, stream: worker)
+      : assignment.rows
     let steps = stepsPerEpoch(workers: workers)
     let share =
       configuration.algorithm == .minibatch
       ? max(1, (configuration.batchSize + workers - 1) / workers) : max(rows.count, 1)
     let gradient = gradients[worker].floats
-    let columns = model.columns
-    let slice = coordinateSlice(worker, of: workers, total: columns + 1)
+    let total = combined.floats
+    let count = model.parameterCount
+    let slice = coordinateSlice(worker, of: workers, total: count)
     let schedule = configuration.stepSizes
+    let update = GradientUpdate(weightCount: model.weightCount, configuration: configuration)
+    let view = model.view(0)
+    let parameters = model.parameters(0).baseAddress!
+    let sums = view.sums.baseAddress
+    let block = assignment.block
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: step.outputs)
+    defer { scratch.deallocate() }
     var counter = counters.slot(worker)
-    let block = blockOf[worker]
 
-    for step in 0..<steps {
-      // g_k = Σ_{i in batch_k} weightᵢ ℓ′(w·xᵢ + b, yᵢ) (xᵢ, 1)
+    for index in 0..<steps {
+      // compute: g_w = Σ_{i in my share} ρᵢ x_i ⊗ ∂ℓ/∂m,  ρ_w = Σ ρᵢ
       Dense.scale(0, gradient)
-      let lower = min(step * share, rows.count)
+      let lower = min(index * share, rows.count)
       let upper = min(lower + share, rows.count)
       var weightSum: Float = 0
-      var nonZeros = block.layout == .dense ? (upper - lower) * columns : 0
-      let w = UnsafeBufferPointer(model.weights(0))
-      let bias = model.bias(0).pointee
-      let g = UnsafeMutableBufferPointer(rebasing: gradient[0..<columns])
+      var nonZeros = block.layout == .dense ? (upper - lower) * block.columns : 0
       for position in lower..<upper {
         let row = Int(rows[position])
-        let y = block.label(row)
-        let weight = block.weight(row)
-        weightSum += weight
-        let d: Float
-        switch block.layout {
-        case .dense:
-          let x = block.denseRow(row)
-          d = weight * objective.derivative(margin: Dense.dot(x, w) + bias, label: y)
-          Dense.axpy(d, x, g)
-        case .csr:
-          let x = block.sparseRow(row)
-          nonZeros &+= x.indices.count
-          d =
-            weight
-            * objective.derivative(
-              margin: Sparse.dot(indices: x.indices, values: x.values, model: w) + bias, label: y)
-          Sparse.axpy(d, indices: x.indices, values: x.values, into: g)
-        }
-        gradient[columns] += d
+        if block.layout == .csr { nonZeros &+= Int(block.offsets[row + 1] &- block.offsets[row]) }
+        weightSum += step.accumulate(
+          PrivateModel.self, row, of: block, model: view, into: gradient, scratch: scratch)
       }
       batchWeights.floats[worker] = weightSum
       counter.count(examples: upper - lower, nonZeros: nonZeros)
@@ -93,39 +90,28 @@ struct SynchronousTraining<O: Objective>: Sendable {
       try context.barrier.arrive()
       counter.charge(.wait)
 
-      var total: Float = 0
-      for k in 0..<workers { total += batchWeights.floats[k] }
-      if total > 0 {
-        let eta = schedule.rate(at: stepsBefore + step)
-        let parameters = model.parameters(0)
-        let l1 = configuration.l1
-        let l2 = configuration.l2
-        let adaptive = configuration.adaptiveStep
+      // reduce: G_j = Σ_w g_w[j] and ρ = Σ_w ρ_w, in worker order.
+      var weight: Float = 0
+      for k in 0..<workers { weight += batchWeights.floats[k] }
+      for j in slice {
+        var sum: Float = 0
+        for k in 0..<workers { sum += gradients[k].floats[j] }
+        total[j] = sum
+      }
+      if reducer.processes > 1 {
+        if worker == 0 { total[count] = weight }
+        try context.barrier.arrive()
+        if worker == 0 { try reducer.allReduceSum(total) }
+        try context.barrier.arrive()
+        weight = total[count]
+      }
+
+      // apply: each coordinate of my slice along the mean gradient G_j / ρ.
+      if weight > 0 {
+        let eta = schedule.rate(at: stepsBefore + index)
         for j in slice {
-          // G_j = Σ_k g_k[j] in worker order: the fixed order that makes runs reproducible.
-          var sum: Float = 0
-          for k in 0..<workers { sum += gradients[k].floats[j] }
-          let mean = sum / total
-          if let adaptive {
-            // AdaGrad: coordinate j's own step along Ḡ_j, penalties folded in, the bias unpenalised.
-            let sums = model.squaredSums(0).baseAddress! + j
-            if j < columns {
-              adaptive.update(parameters.baseAddress! + j, sum: sums, gradient: mean)
-            } else if configuration.fitIntercept {
-              AdaptiveStep(rate: adaptive.rate, epsilon: adaptive.epsilon).update(
-                parameters.baseAddress! + j, sum: sums, gradient: mean)
-            }
-            continue
-          }
-          if j == columns {
-            if configuration.fitIntercept { parameters[j] -= eta * mean }  // b ← b − η Ḡ_b
-            continue
-          }
-          // w_j ← w_j − η (Ḡ_j + λ₂ w_j), then the L1 proximal step
-          // w_j ← sign(w_j) max(|w_j| − η λ₁, 0).
-          var value = parameters[j] - eta * (mean + l2 * parameters[j])
-          if l1 > 0 { value = value > 0 ? max(0, value - eta * l1) : min(0, value + eta * l1) }
-          parameters[j] = value
+          update.apply(
+            PrivateModel.self, j, mean: total[j] / weight, eta: eta, parameters: parameters, sums: sums)
         }
       }
       counter.charge(.merge)

@@ -18,6 +18,9 @@ public struct Trainer: Sendable {
   public var configuration: TrainingConfiguration
   /// The machine to run on (`nil`: this machine, read when training starts).
   public var topology: Topology?
+  /// How this process's totals combine with other processes' (``InProcess``:
+  /// there are none).
+  public var reducer: any Reducer = InProcess()
 
   /// A trainer with `configuration`.
   public init(_ configuration: TrainingConfiguration, topology: Topology? = nil) {
@@ -48,8 +51,8 @@ public struct Trainer: Sendable {
       throw TrainingError.invalidConfiguration(
         "checkpoint-every must be at least 1 epoch (got \(checkpointEvery))")
     }
-    try resuming?.check(resuming: configuration, columns: rows.columns)
     let data = try TrainingSet(rows: rows, test: validation, configuration: configuration)
+    try resuming?.check(resuming: configuration, columns: rows.columns, outputs: data.outputs)
     let plan = try PlacementPlan(
       topology: machine, workers: configuration.threads, policy: configuration.placement)
     let workers = plan.workers.count
@@ -61,39 +64,38 @@ public struct Trainer: Sendable {
       )
     }
     let memoryNodeOf = plan.workers.map { machine.nodes[$0.node].osIndex }
-    let rowsOf: [[Int32]]
-    let blockOf: [RowBlock]
-    let placed: [[PlacedMemory]]
+    let assignments: [WorkerAssignment]
     let copies: [NodeLocalRows]
     if configuration.dataReplication == .full, Set(nodeOf).count > 1 {
-      (rowsOf, blockOf, placed, copies) = try Self.replicate(
+      (assignments, copies) = try Self.replicate(
         data.training, of: data.rows, nodeOf: nodeOf, memoryNodeOf: memoryNodeOf)
     } else {
       let partitions = Self.partition(data.training, of: data.rows, into: partitionCount)
-      // Partitions are dealt to workers round-robin: worker w trains on w, w + T, w + 2T, ...
-      rowsOf = (0..<workers).map { worker in
-        stride(from: worker, to: partitionCount, by: workers).flatMap { partitions[$0] }
-      }
-      blockOf = Array(repeating: data.rows, count: workers)
-      placed = try Self.place(
+      let placed = try Self.place(
         partitions, of: data.rows, configuration.dataPlacement, nodeOf: nodeOf, memoryNodeOf: memoryNodeOf)
+      // Partitions are dealt to workers round-robin: worker w trains on w, w + T, w + 2T, ...
+      assignments = (0..<workers).map { worker in
+        WorkerAssignment(
+          rows: stride(from: worker, to: partitionCount, by: workers).flatMap { partitions[$0] },
+          block: data.rows,
+          node: nodeOf[worker], memoryNode: memoryNodeOf[worker], placed: placed[worker])
+      }
       copies = []
     }
     let density = Double(data.rows.nonZeros) / Double(max(data.rows.count * data.rows.columns, 1))
     let choice = StrategyChoice.choose(
       requested: configuration.strategy, algorithm: configuration.algorithm, layout: data.rows.layout,
-      columns: data.rows.columns, density: density, adaptive: configuration.adaptiveStep != nil,
-      workers: workers, nodes: Set(nodeOf).count,
+      columns: data.rows.columns, outputs: data.outputs, density: density,
+      adaptive: configuration.adaptiveStep != nil, workers: workers, nodes: Set(nodeOf).count,
       privateCacheBytes: machine.privateCacheBytes)
     return try withoutActuallyEscaping(progress) { progress in
       try withoutActuallyEscaping(checkpoint) { checkpoint in
         let run = TrainingRun(
-          configuration: configuration, data: data, machine: machine, plan: plan, nodeOf: nodeOf,
-          memoryNodeOf: memoryNodeOf, rowsOf: rowsOf, blockOf: blockOf, copies: copies, partitionsOf: placed,
-          choice: choice,
-          resuming: resuming, checkpointEvery: checkpointEvery, counters: counters, checkpoint: checkpoint,
-          progress: progress)
-        return try configuration.loss.visit(run)
+          configuration: configuration, data: data, machine: machine, plan: plan, assignments: assignments,
+          copies: copies, choice: choice, reducer: reducer, resuming: resuming,
+          checkpointEvery: checkpointEvery,
+          counters: counters, checkpoint: checkpoint, progress: progress)
+        return try data.loss.visit(outputs: data.outputs, run)
       }
     }
   }
@@ -108,18 +110,15 @@ public struct Trainer: Sendable {
   }
 
   /// Full replication: a copy of the rows in each node's memory, shared out
-  /// among that node's workers. Returns each worker's rows, the block they
-  /// are in, its memory (meant for its own node), and the copies to keep
-  /// alive while training.
+  /// among that node's workers. Returns each worker's assignment (its rows
+  /// in its node's copy, that memory meant for its own node) and the copies
+  /// to keep alive while training.
   static func replicate(
     _ training: [Int32], of rows: RowBlock, nodeOf: [Int], memoryNodeOf: [Int]
-  ) throws(TrainingError) -> (
-    rowsOf: [[Int32]], blockOf: [RowBlock], placed: [[PlacedMemory]], copies: [NodeLocalRows]
-  ) {
-    let workers = nodeOf.count
-    var rowsOf = [[Int32]](repeating: [], count: workers)
-    var blockOf = [RowBlock](repeating: rows, count: workers)
-    var placed = [[PlacedMemory]](repeating: [], count: workers)
+  ) throws(TrainingError) -> (assignments: [WorkerAssignment], copies: [NodeLocalRows]) {
+    var assignments = nodeOf.indices.map {
+      WorkerAssignment(rows: [], block: rows, node: nodeOf[$0], memoryNode: memoryNodeOf[$0], placed: [])
+    }
     var copies: [NodeLocalRows] = []
     for node in Array(Set(nodeOf)).sorted() {
       let members = nodeOf.indices.filter { nodeOf[$0] == node }
@@ -130,15 +129,15 @@ public struct Trainer: Sendable {
       copies.append(copy)
       let parts = partition(training, of: rows, into: members.count)
       for (worker, part) in zip(members, parts) {
-        rowsOf[worker] = Array(part)
-        blockOf[worker] = copy.rows
+        assignments[worker].rows = Array(part)
+        assignments[worker].block = copy.rows
         guard let first = part.first, let last = part.last else { continue }
-        placed[worker] = copy.rows.slice(Int(first)..<Int(last) + 1).memoryRanges.map {
+        assignments[worker].placed = copy.rows.slice(Int(first)..<Int(last) + 1).memoryRanges.map {
           PlacedMemory(range: $0, logicalNode: node)
         }
       }
     }
-    return (rowsOf, blockOf, placed, copies)
+    return (assignments, copies)
   }
 
   /// Puts each partition's pages where `placement` says (partition p
@@ -208,87 +207,92 @@ public struct Trainer: Sendable {
 
 /// One training run, entered with a concrete objective so that every loop
 /// below is specialised for it.
-private struct TrainingRun: ObjectiveVisitor {
+private struct TrainingRun: OutputObjectiveVisitor {
   let configuration: TrainingConfiguration
   let data: TrainingSet
   let machine: Topology
   let plan: PlacementPlan
-  /// Per worker: its (logical) NUMA node, and the kernel's node for its memory.
-  let nodeOf: [Int]
-  let memoryNodeOf: [Int]
-  let rowsOf: [[Int32]]
-  /// Per worker: the block its rows are read from (a node's copy under full
-  /// replication), and the copies, kept alive for the run.
-  let blockOf: [RowBlock]
+  /// What each worker trains on, and where.
+  let assignments: [WorkerAssignment]
+  /// Node-local copies of the rows under full replication, kept alive for the run.
   let copies: [NodeLocalRows]
-  /// Per worker: the memory its partitions occupy, and the node it was meant for.
-  let partitionsOf: [[PlacedMemory]]
   let choice: StrategyChoice
+  let reducer: any Reducer
   let resuming: Checkpoint?
   let checkpointEvery: Int?
   let counters: WorkerCounters
   let checkpoint: (Checkpoint) throws -> Void
   let progress: (EpochReport) -> Void
 
-  func visit<O: Objective>(_ objective: O) throws -> TrainingResult {
+  func visit<O: OutputObjective>(_ objective: O) throws -> TrainingResult {
     let workers = plan.workers.count
     let team = try WorkerTeam(topology: machine, plan: plan)
     let columns = data.rows.columns
     let slots = counters.prepare(
       workers: workers, bytesPerNonZero: data.rows.layout == .dense ? 4 : 8)
-    let gradients = try (0..<workers).map { try NodeLocalBuffer(count: columns + 1, node: memoryNodeOf[$0]) }
+    let step = RowStep(
+      objective: objective, fitIntercept: configuration.fitIntercept, weightScale: data.weightScale)
     let scratch = try NodeLocalBuffer(count: workers, node: nil)
     let evaluation = Evaluation(
-      objective: objective, data: data, rowsOf: rowsOf, configuration: configuration)
+      step: step, data: data, assignments: assignments, configuration: configuration)
 
     // Which replica each worker writes, for the replica strategies.
     let replicaOf: [Int]
     switch choice.strategy {
     case .perCore: replicaOf = Array(0..<workers)
     case .perNode:
-      let nodes = Array(Set(nodeOf)).sorted()
-      replicaOf = nodeOf.map { nodes.firstIndex(of: $0)! }
+      let nodes = Array(Set(assignments.map(\.node))).sorted()
+      replicaOf = assignments.map { nodes.firstIndex(of: $0.node)! }
     case .hogwild, .sync, .auto: replicaOf = Array(repeating: 0, count: workers)
     }
     let replicaCount = replicaOf.max()! + 1
-    let replicaNodes = (0..<replicaCount).map { r in memoryNodeOf[replicaOf.firstIndex(of: r)!] }
+    let replicaNodes = (0..<replicaCount).map { r in assignments[replicaOf.firstIndex(of: r)!].memoryNode }
     let model = try ModelReplicas(
-      count: replicaCount, columns: columns, nodes: replicaNodes, adaptive: configuration.adaptiveStep != nil)
+      count: replicaCount, columns: columns, outputs: data.outputs, nodes: replicaNodes,
+      adaptive: configuration.adaptiveStep != nil)
+    let gradients = try assignments.map {
+      try NodeLocalBuffer(count: model.parameterCount, node: $0.memoryNode)
+    }
 
-    let epochBody: @Sendable (WorkerContext, Int, Int) throws -> Void
-    let stepsPerEpoch: Int
+    let epochBody: @Sendable (WorkerContext, Int) throws -> Void
+    /// Model updates per epoch, the step-size schedule's unit.
+    let updatesPerEpoch: Int
+    let longest = assignments.map(\.rows.count).max()!
     if choice.strategy == .sync {
       let training = SynchronousTraining(
-        objective: objective, data: data, model: model, rowsOf: rowsOf, blockOf: blockOf,
-        gradients: gradients,
-        batchWeights: scratch, configuration: configuration, counters: slots)
-      stepsPerEpoch = training.stepsPerEpoch(workers: workers)
-      epochBody = { try training.epoch($0, epoch: $1, stepsBefore: $2) }
+        step: step, data: data, model: model, assignments: assignments, gradients: gradients,
+        combined: try NodeLocalBuffer(count: model.parameterCount + 1, node: nil), batchWeights: scratch,
+        reducer: reducer, configuration: configuration, counters: slots)
+      let steps = training.stepsPerEpoch(workers: workers)
+      updatesPerEpoch = steps
+      epochBody = { try training.epoch($0, epoch: $1, stepsBefore: ($1 - 1) * steps) }
     } else {
       var writers = [Int](repeating: 0, count: replicaCount)
       for r in replicaOf { writers[r] += 1 }
       let training = ReplicaTraining(
-        objective: objective, data: data, replicas: model, replicaOf: replicaOf, writers: writers,
-        rowsOf: rowsOf, blockOf: blockOf, gradients: gradients, roundCounts: scratch,
-        configuration: configuration, counters: slots)
-      stepsPerEpoch = rowsOf.map(\.count).max()!
-      epochBody = { try training.epoch($0, epoch: $1, stepsBefore: $2) }
+        step: step, data: data, replicas: model, replicaOf: replicaOf, writers: writers,
+        assignments: assignments,
+        gradients: gradients, roundCounts: scratch, configuration: configuration, counters: slots)
+      updatesPerEpoch = longest * workers / training.rowsPerUpdate
+      epochBody = { try training.epoch($0, epoch: $1, examplesBefore: ($1 - 1) * longest) }
     }
 
     // What one epoch reads: every worker's rows (under full replication,
     // every row once per node).
-    let examplesPerEpoch = rowsOf.reduce(0) { $0 + $1.count }
+    let examplesPerEpoch = assignments.reduce(0) { $0 + $1.rows.count }
     let bytesPerEpoch = Double(
-      rowsOf.joined().reduce(0) { total, row in
-        total
-          + (data.rows.layout == .dense
-            ? columns * 4 : Int(data.rows.offsets[Int(row) + 1] - data.rows.offsets[Int(row)]) * 8)
+      assignments.reduce(0) { total, assignment in
+        assignment.rows.reduce(total) { total, row in
+          total
+            + (data.rows.layout == .dense
+              ? columns * 4 : Int(data.rows.offsets[Int(row) + 1] - data.rows.offsets[Int(row)]) * 8)
+        }
       })
     var history = resuming?.history ?? []
     var best = resuming?.bestLoss ?? .infinity
     var epochsWithoutImprovement = resuming?.epochsWithoutImprovement ?? 0
     if let resuming {
-      model.load(weights: resuming.weights, bias: resuming.bias)
+      model.load(weights: resuming.weights, intercepts: resuming.intercepts)
       if let sums = resuming.squaredSums { model.load(squaredSums: sums) }
     }
     var lastGood = model.snapshot()
@@ -297,21 +301,22 @@ private struct TrainingRun: ObjectiveVisitor {
     for epoch in first..<max(first, configuration.epochs + 1) {
       counters.beginEpoch(epoch, examples: examplesPerEpoch)
       let start = monotonicSeconds()
-      try team.run { context in try epochBody(context, epoch, (epoch - 1) * stepsPerEpoch) }
+      try team.run { context in try epochBody(context, epoch) }
       let trained = monotonicSeconds()
       let snapshot = model.snapshot()
-      let raw = data.scaler?.unscale(weights: snapshot.weights, bias: snapshot.bias) ?? snapshot
-      let losses = try evaluation.losses(team: team, weights: snapshot.weights, bias: snapshot.bias, raw: raw)
+      let raw = data.scaler?.unscale(weights: snapshot.weights, intercepts: snapshot.intercepts) ?? snapshot
+      let losses = try evaluation.losses(team: team, model: snapshot, raw: raw)
       let seconds = trained - start
       let report = EpochReport(
         epoch: epoch, trainingLoss: losses.training, validationLoss: losses.validation,
         validationMetric: losses.validationMetric, seconds: seconds,
         evaluationSeconds: monotonicSeconds() - trained,
         examplesPerSecond: Double(examplesPerEpoch) / seconds, bytesPerSecond: bytesPerEpoch / seconds)
-      guard report.trainingLoss.isFinite, snapshot.weights.allSatisfy(\.isFinite), snapshot.bias.isFinite
+      guard report.trainingLoss.isFinite, snapshot.weights.allSatisfy(\.isFinite),
+        snapshot.intercepts.allSatisfy(\.isFinite)
       else {
         stopReason = .diverged(
-          epoch: epoch, learningRate: configuration.stepSizes.rate(at: (epoch - 1) * stepsPerEpoch))
+          epoch: epoch, learningRate: configuration.stepSizes.rate(at: (epoch - 1) * updatesPerEpoch))
         break
       }
       lastGood = snapshot
@@ -337,17 +342,17 @@ private struct TrainingRun: ObjectiveVisitor {
       if let checkpointEvery, epoch % checkpointEvery == 0 {
         try checkpoint(
           Checkpoint(
-            epoch: epoch, weights: snapshot.weights, bias: snapshot.bias, history: history,
+            epoch: epoch, weights: snapshot.weights, intercepts: snapshot.intercepts, history: history,
             bestLoss: best.isFinite ? best : nil, epochsWithoutImprovement: epochsWithoutImprovement,
             configuration: configuration, squaredSums: model.squaredSumsSnapshot()))
       }
     }
 
-    var weights = lastGood.weights
-    var bias = lastGood.bias
-    if let scaler = data.scaler { (weights, bias) = scaler.unscale(weights: weights, bias: bias) }
+    let (weights, intercepts) =
+      data.scaler?.unscale(weights: lastGood.weights, intercepts: lastGood.intercepts) ?? lastGood
     return TrainingResult(
-      model: LinearModel(loss: configuration.loss, weights: weights, bias: bias, scaler: data.scaler),
+      model: LinearModel(
+        loss: data.loss, weights: weights, intercepts: intercepts, classes: data.classes, scaler: data.scaler),
       history: history, strategy: choice, placement: plan.workers.map(\.cpu), stopReason: stopReason,
       trainingRows: data.training.count, validationRows: data.validation.count,
       workers: workerStats(replicaOf: replicaOf))
@@ -360,7 +365,8 @@ private struct TrainingRun: ObjectiveVisitor {
   func workerStats(replicaOf: [Int]) -> [WorkerStats] {
     zip(plan.workers.indices, counters.perWorker).map { worker, counts in
       WorkerStats(
-        worker: worker, cpu: plan.workers[worker].cpu, node: nodeOf[worker], memoryNode: memoryNodeOf[worker],
+        worker: worker, cpu: plan.workers[worker].cpu, node: assignments[worker].node,
+        memoryNode: assignments[worker].memoryNode,
         replica: replicaOf[worker], counts: counts, localPageShare: localShare(of: worker))
     }
   }
@@ -369,23 +375,38 @@ private struct TrainingRun: ObjectiveVisitor {
     var local = 0
     var total = 0
     if configuration.simulatedNodes != nil {
-      for placed in partitionsOf[worker] {
+      for placed in assignments[worker].placed {
         guard let node = placed.logicalNode else { return nil }
-        if node == nodeOf[worker] { local += placed.range.count }
+        if node == assignments[worker].node { local += placed.range.count }
         total += placed.range.count
       }
     } else {
       guard NUMAMemory.isAvailable else { return nil }
-      for placed in partitionsOf[worker] {
+      for placed in assignments[worker].placed {
         guard let pages = try? NUMAMemory.nodes(ofPagesIn: placed.range).compactMap({ $0 }) else {
           return nil
         }
-        local += pages.count { $0 == memoryNodeOf[worker] }
+        local += pages.count { $0 == assignments[worker].memoryNode }
         total += pages.count
       }
     }
     return total == 0 ? nil : Double(local) / Double(total)
   }
+}
+
+/// What one worker is given: the rows it trains on, where they are, and
+/// the node it runs on.
+struct WorkerAssignment: @unchecked Sendable {
+  /// Its training rows (its partitions, concatenated), ascending.
+  var rows: [Int32]
+  /// The block its rows are read from (a node's copy under full replication).
+  var block: RowBlock
+  /// Its (logical) NUMA node: a pseudo-node when nodes are simulated.
+  let node: Int
+  /// The kernel's number of the node its memory is requested on.
+  let memoryNode: Int
+  /// The memory its partitions occupy, with the node each piece was meant for.
+  var placed: [PlacedMemory]
 }
 
 /// Memory of a worker's partition, and the (logical) node it was placed on.

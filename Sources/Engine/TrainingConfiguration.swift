@@ -48,14 +48,17 @@ public enum ScheduleKind: String, Sendable, Codable, CaseIterable {
 
 /// How classes are weighted against each other.
 public enum ClassWeight: String, Sendable, Codable, CaseIterable {
-  /// Each class weighs `rows / (2 × rows of the class)`, as scikit-learn's
-  /// `class_weight="balanced"`.
+  /// Each class weighs `rows / (classes × rows of the class)`, as
+  /// scikit-learn's `class_weight="balanced"`.
   case balanced
 }
 
 /// Everything that decides how a model is trained.
 public struct TrainingConfiguration: Sendable, Codable, Equatable {
   public var loss: Loss = .logistic
+  /// How a binary loss serves more than two classes (`nil`: softmax for
+  /// logistic loss, one-vs-rest for hinge and modified Huber).
+  public var multiclass: Multiclass?
   public var strategy: UpdateStrategy = .auto
   public var algorithm: Algorithm = .sgd
   /// Passes over the training rows.
@@ -195,6 +198,16 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     }
     guard iterationsWithoutChange >= 1 else {
       throw invalid("iterations without change must be at least 1 (got \(iterationsWithoutChange))")
+    }
+    if loss == .softmax, multiclass == .ovr {
+      throw invalid("--loss softmax is itself multiclass; leave out --multiclass ovr")
+    }
+    if multiclass == .softmax, loss != .logistic, loss != .softmax {
+      throw invalid(
+        "softmax is multinomial logistic regression; use --multiclass ovr with \(loss.rawValue) loss")
+    }
+    if multiclass != nil, loss == .squared {
+      throw invalid("--multiclass is for classification; squared loss is regression")
     }
     if schedule == .optimal, l2 <= 0 {
       throw invalid(

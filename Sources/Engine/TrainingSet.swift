@@ -1,8 +1,10 @@
 import Dataset
 import Learning
 
-/// Rows ready for training: labels in the loss's terms, rows split into
-/// training and validation, and features standardised when asked.
+/// Rows ready for training: labels in the loss's terms (±1 for binary
+/// classification, the class index `0..<K` for multiclass), the loss and
+/// output count they call for, rows split into training and validation,
+/// and features standardised when asked.
 ///
 /// Holds the memory of any copy it made (standardised features, converted
 /// labels) for as long as training uses the ``rows`` block, and never writes
@@ -19,6 +21,16 @@ final class TrainingSet: @unchecked Sendable {
   let validation: [Int32]
   /// The scaling applied to the features, if any.
   let scaler: FeatureScaler?
+  /// The loss to train: the configuration's, or for more than two classes
+  /// ``Learning/Loss/softmax`` when it says logistic without one-vs-rest.
+  let loss: Loss
+  /// K: 1 for regression and binary classification, the class count for
+  /// multiclass.
+  let outputs: Int
+  /// For multiclass, the label each class index stands for, ascending.
+  let classes: [Float]?
+  /// `n / Σ ρ` over the training rows (see ``RowStep/weightScale``).
+  let weightScale: Float
   /// Rows per shuffled block (see ``RowOrder``).
   var blockRows: Int {
     let bytesPerRow = rows.layout == .dense ? rows.columns * 4 : rows.nonZeros * 8 / max(rows.count, 1)
@@ -40,18 +52,23 @@ final class TrainingSet: @unchecked Sendable {
     }
     let labels = UnsafeMutableBufferPointer<Float>.allocate(capacity: source.count)
     let testLabels = test.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: max($0.count, 1)) }
+    let target: LabelTarget
     do {
-      try Self.convertLabels(source, for: configuration.loss, into: labels)
-      if let test, let testLabels { try Self.convertLabels(test, for: configuration.loss, into: testLabels) }
+      target = try LabelTarget(source, configuration: configuration)
+      try target.convert(source, into: labels, what: "the training data")
+      if let test, let testLabels { try target.convert(test, into: testLabels, what: "the test data") }
     } catch {
       labels.deallocate()
       testLabels?.deallocate()
       throw error
     }
+    loss = target.loss
+    outputs = target.outputs
+    classes = target.classes
     ownedLabels = labels
     ownedWeights =
       configuration.classWeight == .balanced && configuration.loss.isClassification
-      ? Self.balancedWeights(source, labels: labels) : nil
+      ? Self.balancedWeights(source, labels: labels, classes: max(target.outputs, 2)) : nil
     ownedTestLabels = testLabels
 
     var features: UnsafePointer<Float> = source.features
@@ -77,6 +94,9 @@ final class TrainingSet: @unchecked Sendable {
     }
     guard !training.isEmpty else { throw .noTrainingRows }
     self.training = training
+    var weightSum: Double = 0
+    for row in training { weightSum += Double(rows.weight(Int(row))) }
+    weightScale = weightSum > 0 ? Float(Double(training.count) / weightSum) : 1
     if let test, let testLabels {
       validationRows = Self.relabeled(test, testLabels)
       self.validation = (0..<test.count).map(Int32.init)
@@ -101,48 +121,20 @@ final class TrainingSet: @unchecked Sendable {
     ownedFeatures?.deallocate()
   }
 
-  /// Row weights times `n / (2 nᵢ)` for a row of class `i` with `nᵢ` rows
-  /// (scikit-learn's "balanced"), so both classes weigh the same in total.
-  private static func balancedWeights(_ rows: RowBlock, labels: UnsafeMutableBufferPointer<Float>)
-    -> UnsafeMutableBufferPointer<Float>
-  {
-    let positives = labels.reduce(0) { $0 + ($1 > 0 ? 1 : 0) }
-    let negatives = rows.count - positives
+  /// Row weights times `n / (K nᵢ)` for a row of class `i` with `nᵢ` rows
+  /// (scikit-learn's "balanced"), so every class weighs the same in total.
+  /// `labels` are ±1 (K = 2) or class indices.
+  private static func balancedWeights(
+    _ rows: RowBlock, labels: UnsafeMutableBufferPointer<Float>, classes: Int
+  ) -> UnsafeMutableBufferPointer<Float> {
+    func index(_ label: Float) -> Int { classes == 2 && label == -1 ? 0 : Int(label) }
+    var counts = [Int](repeating: 0, count: classes)
+    for label in labels { counts[index(label)] += 1 }
     let n = Float(rows.count)
-    let positive = positives > 0 ? n / (2 * Float(positives)) : 1
-    let negative = negatives > 0 ? n / (2 * Float(negatives)) : 1
+    let factors = counts.map { $0 > 0 ? n / (Float(classes) * Float($0)) : 1 }
     let weights = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows.count)
-    for row in 0..<rows.count { weights[row] = rows.weight(row) * (labels[row] > 0 ? positive : negative) }
+    for row in 0..<rows.count { weights[row] = rows.weight(row) * factors[index(labels[row])] }
     return weights
-  }
-
-  /// Copies labels, as ±1 for classification losses (0/1 and −1/+1 both
-  /// accepted), as they are for regression.
-  private static func convertLabels(
-    _ rows: RowBlock, for loss: Loss, into labels: UnsafeMutableBufferPointer<Float>
-  ) throws(TrainingError) {
-    var distinct = Set<Float>()
-    for row in 0..<rows.count {
-      let y = rows.label(row)
-      guard y.isFinite else {
-        throw .labelsDoNotFitLoss("row \(row + 1) has the label \(y); labels must be finite numbers")
-      }
-      if loss.isClassification, distinct.count <= 2 { distinct.insert(y) }
-      labels[row] = y
-    }
-    guard loss.isClassification else { return }
-    let values = distinct.sorted()
-    guard values.count <= 2 else {
-      throw .labelsDoNotFitLoss(
-        "\(loss.rawValue) loss needs two classes, but the labels take more values (\(values.map { "\($0)" }.joined(separator: ", ")), …); use squared loss for regression"
-      )
-    }
-    guard Set(values).isSubset(of: [-1, 1]) || Set(values).isSubset(of: [0, 1]) else {
-      throw .labelsDoNotFitLoss(
-        "\(loss.rawValue) loss needs labels −1/+1 or 0/1, found \(values.map { "\($0)" }.joined(separator: " and "))"
-      )
-    }
-    for row in 0..<rows.count { labels[row] = labels[row] > 0 ? 1 : -1 }
   }
 
   /// A standardised copy of the features and the scaler that made it: dense

@@ -35,6 +35,10 @@ public struct SyntheticSpec: Sendable, Equatable {
   public var seed: UInt64
   /// Standard deviation of the noise added to the model's output.
   public var noise: Float
+  /// Classification kinds: the number of classes. 2 gives labels ±1 from one
+  /// model; K > 2 gives class indices `0..<K`, the largest of K models'
+  /// noisy outputs.
+  public var classes: Int = 2
 
   /// A spec; sparse rows default to 80 values, noise to 0.1.
   public init(
@@ -59,12 +63,33 @@ public struct SyntheticSpec: Sendable, Equatable {
 public enum SyntheticData {
   static let blockRows = 8192
 
-  /// The true weights: `features` values drawn from N(0, 1) with the seed,
-  /// scaled by 1/√features for dense kinds so that x·w has unit variance.
+  /// The true weights: `features` values (`features × classes`,
+  /// feature-major, for more than two classes) drawn from N(0, 1) with the
+  /// seed, scaled by 1/√features for dense kinds so that x·w has unit variance.
   public static func trueModel(_ spec: SyntheticSpec) -> [Float] {
     var random = Xoshiro256(seed: spec.modelSeed ?? spec.seed, stream: UInt64.max)
     let scale = spec.kind == .sparseClassification ? 1 : 1 / Float(spec.features).squareRoot()
-    return (0..<spec.features).map { _ in random.normal() * scale }
+    return (0..<spec.features * outputs(spec)).map { _ in random.normal() * scale }
+  }
+
+  /// How many models the labels come from: one, or one per class.
+  static func outputs(_ spec: SyntheticSpec) -> Int { spec.classes > 2 ? spec.classes : 1 }
+
+  /// The label of a row whose true-model outputs are `dots`: the value plus
+  /// noise (regression), its sign (two classes), or the class of the
+  /// largest noisy output.
+  static func label(_ dots: [Float], spec: SyntheticSpec, random: inout Xoshiro256) -> Float {
+    guard dots.count > 1 else {
+      let target = dots[0] + spec.noise * random.normal()
+      return spec.kind == .denseRegression ? target : (target >= 0 ? 1 : -1)
+    }
+    var best = 0
+    var top = -Float.infinity
+    for (k, dot) in dots.enumerated() {
+      let noisy = dot + spec.noise * random.normal()
+      if noisy > top { (best, top) = (k, noisy) }
+    }
+    return Float(best)
   }
 
   /// Writes the dataset `spec` describes into `sink`, on `threads` threads.
@@ -74,6 +99,12 @@ public enum SyntheticData {
     guard spec.rows >= 1, spec.features >= 1 else {
       throw .invalidOptions(
         "--rows and --features must be at least 1 (got \(spec.rows) and \(spec.features))")
+    }
+    guard (2...65_535).contains(spec.classes), spec.classes == 2 || spec.kind != .denseRegression else {
+      throw .invalidOptions(
+        spec.kind == .denseRegression
+          ? "--classes is for the classification kinds, not dense-regression"
+          : "--classes must be from 2 to 65535 (got \(spec.classes))")
     }
     let sparse = spec.kind == .sparseClassification
     guard !sparse || (1...spec.features).contains(spec.nonZerosPerRow) else {
@@ -103,7 +134,7 @@ public enum SyntheticData {
         do { try sink.append(batch) } catch { throw .dataset(error) }
       }
     }
-    let kind: LabelKind = spec.kind == .denseRegression ? .real : .binary
+    let kind: LabelKind = spec.kind == .denseRegression ? .real : (spec.classes > 2 ? .classIndex : .binary)
     do { try sink.finish(columns: spec.features, labelKind: kind) } catch { throw .dataset(error) }
     return ConversionSummary(
       rows: spec.rows, columns: spec.features, nonZeros: nonZeros, layout: sparse ? .csr : .dense,
@@ -115,20 +146,21 @@ public enum SyntheticData {
     var random = Xoshiro256(seed: spec.seed, stream: UInt64(block))
     let rows = min(blockRows, spec.rows - block * blockRows)
     let columns = spec.features
+    let outputs = outputs(spec)
+    var dots = [Float](repeating: 0, count: outputs)
     switch spec.kind {
     case .denseClassification, .denseRegression:
       var batch = RowBatch(layout: .dense, columns: columns)
       batch.values.reserveCapacity(rows * columns)
       batch.labels.reserveCapacity(rows)
       for _ in 0..<rows {
-        var dot: Float = 0
+        for k in 0..<outputs { dots[k] = 0 }
         for column in 0..<columns {
           let value = random.normal()
           batch.values.append(value)
-          dot += value * model[column]
+          for k in 0..<outputs { dots[k] += value * model[column * outputs + k] }
         }
-        let target = dot + spec.noise * random.normal()
-        batch.labels.append(spec.kind == .denseRegression ? target : (target >= 0 ? 1 : -1))
+        batch.labels.append(label(dots, spec: spec, random: &random))
       }
       return batch
     case .sparseClassification:
@@ -153,15 +185,15 @@ public enum SyntheticData {
         let indices = chosen.sorted()
         var values = indices.map { _ in Float(random.unit()) + 1e-3 }
         let norm = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        var dot: Float = 0
+        for k in 0..<outputs { dots[k] = 0 }
         for position in values.indices {
           values[position] /= norm
-          dot += values[position] * model[Int(indices[position])]
+          for k in 0..<outputs { dots[k] += values[position] * model[Int(indices[position]) * outputs + k] }
         }
         batch.indices.append(contentsOf: indices)
         batch.values.append(contentsOf: values)
         batch.rowLengths.append(Int32(perRow))
-        batch.labels.append(dot + spec.noise * random.normal() >= 0 ? 1 : -1)
+        batch.labels.append(label(dots, spec: spec, random: &random))
       }
       return batch
     }

@@ -1,56 +1,178 @@
 import Kernels
 
-/// A trained linear model: `prediction = link(w · x + b)`.
+/// A trained linear model of K outputs: margins `m = Wᵀx + b ∈ ℝᴷ` and a
+/// prediction from them. One output is regression or binary classification
+/// (`prediction = link(w · x + b)`); several are multiclass classification,
+/// by softmax or one-vs-rest, predicting the class of the largest margin.
 ///
 /// Weights apply to the features as they are in the data: when training
 /// standardised the features, the scaling was folded back into `weights` and
-/// `bias`, and ``scaler`` records it for reference.
+/// `intercepts`, and ``scaler`` records it for reference.
 public struct LinearModel: Sendable, Equatable {
-  /// The loss it was trained with, which fixes the prediction link.
+  /// The loss it was trained with, which fixes the prediction link: with
+  /// several outputs, ``Loss/softmax`` or a binary loss one-vs-rest.
   public var loss: Loss
-  /// One weight per feature.
+  /// `features × outputs` weights, feature-major: feature `j`'s weight for
+  /// output `k` is `weights[j · outputs + k]`.
   public var weights: [Float]
-  /// The intercept `b` (0 when trained without one).
-  public var bias: Float
+  /// One intercept per output (0 when trained without one).
+  public var intercepts: [Float]
+  /// For a multiclass model, the label each class index stands for, in
+  /// order (class `k` was labelled `classes[k]` in the training data).
+  public var classes: [Float]?
+  /// For a multiclass model trained on named classes, class `k`'s name.
+  public var classNames: [String]?
   /// The per-feature scaling used in training, if any.
   public var scaler: FeatureScaler?
 
-  /// A model with the given parameters.
+  /// A one-output model with the given parameters.
   public init(loss: Loss, weights: [Float], bias: Float, scaler: FeatureScaler? = nil) {
+    self.init(loss: loss, weights: weights, intercepts: [bias], scaler: scaler)
+  }
+
+  /// A model of `intercepts.count` outputs; `weights` holds
+  /// `features × outputs` floats, feature-major.
+  public init(
+    loss: Loss, weights: [Float], intercepts: [Float], classes: [Float]? = nil, classNames: [String]? = nil,
+    scaler: FeatureScaler? = nil
+  ) {
+    precondition(
+      !intercepts.isEmpty && weights.count % intercepts.count == 0,
+      "\(weights.count) weights do not split into \(intercepts.count) outputs")
     self.loss = loss
     self.weights = weights
-    self.bias = bias
+    self.intercepts = intercepts
+    self.classes = classes
+    self.classNames = classNames
     self.scaler = scaler
   }
 
   /// Number of features the model expects.
-  public var features: Int { weights.count }
+  public var features: Int { weights.count / outputs }
 
-  /// `w · x + b` for a dense row of ``features`` values.
-  @inlinable
+  /// K, the number of margins per row.
+  public var outputs: Int { intercepts.count }
+
+  /// The intercept of a one-output model.
+  public var bias: Float {
+    get {
+      precondition(outputs == 1, "bias of a model of \(outputs) outputs; use intercepts")
+      return intercepts[0]
+    }
+    set {
+      precondition(outputs == 1, "bias of a model of \(outputs) outputs; use intercepts")
+      intercepts[0] = newValue
+    }
+  }
+
+  /// A class label as users write it: `3`, not `3.0`.
+  public static func labelText(_ label: Float) -> String {
+    label == label.rounded() && abs(label) < 1e9 ? String(Int(label)) : "\(label)"
+  }
+
+  /// Whether it predicts one of several classes.
+  public var isMulticlass: Bool { outputs > 1 }
+
+  /// The K margins `Wᵀx + b` for a dense row of ``features`` values, written to `m`.
+  public func margins(dense x: UnsafeBufferPointer<Float>, into m: UnsafeMutablePointer<Float>) {
+    precondition(x.count == features, "a row of \(x.count) features for a model of \(features)")
+    m.update(from: intercepts, count: outputs)
+    weights.withUnsafeBufferPointer { w in
+      if outputs == 1 {
+        m.pointee += Dense.dot(x, w)
+      } else {
+        Outputs.addMargins(dense: x, model: w, outputs: outputs, into: m)
+      }
+    }
+  }
+
+  /// The K margins `Wᵀx + b` for a sparse row (indices below ``features``), written to `m`.
+  public func margins(
+    indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
+    into m: UnsafeMutablePointer<Float>
+  ) {
+    precondition(
+      indices.allSatisfy { $0 >= 0 && Int($0) < features },
+      "a sparse row with an index outside 0..<\(features)")
+    m.update(from: intercepts, count: outputs)
+    weights.withUnsafeBufferPointer { w in
+      if outputs == 1 {
+        m.pointee += Sparse.dot(indices: indices, values: values, model: w)
+      } else {
+        Outputs.addMargins(indices: indices, values: values, model: w, outputs: outputs, into: m)
+      }
+    }
+  }
+
+  /// `w · x + b` for a dense row of ``features`` values (one output).
   public func margin(dense x: UnsafeBufferPointer<Float>) -> Float {
-    precondition(x.count == weights.count, "a row of \(x.count) features for a model of \(weights.count)")
-    return weights.withUnsafeBufferPointer { Dense.dot(x, $0) } + bias
+    var m: Float = 0
+    precondition(outputs == 1, "margin of a model of \(outputs) outputs; use margins(dense:into:)")
+    margins(dense: x, into: &m)
+    return m
   }
 
-  /// `w · x + b` for a sparse row; indices must be below ``features``.
-  @inlinable
+  /// `w · x + b` for a sparse row; indices must be below ``features`` (one output).
   public func margin(indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>) -> Float {
-    weights.withUnsafeBufferPointer { Sparse.dot(indices: indices, values: values, model: $0) } + bias
+    var m: Float = 0
+    precondition(outputs == 1, "margin of a model of \(outputs) outputs; use margins(indices:values:into:)")
+    margins(indices: indices, values: values, into: &m)
+    return m
   }
 
-  /// The prediction for a margin: the value (squared), the probability of
-  /// the positive class (logistic, modified Huber), or the class ±1 (hinge).
+  /// The prediction for a margin of a one-output model: the value
+  /// (squared), the probability of the positive class (logistic, modified
+  /// Huber), or the class ±1 (hinge).
   public func prediction(margin m: Float) -> Float {
     switch loss {
     case .squared: m
-    case .logistic: LogisticLoss().prediction(margin: m)
+    case .logistic, .softmax: LogisticLoss().prediction(margin: m)
     case .hinge: HingeLoss().prediction(margin: m)
     case .modifiedHuber: min(1, max(0, (m + 1) / 2))
     }
   }
 
-  /// The prediction for a dense row.
+  /// Whether the model gives class probabilities: every classification loss
+  /// but hinge.
+  public var hasProbabilities: Bool { loss.isClassification && loss != .hinge }
+
+  /// The index of the predicted class from the model's margins (see
+  /// ``predictedClass(margins:outputs:)``).
+  public func predictedClass(margins m: UnsafePointer<Float>) -> Int {
+    Self.predictedClass(margins: m, outputs: outputs)
+  }
+
+  /// The index of the predicted class from K margins: the largest margin
+  /// (several outputs; the first of equals), or for one output 1 when the
+  /// margin is at least 0, else 0.
+  @inlinable
+  public static func predictedClass(margins m: UnsafePointer<Float>, outputs: Int) -> Int {
+    guard outputs > 1 else { return m.pointee >= 0 ? 1 : 0 }
+    var best = 0
+    for k in 1..<outputs where m[k] > m[best] { best = k }
+    return best
+  }
+
+  /// Overwrites K margins with the K class probabilities (several outputs):
+  /// the softmax, or for one-vs-rest each output's probability normalised
+  /// to sum to 1 (uniform where all are 0). Models without probabilities
+  /// (hinge, regression) must not call it.
+  public func probabilities(_ m: UnsafeMutablePointer<Float>) {
+    precondition(
+      hasProbabilities && outputs > 1, "probabilities of a \(loss.rawValue) model of \(outputs) outputs")
+    if loss == .softmax {
+      Softmax(classes: outputs).probabilities(m)
+      return
+    }
+    var sum: Float = 0
+    for k in 0..<outputs {
+      m[k] = prediction(margin: m[k])
+      sum += m[k]
+    }
+    for k in 0..<outputs { m[k] = sum > 0 ? m[k] / sum : 1 / Float(outputs) }
+  }
+
+  /// The prediction for a dense row of a one-output model.
   public func predict(dense x: UnsafeBufferPointer<Float>) -> Float { prediction(margin: margin(dense: x)) }
 }
 
@@ -69,15 +191,19 @@ public struct FeatureScaler: Sendable, Equatable, Codable {
     self.scales = scales
   }
 
-  /// Rewrites a model trained on scaled features into one for raw features:
+  /// Rewrites a model trained on scaled features into one for raw
+  /// features, output by output (weights feature-major):
   /// `w′ · (x − μ)/σ + b′ = (w′/σ) · x + (b′ − Σ w′ⱼ μⱼ / σⱼ)`.
-  public func unscale(weights: [Float], bias: Float) -> (weights: [Float], bias: Float) {
+  public func unscale(weights: [Float], intercepts: [Float]) -> (weights: [Float], intercepts: [Float]) {
+    let outputs = intercepts.count
     var raw = weights
-    var offset: Double = 0
-    for j in raw.indices {
-      raw[j] = weights[j] / scales[j]
-      offset += Double(raw[j]) * Double(means[j])
+    var offsets = [Double](repeating: 0, count: outputs)
+    for j in scales.indices {
+      for k in 0..<outputs {
+        raw[j * outputs + k] = weights[j * outputs + k] / scales[j]
+        offsets[k] += Double(raw[j * outputs + k]) * Double(means[j])
+      }
     }
-    return (raw, bias - Float(offset))
+    return (raw, zip(intercepts, offsets).map { $0 - Float($1) })
   }
 }

@@ -1,8 +1,10 @@
 /// Quality figures of a model on labelled data.
 ///
-/// Regression: MSE, RMSE, MAE, R². Classification (labels ±1; `scores` are
-/// margins): accuracy, log-loss (from the model's probabilities, where it
-/// has them), ROC AUC, precision, recall, F1, mean hinge loss.
+/// Regression: MSE, RMSE, MAE, R². Binary classification (labels ±1;
+/// `scores` are margins): accuracy, log-loss (from the model's
+/// probabilities, where it has them), ROC AUC, precision, recall, F1, mean
+/// hinge loss. Multiclass: accuracy, macro-averaged F1, log-loss (where the
+/// model has probabilities) and the confusion matrix.
 public struct Metrics: Sendable, Equatable, Codable {
   public var rows: Int
   public var mse: Double?
@@ -16,6 +18,12 @@ public struct Metrics: Sendable, Equatable, Codable {
   public var recall: Double?
   public var f1: Double?
   public var hinge: Double?
+  /// Multiclass: the unweighted mean of the classes' F1 scores.
+  public var macroF1: Double?
+  /// Multiclass: `confusion[i][j]` rows of class `i` predicted as class `j`.
+  public var confusion: [[Int]]?
+  /// Multiclass: each class's label as the data has it (a number or a name).
+  public var classes: [String]?
 
   /// Regression metrics of `predictions` against `labels`.
   public static func regression(predictions: [Float], labels: [Float]) -> Metrics {
@@ -77,6 +85,44 @@ public struct Metrics: Sendable, Equatable, Codable {
       for (p, label) in zip(probabilities, labels) {
         let clipped = min(max(Double(p), epsilon), 1 - epsilon)
         logLoss -= label > 0 ? log(clipped) : log(1 - clipped)
+      }
+      metrics.logLoss = logLoss / n
+    }
+    return metrics
+  }
+
+  /// Multiclass metrics of predicted class indices against true ones
+  /// (`0..<classes.count`); `probabilities` (`rows × classes`, row-major),
+  /// when the model has them, give the log-loss `−mean log p(true class)`.
+  public static func multiclass(
+    predicted: [Int], truth: [Int], probabilities: [Float]?, classes: [String]
+  ) -> Metrics {
+    precondition(predicted.count == truth.count, "\(predicted.count) predictions for \(truth.count) labels")
+    let k = classes.count
+    var metrics = Metrics(rows: truth.count)
+    metrics.classes = classes
+    var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+    for (p, t) in zip(predicted, truth) { confusion[t][p] += 1 }
+    metrics.confusion = confusion
+    guard !truth.isEmpty else { return metrics }
+    let n = Double(truth.count)
+    metrics.accuracy = Double((0..<k).reduce(0) { $0 + confusion[$1][$1] }) / n
+    // F1 of class c = 2 TP / (2 TP + FP + FN); a class never predicted nor present scores 0.
+    let f1s = (0..<k).map { c -> Double in
+      let truePositive = Double(confusion[c][c])
+      let predictedCount = Double((0..<k).reduce(0) { $0 + confusion[$1][c] })
+      let actualCount = Double(confusion[c].reduce(0, +))
+      let denominator = predictedCount + actualCount
+      return denominator > 0 ? 2 * truePositive / denominator : 0
+    }
+    metrics.macroF1 = f1s.reduce(0, +) / Double(k)
+    if let probabilities {
+      precondition(
+        probabilities.count == truth.count * k, "\(probabilities.count) probabilities for \(truth.count) rows"
+      )
+      var logLoss = 0.0
+      for (row, t) in truth.enumerated() {
+        logLoss -= log(min(max(Double(probabilities[row * k + t]), 1e-15), 1))
       }
       metrics.logLoss = logLoss / n
     }

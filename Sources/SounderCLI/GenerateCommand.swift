@@ -35,6 +35,12 @@ struct GenerateCommand: ParsableCommand {
   @Option(help: "Standard deviation of the label noise.")
   var noise: Float = 0.1
 
+  @Option(
+    help:
+      "Classification kinds: classes. 2 gives labels ±1; more give class indices 0..<K, the largest of K models' noisy outputs."
+  )
+  var classes = 2
+
   @Option(name: .shortAndLong, help: "The file to write: .sds, .svm or .csv.")
   var output: String
 
@@ -51,6 +57,7 @@ struct GenerateCommand: ParsableCommand {
     var spec = SyntheticSpec(
       kind: kind, rows: rows, features: features, nonZerosPerRow: nonZerosPerRow, seed: seed, noise: noise)
     spec.modelSeed = modelSeed
+    spec.classes = classes
     let started = Date()
     let summary: ConversionSummary
     do {

@@ -4,8 +4,17 @@ import Sounder
 /// The model and how to optimise it: the options `train` and `profile`
 /// share, so a profiled configuration trains the same way.
 struct ModelOptions: ParsableArguments {
-  @Option(help: "squared (regression), logistic, hinge or modified-huber (classification).")
+  @Option(
+    help:
+      "squared (regression); logistic, hinge, modified-huber or softmax (classification, two classes or more)."
+  )
   var loss: Loss = .logistic
+
+  @Option(
+    help:
+      "With more than two classes: softmax (one multinomial model; logistic loss only) or ovr (one binary model per class). Default: softmax for logistic, ovr for hinge and modified-huber."
+  )
+  var multiclass: Multiclass?
 
   @Option(help: "gd (full batch), sgd or minibatch.")
   var algorithm: Algorithm = .sgd
@@ -37,7 +46,7 @@ struct ModelOptions: ParsableArguments {
   @Flag(help: "Standardise features (sparse: scale only); the scaling is folded into the model.")
   var standardize = false
 
-  @Option(help: "balanced: weigh each class by rows / (2 × its rows) (classification losses).")
+  @Option(help: "balanced: weigh each class by rows / (classes × its rows) (classification losses).")
   var classWeight: ClassWeight?
 
   @Flag(help: "Do not learn an intercept.")
@@ -47,6 +56,7 @@ struct ModelOptions: ParsableArguments {
   var configuration: TrainingConfiguration {
     var setup = TrainingConfiguration()
     setup.loss = loss
+    setup.multiclass = multiclass
     setup.algorithm = algorithm
     setup.learningRate = learningRate
     setup.schedule = schedule ?? (algorithm == .gd ? .constant : .inverseScaling)

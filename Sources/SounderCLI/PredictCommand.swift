@@ -7,7 +7,7 @@ struct PredictCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "predict",
     abstract:
-      "Write one prediction per row: the value (squared), P(positive) (logistic, modified-huber) or ±1 (hinge)."
+      "Write one prediction per row: the value (squared), P(positive) (logistic, modified-huber), ±1 (hinge), or the class (multiclass)."
   )
 
   @Argument(help: "The model file written by sounder train.")
@@ -19,12 +19,41 @@ struct PredictCommand: ParsableCommand {
   @Option(name: .shortAndLong, help: "Write predictions here (default: standard output).")
   var output: String?
 
+  @Flag(
+    help:
+      "Multiclass: write every class's probability, comma-separated in class order (softmax, or one-vs-rest normalised)."
+  )
+  var proba = false
+
   @OptionGroup(title: "Reading the data")
   var input: InputOptions
 
   func run() throws {
     let (model, dataset) = try openModelAndData(model: model, data: data, input: input)
-    let lines = model.predictions(dataset.rows).map { "\($0)\n" }.joined()
+    if proba {
+      guard model.isMulticlass, model.hasProbabilities else {
+        throw CLIError(
+          "--proba is for multiclass models with probabilities; this is a \(model.outputs == 1 ? "one-output" : "\(model.outputs)-class") \(model.loss.rawValue) model"
+            + (model.outputs == 1 && model.hasProbabilities
+              ? ", whose predictions already are P(positive)" : ""))
+      }
+    }
+    let lines: String
+    if proba {
+      let k = model.outputs
+      let values = model.probabilities(dataset.rows)
+      lines = stride(from: 0, to: values.count, by: k).map { start in
+        values[start..<start + k].map { "\($0)" }.joined(separator: ",") + "\n"
+      }.joined()
+    } else if model.isMulticlass {
+      let names = model.classNames
+      let labels = model.classes ?? (0..<model.outputs).map(Float.init)
+      lines = model.predictions(dataset.rows).map { label in
+        (names.map { $0[labels.firstIndex(of: label)!] } ?? LinearModel.labelText(label)) + "\n"
+      }.joined()
+    } else {
+      lines = model.predictions(dataset.rows).map { "\($0)\n" }.joined()
+    }
     guard let output else {
       print(lines, terminator: "")
       return
@@ -60,13 +89,19 @@ struct EvaluateCommand: ParsableCommand {
 
   func run() throws {
     let (model, dataset) = try openModelAndData(model: model, data: data, input: input)
-    let metrics = model.evaluate(dataset.rows)
+    let metrics: Metrics
+    do { metrics = try model.evaluate(dataset.rows) } catch {
+      throw CLIError("\(data): \(error.description)")
+    }
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       print(String(decoding: try encoder.encode(metrics), as: UTF8.self))
     } else {
       print("\(data): \(metrics.rows) rows; \(describe(metrics))")
+      if let confusion = metrics.confusion, let classes = metrics.classes {
+        print(confusionTable(confusion, classes: classes))
+      }
     }
   }
 }
@@ -79,4 +114,17 @@ func openModelAndData(model path: String, data: String, input: InputOptions) thr
   let dataset = try input.open(data)
   do { try model.check(dataset.rows) } catch { throw CLIError("\(data): \(error.description)") }
   return (model, dataset)
+}
+
+/// The confusion matrix as a table: a row per true class, a column per
+/// predicted class.
+func confusionTable(_ confusion: [[Int]], classes: [String]) -> String {
+  let width = max(classes.map(\.count).max() ?? 1, confusion.joined().map { String($0).count }.max() ?? 1) + 2
+  let corner = "true \\ predicted"
+  var lines = [corner.leftPadded(max(width, corner.count)) + classes.map { $0.leftPadded(width) }.joined()]
+  for (name, row) in zip(classes, confusion) {
+    lines.append(
+      name.leftPadded(max(width, corner.count)) + row.map { String($0).leftPadded(width) }.joined())
+  }
+  return lines.joined(separator: "\n")
 }

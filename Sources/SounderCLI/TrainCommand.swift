@@ -163,7 +163,10 @@ struct TrainCommand: ParsableCommand {
     if checkpointEvery != nil || resume { try? FileManager.default.removeItem(atPath: checkpointPath) }
     let evaluated = testSet?.rows ?? rows
     let subset = testSet == nil && result.validationRows > 0 ? (0..<rows.count).filter(setup.isHeldOut) : nil
-    let metrics = result.model.evaluate(evaluated, rows: subset)
+    let metrics: Metrics
+    do { metrics = try result.model.evaluate(evaluated, rows: subset) } catch {
+      throw CLIError("\(test ?? data): \(error.description)")
+    }
     log.summary(
       metrics, on: testSet != nil ? "test" : (subset != nil ? "validation" : "training"), output: output)
     if case .diverged = result.stopReason {
@@ -173,6 +176,7 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension Loss: ExpressibleByArgument {}
+extension Multiclass: ExpressibleByArgument {}
 extension UpdateStrategy: ExpressibleByArgument {}
 extension Algorithm: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}

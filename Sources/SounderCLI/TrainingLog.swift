@@ -86,6 +86,12 @@ struct TrainingLog {
           trainingRows: result.trainingRows, validationRows: result.validationRows, workers: result.workers))
       return
     }
+    if result.model.isMulticlass {
+      let model = result.model
+      let how = model.loss == .softmax ? "softmax" : "one-vs-rest \(model.loss.rawValue)"
+      let names = model.classNames ?? (model.classes ?? []).map(LinearModel.labelText)
+      print("Multiclass: \(model.outputs) classes (\(names.joined(separator: ", "))), \(how)")
+    }
     print("Strategy \(result.strategy.strategy.rawValue): \(result.strategy.reason)")
     print(
       "Workers: \(result.placement.count) on CPUs \(result.placement.map(String.init).joined(separator: ",")); "
@@ -121,7 +127,7 @@ func describe(_ metrics: Metrics) -> String {
     ("MSE", metrics.mse), ("RMSE", metrics.rmse), ("MAE", metrics.mae), ("R²", metrics.r2),
     ("accuracy", metrics.accuracy), ("log-loss", metrics.logLoss), ("ROC AUC", metrics.rocAUC),
     ("precision", metrics.precision), ("recall", metrics.recall), ("F1", metrics.f1),
-    ("hinge", metrics.hinge),
+    ("hinge", metrics.hinge), ("macro-F1", metrics.macroF1),
   ]
   return named.compactMap { name, value in value.map { "\(name) \(String(format: "%.4g", $0))" } }
     .joined(separator: ", ")

@@ -30,7 +30,7 @@ struct ReadmeExampleTests {
         print(report.epoch, report.trainingLoss, report.validationMetric ?? .nan)
       })
     print(result.strategy.reason)
-    let metrics = result.model.evaluate(data.rows)  // Metrics: accuracy, log-loss, AUC, ...
+    let metrics = try result.model.evaluate(data.rows)  // Metrics: accuracy, log-loss, AUC, ...
     let p = result.model.predictions(data.rows)  // or model.predict(dense: rowBuffer)
     try ModelFile.write(result.model, metadata: ModelMetadata(model: result.model), to: modelPath)
     // --- end ---

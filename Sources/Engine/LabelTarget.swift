@@ -1,0 +1,117 @@
+import Dataset
+import Learning
+
+/// What a run's labels ask for, read from the training labels once: the
+/// loss and output count, and how each label becomes the number the loss
+/// takes.
+///
+/// - Regression (squared loss): labels as they are, one output.
+/// - Two classes, −1/+1 or 0/1, and no softmax asked for: one output, labels ±1.
+/// - More classes, or `--loss softmax`: one output per class. The classes
+///   are the distinct labels in ascending order, whole numbers each; a
+///   label becomes its class's index `0..<K`. Logistic loss becomes
+///   softmax unless one-vs-rest is asked for; hinge and modified Huber are
+///   trained one-vs-rest.
+struct LabelTarget {
+  /// The most classes a model may have.
+  static let maximumClasses = 65_535
+  /// The fewest rows a class a classifier is trained on, on average.
+  static let minimumRowsPerClass = 5
+
+  let loss: Loss
+  let outputs: Int
+  /// Multiclass only: the label of each class index.
+  let classes: [Float]?
+
+  /// Reads `rows`' labels and decides, or says why the labels and the
+  /// configuration do not fit.
+  init(_ rows: RowBlock, configuration: TrainingConfiguration) throws(TrainingError) {
+    let requested = configuration.loss
+    var distinct = Set<Float>()
+    for row in 0..<rows.count {
+      let y = rows.label(row)
+      guard y.isFinite else {
+        throw .labelsDoNotFitLoss("row \(row + 1) has the label \(y); labels must be finite numbers")
+      }
+      guard requested.isClassification else { continue }
+      distinct.insert(y)
+      guard distinct.count <= Self.maximumClasses else {
+        throw .labelsDoNotFitLoss(
+          "the labels take more than \(Self.maximumClasses) distinct values (row \(row + 1) adds one); a classifier has at most \(Self.maximumClasses) classes, so use squared loss for regression"
+        )
+      }
+    }
+    guard requested.isClassification else {
+      (loss, outputs, classes) = (.squared, 1, nil)
+      return
+    }
+    let values = distinct.sorted()
+    guard values.count >= 2 else {
+      throw .labelsDoNotFitLoss(
+        "a classifier needs at least two classes, but every training label is \(values.first.map(LinearModel.labelText) ?? "missing")"
+      )
+    }
+    let plusMinus = Set(values).isSubset(of: [-1, 1])
+    let zeroOne = Set(values).isSubset(of: [0, 1])
+    if values.count == 2, requested != .softmax {
+      guard plusMinus || zeroOne else {
+        throw .labelsDoNotFitLoss(
+          "\(requested.rawValue) loss needs labels −1/+1 or 0/1 for two classes, found \(values.map(LinearModel.labelText).joined(separator: " and "))"
+        )
+      }
+      (loss, outputs, classes) = (requested, 1, nil)
+      return
+    }
+    // A classifier needs several rows a class to learn anything; labels with
+    // fewer are almost surely a regression target (diabetes' 214 values in 442 rows).
+    guard values.count * Self.minimumRowsPerClass <= rows.count else {
+      throw .labelsDoNotFitLoss(
+        "\(requested.rawValue) loss: the labels take \(values.count) distinct values in \(rows.count) rows, fewer than \(Self.minimumRowsPerClass) rows a class; for regression use squared loss"
+      )
+    }
+    if let fraction = values.first(where: { $0 != $0.rounded() }) {
+      throw .labelsDoNotFitLoss(
+        "multiclass classification needs whole-number class labels, found \(LinearModel.labelText(fraction)); use squared loss for regression"
+      )
+    }
+    // validate() has refused softmax with ovr, and softmax with another loss.
+    loss = requested == .logistic && configuration.multiclass != .ovr ? .softmax : requested
+    outputs = values.count
+    classes = values
+  }
+
+  /// Writes each row's label in the loss's terms to `labels`; `what` names
+  /// the rows in errors (labels of another split may hold a class the
+  /// training labels lack).
+  func convert(_ rows: RowBlock, into labels: UnsafeMutableBufferPointer<Float>, what: String)
+    throws(TrainingError)
+  {
+    let index = classes.map { classes in
+      Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+    }
+    for row in 0..<rows.count {
+      let y = rows.label(row)
+      guard y.isFinite else {
+        throw .labelsDoNotFitLoss(
+          "row \(row + 1) of \(what) has the label \(y); labels must be finite numbers")
+      }
+      switch (loss.isClassification, index) {
+      case (false, _): labels[row] = y
+      case (true, nil):
+        guard y == 1 || y == -1 || y == 0 else {
+          throw .labelsDoNotFitLoss(
+            "row \(row + 1) of \(what) has the label \(LinearModel.labelText(y)), which the training labels do not have"
+          )
+        }
+        labels[row] = y > 0 ? 1 : -1
+      case (true, let index?):
+        guard let k = index[y] else {
+          throw .labelsDoNotFitLoss(
+            "row \(row + 1) of \(what) has the class \(LinearModel.labelText(y)), which the training labels do not have"
+          )
+        }
+        labels[row] = Float(k)
+      }
+    }
+  }
+}

@@ -1,0 +1,225 @@
+import Dataset
+import Foundation
+import Learning
+import Testing
+
+@testable import Engine
+
+/// A row block with other labels (and optionally weights) over the same features.
+final class Relabeled: @unchecked Sendable {
+  let block: RowBlock
+  private let labels: UnsafeMutableBufferPointer<Float>
+  private let weights: UnsafeMutableBufferPointer<Float>?
+
+  init(_ rows: RowBlock, labels values: [Float], weights rowWeights: [Float]? = nil) {
+    labels = .allocate(capacity: values.count)
+    _ = labels.initialize(from: values)
+    weights = rowWeights.map { w in
+      let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: w.count)
+      _ = buffer.initialize(from: w)
+      return buffer
+    }
+    block = RowBlock(
+      count: rows.count, columns: rows.columns, layout: rows.layout, features: rows.features,
+      offsets: rows.offsets,
+      indices: rows.indices, labels: UnsafePointer(labels.baseAddress!),
+      weights: weights.map { UnsafePointer($0.baseAddress!) })
+  }
+
+  deinit {
+    labels.deallocate()
+    weights?.deallocate()
+  }
+}
+
+@Suite("Multiclass", .serialized)
+struct MulticlassTests {
+  static let three = OracleRows(rows: 600, columns: 6, classes: 3, seed: 5)
+
+  static func setup(_ loss: Loss = .logistic, epochs: Int = 30) -> TrainingConfiguration {
+    var setup = TrainingConfiguration()
+    setup.loss = loss
+    setup.threads = 2
+    setup.epochs = epochs
+    setup.learningRate = 0.5
+    setup.schedule = .adagrad
+    return setup
+  }
+
+  @Test("class labels that are any whole numbers are kept, and predictions come back in them")
+  func classLabels() throws {
+    let names: [Float] = [3, 7, 10]
+    let rows = Relabeled(Self.three.block, labels: Self.three.labels.map { names[Int($0)] })
+    let result = try Trainer(Self.setup()).fit(rows.block)
+    #expect(result.model.outputs == 3 && result.model.loss == .softmax)
+    #expect(result.model.classes == names)
+    let predicted = result.model.predictions(rows.block)
+    #expect(Set(predicted).isSubset(of: Set(names)), "predictions \(Set(predicted)) outside the classes")
+    let metrics = try result.model.evaluate(rows.block)
+    // The same model scored by hand: the class of the largest margin.
+    let margins = result.model.margins(rows.block)
+    let correct = (0..<rows.block.count).count { row in
+      let m = margins[row * 3..<row * 3 + 3]
+      return names[m.firstIndex(of: m.max()!)! - row * 3] == rows.block.label(row)
+    }
+    #expect(abs(metrics.accuracy! - Double(correct) / Double(rows.block.count)) < 1e-12)
+    #expect(metrics.confusion!.joined().reduce(0, +) == rows.block.count)
+    #expect(metrics.accuracy! > 0.6, "accuracy \(metrics.accuracy!) on data drawn from a softmax model")
+  }
+
+  @Test("log-loss and macro-F1 agree with a hand computation on the model's probabilities")
+  func metrics() throws {
+    let result = try Trainer(Self.setup()).fit(Self.three.block)
+    let model = result.model
+    let probabilities = model.probabilities(Self.three.block)
+    var logLoss = 0.0
+    var truePositives = [Double](repeating: 0, count: 3)
+    var predictedCounts = [Double](repeating: 0, count: 3)
+    var actualCounts = [Double](repeating: 0, count: 3)
+    for row in 0..<Self.three.block.count {
+      let p = probabilities[row * 3..<row * 3 + 3].map(Double.init)
+      #expect(abs(p.reduce(0, +) - 1) < 1e-5)
+      let truth = Int(Self.three.labels[row])
+      // Softmax probabilities from the margins, in Double.
+      let m = model.margins(Self.three.block, rows: [row]).map(Double.init)
+      let top = m.max()!
+      let expected = m.map { exp($0 - top) / m.reduce(0) { $0 + exp($1 - top) } }
+      for k in 0..<3 { #expect(abs(p[k] - expected[k]) < 1e-5) }
+      logLoss -= log(expected[truth])
+      let predicted = m.firstIndex(of: top)!
+      predictedCounts[predicted] += 1
+      actualCounts[truth] += 1
+      if predicted == truth { truePositives[truth] += 1 }
+    }
+    var f1 = 0.0
+    for c in 0..<3 { f1 += 2 * truePositives[c] / (predictedCounts[c] + actualCounts[c]) / 3 }
+    let metrics = try model.evaluate(Self.three.block)
+    #expect(abs(metrics.logLoss! - logLoss / Double(Self.three.block.count)) < 1e-4)
+    #expect(abs(metrics.macroF1! - f1) < 1e-12)
+  }
+
+  @Test("one-vs-rest trains one binary model per class; hinge has no probabilities")
+  func oneVsRest() throws {
+    for loss in [Loss.logistic, .hinge, .modifiedHuber] {
+      var setup = Self.setup(loss)
+      setup.multiclass = .ovr
+      let model = try Trainer(setup).fit(Self.three.block).model
+      #expect(model.loss == loss && model.outputs == 3)
+      #expect(model.hasProbabilities == (loss != .hinge))
+      let accuracy = try #require(try model.evaluate(Self.three.block).accuracy)
+      #expect(accuracy > 0.6, "\(loss.rawValue) one-vs-rest accuracy \(accuracy)")
+    }
+  }
+
+  @Test("softmax on two classes trains two outputs")
+  func softmaxOnTwoClasses() throws {
+    let binary = OracleRows(rows: 300, columns: 4, classes: nil, seed: 3)
+    let model = try Trainer(Self.setup(.softmax)).fit(binary.block).model
+    #expect(model.outputs == 2 && model.classes == [-1, 1])
+  }
+
+  @Test("balanced class weights give every class the same total weight")
+  func balanced() throws {
+    // Keep every class-2 row but only one row in four of the others: class 2 dominates.
+    let kept = (0..<Self.three.block.count).filter { Self.three.labels[$0] == 2 || $0 % 4 == 0 }
+    let counts = (0..<3).map { c in kept.count { Self.three.labels[$0] == Double(c) } }
+    var setup = Self.setup()
+    setup.classWeight = .balanced
+    setup.epochs = 1
+    let data = try TrainingSet(rows: Self.three.block, test: nil, configuration: setup)
+    var totals = [Double](repeating: 0, count: 3)
+    for row in 0..<Self.three.block.count {
+      totals[Int(data.rows.label(row))] += Double(data.rows.weight(row))
+    }
+    let all = (0..<3).map { c in Self.three.labels.count { $0 == Double(c) } }
+    for c in 0..<3 {
+      #expect(abs(totals[c] - Double(Self.three.block.count) / 3) < 1e-3, "class \(c) weighs \(totals[c])")
+    }
+    #expect(all.reduce(0, +) == Self.three.block.count && counts.reduce(0, +) == kept.count)
+  }
+
+  @Test("a sync softmax run resumed from a checkpoint is bitwise the same as one that never stopped")
+  func resume() throws {
+    var setup = Self.setup()
+    setup.strategy = .sync
+    setup.algorithm = .minibatch
+    setup.batchSize = 32
+    setup.epochs = 4
+    let whole = try Trainer(setup).fit(Self.three.block)
+    var saved: [Checkpoint] = []
+    _ = try Trainer(setup).fit(Self.three.block, checkpointEvery: 2, checkpoint: { saved.append($0) })
+    let resumed = try Trainer(setup).fit(Self.three.block, resuming: try #require(saved.first))
+    #expect(resumed.model == whole.model)
+    #expect(saved.first?.intercepts.count == 3 && saved.first?.squaredSums?.count == 7 * 3)
+  }
+
+  @Test(
+    "labels that cannot be classes are refused with the label named",
+    arguments: [
+      ([0, 1, 2.5] as [Float], "multiclass classification needs whole-number class labels, found 2.5"),
+      ([4, 4, 4] as [Float], "a classifier needs at least two classes, but every training label is 4"),
+    ])
+  func badLabels(values: [Float], message: String) {
+    let labels = (0..<Self.three.block.count).map { values[$0 % values.count] }
+    let rows = Relabeled(Self.three.block, labels: labels)
+    let error = #expect(throws: TrainingError.self) { try Trainer(Self.setup()).fit(rows.block) }
+    #expect(error?.description.hasPrefix(message) == true, "\(error?.description ?? "no error")")
+  }
+
+  @Test("a class only the test data has, and softmax with one-vs-rest, are refused")
+  func testOnlyClass() throws {
+    let test = Relabeled(Self.three.block, labels: Self.three.labels.map { $0 == 2 ? 5 : Float($0) })
+    let error = #expect(throws: TrainingError.self) {
+      try Trainer(Self.setup()).fit(Self.three.block, validation: test.block)
+    }
+    let first = Self.three.labels.firstIndex(of: 2)! + 1
+    #expect(
+      error?.description
+        == "row \(first) of the test data has the class 5, which the training labels do not have")
+    var setup = Self.setup(.softmax)
+    setup.multiclass = .ovr
+    let conflict = #expect(throws: TrainingError.self) { try Trainer(setup).fit(Self.three.block) }
+    #expect(conflict?.description == "--loss softmax is itself multiclass; leave out --multiclass ovr")
+    let model = try Trainer(Self.setup()).fit(Self.three.block).model
+    let unknown = #expect(throws: LinearModel.UnknownLabel.self) { try model.evaluate(test.block) }
+    #expect(
+      unknown?.description
+        == "row \(first) has the label 5, which is not one of the model's classes (0, 1, 2)")
+  }
+
+  @Test("a multiclass model survives a model file, and a version 1 file still reads")
+  func modelFile() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sounder-multiclass-\(UUID())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var model = try Trainer(Self.setup()).fit(Self.three.block).model
+    model.classNames = ["setosa", "versicolor", "virginica"]
+    let path = folder.appendingPathComponent("m.model").path
+    try ModelFile.write(model, metadata: ModelMetadata(model: model), to: path)
+    #expect(try ModelFile.read(path).model == model)
+
+    // A version 1 file as the previous release wrote it: one output, `bias` in the metadata.
+    let json = Array(#"{"bias":0.25,"features":2,"library":"0.1.0","loss":"logistic"}"#.utf8)
+    let weights: [Float] = [1.5, -2]
+    var header = [UInt8](repeating: 0, count: 64)
+    func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+      withUnsafeBytes(of: value.littleEndian) {
+        header.replaceSubrange(offset..<offset + MemoryLayout<T>.size, with: $0)
+      }
+    }
+    header.replaceSubrange(0..<8, with: Array("SNDRMODL".utf8))
+    put(UInt32(1), at: 8)
+    put(UInt32(json.count), at: 12)
+    put(UInt64(2), at: 16)
+    put(UInt64(128), at: 24)
+    put(json.withUnsafeBytes { CRC32C.checksum($0) }, at: 32)
+    put(weights.withUnsafeBytes { CRC32C.checksum($0) }, at: 36)
+    var bytes = header + json
+    bytes += [UInt8](repeating: 0, count: 128 - bytes.count)
+    bytes += weights.withUnsafeBytes { Array($0) }
+    let old = folder.appendingPathComponent("v1.model").path
+    try Data(bytes).write(to: URL(fileURLWithPath: old))
+    let read = try ModelFile.read(old).model
+    #expect(read == LinearModel(loss: .logistic, weights: weights, bias: 0.25))
+  }
+}
