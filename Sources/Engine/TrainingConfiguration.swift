@@ -3,7 +3,7 @@ import Kernels
 import Learning
 import Topology
 
-/// How workers combine their updates (see DESIGN.md, "Update strategies").
+/// How workers combine their updates (see docs/ARCHITECTURE.md, "Combining work").
 public enum UpdateStrategy: String, Sendable, Codable, CaseIterable {
   /// Pick one from the data and the machine (see ``StrategyChoice``).
   case auto

@@ -16,32 +16,149 @@
 public enum Outputs {
   /// `mₖ ← mₖ + Σⱼ xⱼ w[j·K + k]` for a dense row: the margins without the
   /// intercepts, added to what `m` holds.
+  ///
+  /// Outputs go eight at a time, each group summed in registers over all
+  /// features (four accumulators, features j mod 4, so four multiply-adds
+  /// are in flight). A group of fewer
+  /// than eight loads eight lanes anyway, the rest from the next feature's
+  /// weights, and drops them; the last features, where such a load would
+  /// leave the model, go lane by lane.
   public static func addMargins(
     dense x: UnsafeBufferPointer<Float>, model w: UnsafeBufferPointer<Float>, outputs: Int,
     into m: UnsafeMutablePointer<Float>
   ) {
     precondition(w.count == x.count * outputs, "a row of \(x.count) for a model of \(w.count) / \(outputs)")
     guard let xs = x.baseAddress, let ws = w.baseAddress else { return }
+    let features = x.count
     // Preconditions: xs holds D floats, ws D·K, m K; m overlaps neither.
-    for j in 0..<x.count {
-      // m ← m + xⱼ w[j·K ..< j·K + K]
-      Dense.axpy(xs[j], ws + j &* outputs, m, count: outputs)
+    if outputs > 8 && outputs <= 16 {
+      addTwoGroupMargins(xs, ws, features: features, outputs: outputs, count: w.count, into: m)
+      return
+    }
+    var group = 0
+    while group < outputs {
+      let width = min(8, outputs - group)
+      let vectorRows = rowsWithinModel(group: group, features: features, outputs: outputs, count: w.count)
+      var a0 = SIMD8<Float>()
+      var a1 = SIMD8<Float>()
+      var a2 = SIMD8<Float>()
+      var a3 = SIMD8<Float>()
+      var j = 0
+      while j &+ 4 <= vectorRows {
+        // m[group ..< group + 8] ← … + Σ_{i<4} xⱼ₊ᵢ w[(j+i)·K + group ..], four chains in flight
+        a0.addProduct(SIMD8(repeating: xs[j]), load8(ws, j &* outputs &+ group))
+        a1.addProduct(SIMD8(repeating: xs[j &+ 1]), load8(ws, (j &+ 1) &* outputs &+ group))
+        a2.addProduct(SIMD8(repeating: xs[j &+ 2]), load8(ws, (j &+ 2) &* outputs &+ group))
+        a3.addProduct(SIMD8(repeating: xs[j &+ 3]), load8(ws, (j &+ 3) &* outputs &+ group))
+        j &+= 4
+      }
+      while j < vectorRows {
+        a0.addProduct(SIMD8(repeating: xs[j]), load8(ws, j &* outputs &+ group))
+        j &+= 1
+      }
+      // Lanes by index through memory: indexing a SIMD value with a variable lane
+      // compiles to a broadcast, a compare and a blend per access.
+      var sum = (a0 + a1) + (a2 + a3)
+      withUnsafeBytes(of: &sum) { lanes in
+        for lane in 0..<width { m[group &+ lane] += lanes.load(fromByteOffset: lane &* 4, as: Float.self) }
+      }
+      while j < features {
+        for lane in 0..<width { m[group &+ lane].addProduct(xs[j], ws[j &* outputs &+ group &+ lane]) }
+        j &+= 1
+      }
+      group &+= 8
     }
   }
 
   /// `w[j·K + k] ← w[j·K + k] + xⱼ cₖ` for a dense row: the outer product of
   /// the row and the K coefficients, added to the model.
+  ///
+  /// Outputs go eight at a time. A group of fewer than eight writes eight
+  /// lanes anyway, the others with a coefficient of 0, so they store the
+  /// value they loaded: the next feature's weights, unchanged. (On a shared
+  /// model that widens the documented race of `Shared.racyStep` to those
+  /// lanes.) The last features, where such a store would leave the model,
+  /// go lane by lane.
   public static func addOuter(
     dense x: UnsafeBufferPointer<Float>, coefficients c: UnsafePointer<Float>, outputs: Int,
     model w: UnsafeMutableBufferPointer<Float>
   ) {
     precondition(w.count == x.count * outputs, "a row of \(x.count) for a model of \(w.count) / \(outputs)")
     guard let xs = x.baseAddress, let ws = w.baseAddress else { return }
+    let features = x.count
     // Preconditions: xs holds D floats, ws D·K, c K; ws overlaps neither.
-    for j in 0..<x.count {
-      // w[j·K ..< j·K + K] ← w[j·K ..< j·K + K] + xⱼ c
-      Dense.axpy(xs[j], c, ws + j &* outputs, count: outputs)
+    var group = 0
+    while group < outputs {
+      let width = min(8, outputs - group)
+      var coefficients = SIMD8<Float>()
+      withUnsafeMutableBytes(of: &coefficients) { lanes in
+        for lane in 0..<width {
+          lanes.storeBytes(of: c[group &+ lane], toByteOffset: lane &* 4, as: Float.self)
+        }
+      }
+      let vectorRows = rowsWithinModel(group: group, features: features, outputs: outputs, count: w.count)
+      var j = 0
+      while j < vectorRows {
+        // w[j·K + group ..< + 8] ← w[j·K + group ..] + xⱼ c[group ..]
+        let offset = j &* outputs &+ group
+        store8(load8(ws, offset).addingProduct(SIMD8(repeating: xs[j]), coefficients), ws, offset)
+        j &+= 1
+      }
+      while j < features {
+        for lane in 0..<width { ws[j &* outputs &+ group &+ lane].addProduct(xs[j], c[group &+ lane]) }
+        j &+= 1
+      }
+      group &+= 8
     }
+  }
+
+  /// ``addMargins(dense:model:outputs:into:)`` for 9 to 16 outputs: both
+  /// groups of eight in one pass over the features, so each feature's
+  /// value is broadcast once (2 groups × even and odd features: four
+  /// accumulators).
+  @inline(__always)
+  static func addTwoGroupMargins(
+    _ xs: UnsafePointer<Float>, _ ws: UnsafePointer<Float>, features: Int, outputs: Int, count: Int,
+    into m: UnsafeMutablePointer<Float>
+  ) {
+    let vectorRows = rowsWithinModel(group: 8, features: features, outputs: outputs, count: count)
+    var low0 = SIMD8<Float>()
+    var low1 = SIMD8<Float>()
+    var high0 = SIMD8<Float>()
+    var high1 = SIMD8<Float>()
+    var j = 0
+    while j &+ 2 <= vectorRows {
+      // m[0 ..< 16] ← … + xⱼ w[j·K ..< j·K + 16] + xⱼ₊₁ w[(j+1)·K ..< (j+1)·K + 16]
+      let x0 = SIMD8<Float>(repeating: xs[j])
+      let x1 = SIMD8<Float>(repeating: xs[j &+ 1])
+      let row0 = j &* outputs
+      let row1 = row0 &+ outputs
+      low0.addProduct(x0, load8(ws, row0))
+      high0.addProduct(x0, load8(ws, row0 &+ 8))
+      low1.addProduct(x1, load8(ws, row1))
+      high1.addProduct(x1, load8(ws, row1 &+ 8))
+      j &+= 2
+    }
+    var low = low0 + low1
+    var high = high0 + high1
+    withUnsafeBytes(of: &low) { lanes in
+      for lane in 0..<8 { m[lane] += lanes.load(fromByteOffset: lane &* 4, as: Float.self) }
+    }
+    withUnsafeBytes(of: &high) { lanes in
+      for lane in 0..<(outputs &- 8) { m[8 &+ lane] += lanes.load(fromByteOffset: lane &* 4, as: Float.self) }
+    }
+    while j < features {
+      for k in 0..<outputs { m[k].addProduct(xs[j], ws[j &* outputs &+ k]) }
+      j &+= 1
+    }
+  }
+
+  /// How many features `j` (from 0) have their eight lanes
+  /// `j·K + group ..< j·K + group + 8` inside a model of `count` floats.
+  @inline(__always)
+  static func rowsWithinModel(group: Int, features: Int, outputs: Int, count: Int) -> Int {
+    let room = count - group - 8
+    return room < 0 ? 0 : min(features, room / outputs + 1)
   }
 
   /// `mₖ ← mₖ + Σ values · w[index·K + k]` for a sparse row.

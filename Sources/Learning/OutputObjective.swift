@@ -1,3 +1,5 @@
+import Kernels
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -105,23 +107,16 @@ public struct Softmax: OutputObjective {
 
   @inlinable
   public func loss(margins m: UnsafePointer<Float>, label y: Float) -> Float {
-    var top = m[0]
-    for k in 1..<outputs { top = max(top, m[k]) }
-    var sum: Float = 0
-    for k in 0..<outputs { sum += exp(m[k] - top) }
+    let top = largest(m)
+    let sum = VectorMath.sumOfExponentials(
+      UnsafeMutablePointer(mutating: m), count: outputs, shift: top, store: false)
     // log Σ e^(mₖ) − m_c = top + log Σ e^(mₖ − top) − m_c
     return top + log(sum) - m[Int(y)]
   }
 
   @inlinable
   public func derivatives(_ m: UnsafeMutablePointer<Float>, label y: Float, scale: Float) {
-    var top = m[0]
-    for k in 1..<outputs { top = max(top, m[k]) }
-    var sum: Float = 0
-    for k in 0..<outputs {
-      m[k] = exp(m[k] - top)
-      sum += m[k]
-    }
+    let sum = VectorMath.sumOfExponentials(m, count: outputs, shift: largest(m), store: true)
     let share = scale / sum
     for k in 0..<outputs { m[k] *= share }  // scale · pₖ
     m[Int(y)] -= scale  // scale · (p_c − 1)
@@ -130,14 +125,16 @@ public struct Softmax: OutputObjective {
   /// The class probabilities `pₖ` for the K margins at `m`, written over them.
   @inlinable
   public func probabilities(_ m: UnsafeMutablePointer<Float>) {
+    let sum = VectorMath.sumOfExponentials(m, count: outputs, shift: largest(m), store: true)
+    for k in 0..<outputs { m[k] /= sum }
+  }
+
+  /// The largest of the K margins at `m`.
+  @inlinable
+  func largest(_ m: UnsafePointer<Float>) -> Float {
     var top = m[0]
     for k in 1..<outputs { top = max(top, m[k]) }
-    var sum: Float = 0
-    for k in 0..<outputs {
-      m[k] = exp(m[k] - top)
-      sum += m[k]
-    }
-    for k in 0..<outputs { m[k] /= sum }
+    return top
   }
 }
 
