@@ -227,10 +227,18 @@ struct CSVLineParser: LineParser {
   }
 
   /// The label field of `line`, trimmed, or nil when the line is blank or
-  /// too short.
+  /// too short. A last-column label is found from the end of the line (a
+  /// line with too many fields is left to the row pass to report).
   @inline(__always)
   func labelBytes(of line: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
     guard let base = line.baseAddress else { return nil }
+    if labelField == fieldCount - 1 {
+      var start = line.count
+      // Precondition: 0 < start ≤ line.count at each load.
+      while start > 0, line[start - 1] != options.delimiter { start -= 1 }
+      guard start > 0 else { return nil }
+      return trimmed(UnsafeRawBufferPointer(rebasing: line[start...]))
+    }
     var start = 0
     for _ in 0..<labelField {
       guard let found = memchr(base + start, Int32(options.delimiter), line.count - start) else { return nil }
