@@ -146,6 +146,15 @@ struct CSVLineParser: LineParser {
     return (parser, isHeader)
   }
 
+  /// ``make(firstLine:next:options:path:)`` for a caller that has only the
+  /// first line (the fuzz target): a first line whose only text is its label
+  /// is then a row, and name labels find no names until ``classes`` is set.
+  static func make(firstLine: UnsafeRawBufferPointer, options: CSVOptions, path: String) throws(IngestError)
+    -> (parser: Self, skip: Bool)
+  {
+    try make(firstLine: firstLine, next: nil, options: options, path: path)
+  }
+
   func parse(_ text: UnsafeRawBufferPointer) -> ParsedPiece {
     var piece = ParsedPiece(batch: RowBatch(layout: .dense, columns: fieldCount - 1))
     piece.batch.values.reserveCapacity(text.count / 4)
