@@ -21,12 +21,19 @@ public struct Dataset: Sendable {
   public let file: MappedFile
   /// All rows, as pointers into the mapping.
   public let rows: RowBlock
+  /// The names of the classes: the label `Float(i)` is class `classNames[i]`.
+  /// `nil` when the file names no classes (every file without a class-names
+  /// section, such as all files of format version 1). Converting a CSV file
+  /// whose label column holds names, such as `setosa`, gives names in
+  /// byte-wise sorted order.
+  public let classNames: [String]?
 
   /// The path the dataset was opened from.
   public var path: String { file.path }
 
-  /// Maps the `.sds` file at `path` and checks its header. A truncated,
-  /// foreign or newer-version file gives a ``DatasetError``, never a crash.
+  /// Maps the `.sds` file at `path` and checks its header, and reads and
+  /// checks the class names, if any (a small section). A truncated, foreign or
+  /// newer-version file gives a ``DatasetError``, never a crash.
   public init(path: String) throws(DatasetError) {
     let file = try MappedFile(path: path)
     let header = try DatasetHeader.decode(file.bytes, path: path)
@@ -52,6 +59,24 @@ public struct Dataset: Sendable {
           path: path, field: "row offsets", expected: "0 … \(header.nonZeros)", found: "\(first) … \(last)")
       }
     }
+    if header.hasClassNames {
+      let entry = header[.classNames]
+      let bytes = UnsafeRawBufferPointer(
+        rebasing: file.bytes[Int(entry.offset)..<Int(entry.offset + entry.length)])
+      let found = CRC32C.checksum(bytes)
+      guard found == entry.checksum else {
+        throw .checksumMismatch(
+          path: path, section: "\(Section.classNames)", expected: entry.checksum, found: found)
+      }
+      switch ClassNames.decode(bytes) {
+      case .success(let names): classNames = names
+      case .failure(let problem):
+        throw .invalidHeader(
+          path: path, field: "class names", expected: problem.expected, found: problem.found)
+      }
+    } else {
+      classNames = nil
+    }
     rows = RowBlock(
       count: header.rows, columns: header.columns, layout: header.layout,
       features: start(.features, Float.self), offsets: offsets,
@@ -68,7 +93,8 @@ public struct Dataset: Sendable {
 
   /// Reads the whole file and checks every section's checksum, then the CSR
   /// structure (offsets non-decreasing, indices strictly increasing within a
-  /// row and below the column count) and that every value is finite.
+  /// row and below the column count), that every value is finite, and, when
+  /// the classes have names, that every label is the id of a named class.
   public func verify() throws(DatasetError) {
     for section in Section.allCases where header[section].length > 0 {
       let found = CRC32C.checksum(bytes(of: section))
@@ -104,6 +130,15 @@ public struct Dataset: Sendable {
       if let bad = values.firstIndex(where: { !$0.isFinite }) {
         throw .invalidHeader(
           path: path, field: "\(section) value \(bad)", expected: "finite", found: "\(values[bad])")
+      }
+    }
+    if let classNames {
+      let labels = UnsafeBufferPointer(start: rows.labels, count: rows.count)
+      let classes = Float(classNames.count)
+      if let bad = labels.firstIndex(where: { !($0 >= 0 && $0 < classes && $0 == $0.rounded()) }) {
+        throw .invalidHeader(
+          path: path, field: "label of row \(bad)", expected: "a class id from 0 to \(classNames.count - 1)",
+          found: "\(labels[bad])")
       }
     }
   }

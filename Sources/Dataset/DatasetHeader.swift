@@ -44,6 +44,9 @@ public enum Section: Int, Sendable, CaseIterable, CustomStringConvertible {
   case labels = 3
   /// Float32 row weights, one per row, or empty when rows are unweighted.
   case weights = 4
+  /// The names of the classes, newline-terminated UTF-8 (see ``ClassNames``),
+  /// or empty when the classes have no names. Format version 2 only.
+  case classNames = 5
 
   public var description: String {
     switch self {
@@ -52,6 +55,7 @@ public enum Section: Int, Sendable, CaseIterable, CustomStringConvertible {
     case .columnIndices: "column indices"
     case .labels: "labels"
     case .weights: "weights"
+    case .classNames: "class names"
     }
   }
 }
@@ -80,7 +84,7 @@ public struct SectionEntry: Sendable, Equatable {
 /// | offset | size | field |
 /// | --- | --- | --- |
 /// | 0 | 8 | magic `SOUNDSDS` |
-/// | 8 | 4 | format version (1) |
+/// | 8 | 4 | format version: 1, or 2 when the file names its classes |
 /// | 12 | 4 | header size (256) |
 /// | 16 | 1 | layout: 0 dense row-major, 1 CSR |
 /// | 17 | 1 | element type: 0 Float32 |
@@ -90,23 +94,34 @@ public struct SectionEntry: Sendable, Equatable {
 /// | 32 | 8 | columns |
 /// | 40 | 8 | non-zeros (dense: rows × columns) |
 /// | 48 | 5 × 24 | sections (features, row offsets, column indices, labels, weights): offset u64, length u64, CRC-32C u32, reserved u32 |
-/// | 168 | 84 | reserved, zero |
+/// | 168 | 24 | version 2: the class-names section, as above; version 1: reserved, zero |
+/// | 192 | 60 | reserved, zero |
 /// | 252 | 4 | CRC-32C of bytes 0..<252 |
 ///
 /// The header's own checksum is checked on every open (256 bytes); section
-/// checksums only by ``Dataset/verify()``.
+/// checksums only by ``Dataset/verify()``, except the small class-names
+/// section's, which ``Dataset/init(path:)`` reads.
+///
+/// Version 2 differs from version 1 only by the class-names section. Writers
+/// use version 1 for every file without class names, so such files read the
+/// same in older Sounder versions; a file with class names is version 2, which
+/// older versions refuse rather than drop the names.
 public struct DatasetHeader: Sendable, Equatable {
   /// The first eight bytes of every `.sds` file.
   public static let magic: [UInt8] = Array("SOUNDSDS".utf8)
-  /// The newest format version this code reads and the one it writes.
-  public static let currentVersion: UInt32 = 1
+  /// The newest format version this code reads: 2, the version of files with
+  /// class names. Files without class names are written as version 1.
+  public static let currentVersion: UInt32 = 2
+  /// The first version with the class-names section.
+  public static let classNamesVersion: UInt32 = 2
   /// The header's size in bytes; the first section starts here.
   public static let size = 256
   /// Every section starts at a multiple of this many bytes.
   public static let alignment = 64
 
-  /// The format version.
-  public var version: UInt32 = currentVersion
+  /// The format version: 1, or ``classNamesVersion`` when the file names its
+  /// classes.
+  public var version: UInt32 = 1
   /// Dense or CSR.
   public var layout: Layout
   /// What the labels mean.
@@ -120,17 +135,18 @@ public struct DatasetHeader: Sendable, Equatable {
   /// The sections, indexed by ``Section/rawValue``.
   public var sections: [SectionEntry]
 
-  /// A header; sections default to empty.
+  /// A header, version 1; sections left out are empty.
   public init(
     layout: Layout, labelKind: LabelKind, rows: Int, columns: Int, nonZeros: Int,
-    sections: [SectionEntry] = Array(repeating: SectionEntry(offset: 0, length: 0, checksum: 0), count: 5)
+    sections: [SectionEntry] = []
   ) {
     self.layout = layout
     self.labelKind = labelKind
     self.rows = rows
     self.columns = columns
     self.nonZeros = nonZeros
-    self.sections = sections
+    let empty = SectionEntry(offset: 0, length: 0, checksum: 0)
+    self.sections = sections + Array(repeating: empty, count: max(0, Section.allCases.count - sections.count))
   }
 
   /// The entry of `section`.
@@ -142,8 +158,13 @@ public struct DatasetHeader: Sendable, Equatable {
   /// Whether rows carry weights.
   public var hasWeights: Bool { self[.weights].length > 0 }
 
-  /// The 256 header bytes.
+  /// Whether the file names its classes.
+  public var hasClassNames: Bool { self[.classNames].length > 0 }
+
+  /// The 256 header bytes. A class-names section needs version 2 or later.
   public func encoded() -> [UInt8] {
+    precondition(
+      !hasClassNames || version >= Self.classNamesVersion, "class names need format version 2")
     var bytes = [UInt8](repeating: 0, count: Self.size)
     func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
       withUnsafeBytes(of: value.littleEndian) { raw in
@@ -159,7 +180,7 @@ public struct DatasetHeader: Sendable, Equatable {
     put(UInt64(rows), at: 24)
     put(UInt64(columns), at: 32)
     put(UInt64(nonZeros), at: 40)
-    for (index, entry) in sections.enumerated() {
+    for (index, entry) in sections.enumerated() where index < 5 || version >= Self.classNamesVersion {
       put(entry.offset, at: 48 + 24 * index)
       put(entry.length, at: 56 + 24 * index)
       put(entry.checksum, at: 64 + 24 * index)
@@ -228,6 +249,8 @@ public struct DatasetHeader: Sendable, Equatable {
         throw invalid("non-zeros", "rows × columns = \(rows) × \(columns)", nonZeros)
       }
     }
+    // Version 1 files keep the class-names slot reserved: read as empty.
+    let slots = version >= classNamesVersion ? Section.allCases.count : Section.classNames.rawValue
     let expectedLengths: [Section: UInt64] = [
       .features: nonZeros * 4,
       .rowOffsets: layout == .csr ? (rows + 1) * 8 : 0,
@@ -235,14 +258,24 @@ public struct DatasetHeader: Sendable, Equatable {
       .labels: rows * 4,
     ]
     var sections: [SectionEntry] = []
-    for section in Section.allCases {
+    for section in Section.allCases.prefix(slots) {
       let base = 48 + 24 * section.rawValue
       let entry = SectionEntry(
         offset: get(UInt64.self, at: base), length: get(UInt64.self, at: base + 8),
         checksum: get(UInt32.self, at: base + 16))
-      let expected = expectedLengths[section] ?? (entry.length == 0 ? 0 : rows * 4)
-      guard entry.length == expected else {
-        throw invalid("\(section) length", "\(expected) bytes", entry.length)
+      switch section {
+      case .classNames:
+        // Any length: the names are checked when the dataset opens.
+        guard entry.length == 0 || labelKind == .classIndex else {
+          throw .invalidHeader(
+            path: path, field: "label kind", expected: "2 (class index) in a file with class names",
+            found: "\(labelKind.rawValue)")
+        }
+      default:
+        let expected = expectedLengths[section] ?? (entry.length == 0 ? 0 : rows * 4)
+        guard entry.length == expected else {
+          throw invalid("\(section) length", "\(expected) bytes", entry.length)
+        }
       }
       if entry.length > 0 {
         guard entry.offset >= UInt64(size), entry.offset % UInt64(alignment) == 0 else {

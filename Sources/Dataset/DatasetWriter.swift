@@ -7,6 +7,10 @@
 /// named only by ``finish(columns:labelKind:)`` (see ``OutputFile``): until
 /// then, and if anything fails, no file appears and an existing file of the
 /// same name is untouched.
+///
+/// Class names given by ``setClassNames(_:)`` go into a class-names section
+/// at the end, and make the file format version 2; files without them are
+/// version 1.
 public final class DatasetWriter: RowSink {
   /// The file being written.
   public let path: String
@@ -26,6 +30,7 @@ public final class DatasetWriter: RowSink {
   private var denseColumns: Int?
   private var featureChecksum = CRC32C()
   private var maxIndex: Int32 = -1
+  private var classNames: [String]?
 
   /// Starts writing `path` with `layout`.
   public init(path: String, layout: Layout) throws(DatasetError) {
@@ -42,6 +47,15 @@ public final class DatasetWriter: RowSink {
       offsets = nil
       indices = nil
     }
+  }
+
+  /// Names the classes, before any rows are added: the label `Float(i)` is
+  /// class `names[i]`. Names are checked as ``ClassNames`` says; every label
+  /// must then be a class id below `names.count`, and the label kind class.
+  public func setClassNames(_ names: [String]) throws(DatasetError) {
+    guard rows == 0 else { throw .invalidRows("\(path): class names must come before the rows") }
+    if let problem = ClassNames.problem(with: names) { throw .invalidRows("\(path): \(problem)") }
+    classNames = names
   }
 
   /// Adds `batch`'s rows. Dense batches must all have the same width; CSR
@@ -90,6 +104,14 @@ public final class DatasetWriter: RowSink {
       try indices!.write(batch.indices)
       if let largest = batch.indices.max() { maxIndex = max(maxIndex, largest) }
     }
+    if let classNames {
+      let classes = Float(classNames.count)
+      if let bad = batch.labels.first(where: { !($0 >= 0 && $0 < classes && $0 == $0.rounded()) }) {
+        throw .invalidRows(
+          "\(path): label \(bad) of row \(rows + batch.labels.firstIndex(of: bad)!) is not a class id "
+            + "from 0 to \(classNames.count - 1)")
+      }
+    }
     batch.values.withUnsafeBytes { featureChecksum.update($0) }
     try output.write(batch.values)
     try labels.write(batch.labels)
@@ -107,6 +129,9 @@ public final class DatasetWriter: RowSink {
     guard Int(maxIndex) < columns, columns <= Int(Int32.max) + 1 else {
       throw .invalidRows("\(path): column index \(maxIndex) is not below the column count \(columns)")
     }
+    guard classNames == nil || labelKind == .classIndex else {
+      throw .invalidRows("\(path): a dataset with class names has class labels, not \(labelKind) ones")
+    }
     var header = DatasetHeader(
       layout: layout, labelKind: labelKind, rows: rows, columns: columns, nonZeros: nonZeros)
     header[.features] = SectionEntry(
@@ -122,6 +147,15 @@ public final class DatasetWriter: RowSink {
       try output.append(contentsOf: spool) { checksum.update($0) }
       header[section] = SectionEntry(
         offset: UInt64(offset), length: UInt64(spool.length), checksum: checksum.value)
+    }
+    if let classNames {
+      try output.pad(toMultipleOf: DatasetHeader.alignment)
+      let bytes = ClassNames.encoded(classNames)
+      header[.classNames] = SectionEntry(
+        offset: UInt64(output.length), length: UInt64(bytes.count),
+        checksum: bytes.withUnsafeBytes { CRC32C.checksum($0) })
+      try output.write(bytes)
+      header.version = DatasetHeader.classNamesVersion
     }
     try output.overwrite(header.encoded(), at: 0)
     try output.commit()

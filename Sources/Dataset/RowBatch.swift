@@ -38,8 +38,16 @@ public struct RowBatch: Sendable, Equatable {
 /// Somewhere rows go, batch by batch, in order: a `.sds` writer or a text
 /// writer. Nothing is visible at the destination until ``finish(columns:labelKind:)``.
 public protocol RowSink: AnyObject {
+  /// Says, before the first ``append(_:)``, that the labels are ids of named
+  /// classes: the label `Float(i)` is class `names[i]`. By default, ignored.
+  func setClassNames(_ names: [String]) throws(DatasetError)
   /// Adds `batch`'s rows after those added before.
   func append(_ batch: RowBatch) throws(DatasetError)
   /// Completes the output: the dataset has `columns` columns and labels of `labelKind`.
   func finish(columns: Int, labelKind: LabelKind) throws(DatasetError)
+}
+
+extension RowSink {
+  /// Ignores the names: the sink keeps class ids only.
+  public func setClassNames(_ names: [String]) throws(DatasetError) {}
 }

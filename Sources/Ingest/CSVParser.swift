@@ -19,8 +19,12 @@ public enum ColumnSelector: Sendable, Equatable {
 
 /// Options for CSV text (dense rows, one label column).
 public struct CSVOptions: Sendable, Equatable {
-  /// Whether the first line is a header: `nil` to detect (a header is a
-  /// first line with a field that is not a number).
+  /// Whether the first line is a header: `nil` to detect. The first line is
+  /// a header when a field other than the label is text (not a number and
+  /// not a missing value); when only its label is text, it is a header if the
+  /// next line's label is a number, and otherwise the first row of a file
+  /// whose labels are class names. (The label here is `--label-column`'s
+  /// index, else the last field.)
   public var header: Bool?
   /// The label column. Default: one named label, target, y or class (any
   /// case) if there is a header, otherwise the last column.
@@ -30,7 +34,8 @@ public struct CSVOptions: Sendable, Equatable {
   /// The value for missing fields (empty, NA, NaN, null). Default: missing
   /// fields are an error.
   public var fill: Float?
-  /// What the labels mean. Default: detected.
+  /// What the labels mean. Default: detected. Labels that are names (text,
+  /// such as `setosa`) are always class labels.
   public var labelKind: LabelKind?
 
   /// Options with everything detected and `,` as the separator.
@@ -49,8 +54,9 @@ public struct CSVOptions: Sendable, Equatable {
 /// Parses CSV lines of a known width into dense rows.
 ///
 /// Fields are numbers, optionally in double quotes, with blanks around them
-/// ignored. Quoted fields may not contain the delimiter or a newline. Blank
-/// lines are skipped.
+/// ignored; the label field is either a number in every row or a class name
+/// in every row (``labelsAreNames``), never some of each. Quoted fields may
+/// not contain the delimiter or a newline. Blank lines are skipped.
 struct CSVLineParser: LineParser {
   let options: CSVOptions
   /// Fields per line.
@@ -59,20 +65,39 @@ struct CSVLineParser: LineParser {
   let labelField: Int
   /// Column names, for messages (empty without a header).
   let names: [String]
+  /// Whether labels are class names (the first row's label is text).
+  let labelsAreNames: Bool
+  /// With ``labelsAreNames``: every class name, numbered by class id. The
+  /// label pass (``CSVLabelCollector``) finds them before the rows are read.
+  var classes = NameTable()
 
-  /// Reads the first line to settle the header, the width and the label column.
-  static func make(firstLine: UnsafeRawBufferPointer, options: CSVOptions, path: String) throws(IngestError)
-    -> (Self, skip: Bool)
-  {
+  /// Settles the header, the width, the label column and whether labels are
+  /// names from the first line and the next line after it that is not blank
+  /// (`next`, with its line number); see ``CSVOptions/header`` for the rule.
+  static func make(
+    firstLine: UnsafeRawBufferPointer, next: (text: UnsafeRawBufferPointer, line: Int)?, options: CSVOptions,
+    path: String
+  ) throws(IngestError) -> (parser: Self, skip: Bool) {
     let fields = splitFields(firstLine, delimiter: options.delimiter)
-    let isHeader =
-      options.header
-      ?? fields.contains { field in
-        if case .failure(let problem) = NumberParser.parseFloat(field.bytes), problem != .notFinite {
-          return !isMissing(field.bytes)
-        }
-        return false
+    let isHeader: Bool
+    if let header = options.header {
+      isHeader = header
+    } else if case .name(let name) = options.labelColumn, fields.contains(where: { $0.text == name }) {
+      isHeader = true
+    } else {
+      var label = fields.count - 1
+      if case .index(let index) = options.labelColumn, index >= 0, index < fields.count { label = index }
+      if fields.indices.contains(where: { $0 != label && isText(fields[$0].bytes) }) {
+        isHeader = true
+      } else if isText(fields[label].bytes) {
+        // Numbers and a text label: a header over numeric labels, or the
+        // first row of name labels. The next line's label tells them apart.
+        let nextFields = next.map { splitFields($0.text, delimiter: options.delimiter) } ?? []
+        isHeader = label < nextFields.count && isNumber(nextFields[label].bytes)
+      } else {
+        isHeader = false
       }
+    }
     let names = isHeader ? fields.map(\.text) : []
     let labelField: Int
     switch options.labelColumn {
@@ -103,10 +128,31 @@ struct CSVLineParser: LineParser {
         path: path, line: 1,
         message: "expected at least 2 fields (features and a label), found \(fields.count)")
     }
-    return (
-      CSVLineParser(options: options, fieldCount: fields.count, labelField: labelField, names: names),
-      isHeader
-    )
+    // The first row's label says whether labels are numbers or names.
+    let firstRow = isHeader ? next : (firstLine, 1)
+    let rowFields = firstRow.map { splitFields($0.text, delimiter: options.delimiter) } ?? []
+    let labelsAreNames = labelField < rowFields.count && isText(rowFields[labelField].bytes)
+    let parser = CSVLineParser(
+      options: options, fieldCount: fields.count, labelField: labelField, names: names,
+      labelsAreNames: labelsAreNames)
+    if labelsAreNames, let kind = options.labelKind, kind != .classIndex, let firstRow {
+      throw .malformed(
+        path: path, line: firstRow.line,
+        message:
+          "expected a number as the label in \(parser.columnName(labelField)) for --label-kind \(kind), "
+          + "found the class name \(quoted(rowFields[labelField].bytes)); labels that are names are "
+          + "class labels (--label-kind class)")
+    }
+    return (parser, isHeader)
+  }
+
+  /// ``make(firstLine:next:options:path:)`` for a caller that has only the
+  /// first line (the fuzz target): a first line whose only text is its label
+  /// is then a row, and name labels find no names until ``classes`` is set.
+  static func make(firstLine: UnsafeRawBufferPointer, options: CSVOptions, path: String) throws(IngestError)
+    -> (parser: Self, skip: Bool)
+  {
+    try make(firstLine: firstLine, next: nil, options: options, path: path)
   }
 
   func parse(_ text: UnsafeRawBufferPointer) -> ParsedPiece {
@@ -129,21 +175,30 @@ struct CSVLineParser: LineParser {
       let end = found.map { UnsafeRawPointer($0) - base } ?? line.count
       if field < fieldCount {
         let bytes = trimmed(UnsafeRawBufferPointer(rebasing: line[start..<end]))
-        let value: Float
-        switch NumberParser.parseFloat(bytes) {
-        case .success(let parsed): value = parsed
-        case .failure(let problem):
-          if isMissing(bytes) {
-            guard let fill = options.fill else {
-              return "expected a number in \(columnName(field)), found a missing value "
-                + "(\(bytes.isEmpty ? "an empty field" : quoted(bytes))); use --fill VALUE to replace missing values"
+        if field == labelField, labelsAreNames {
+          guard let id = classes.id(of: bytes) else { return nameProblem(bytes) }
+          label = Float(id)
+        } else {
+          let value: Float
+          switch NumberParser.parseFloat(bytes) {
+          case .success(let parsed): value = parsed
+          case .failure(let problem):
+            if isMissing(bytes) {
+              guard let fill = options.fill else {
+                return "expected a number in \(columnName(field)), found a missing value "
+                  + "(\(bytes.isEmpty ? "an empty field" : quoted(bytes))); use --fill VALUE to replace missing values"
+              }
+              value = fill
+            } else if field == labelField, problem == .notANumber {
+              return describe(problem, "a number as the label in \(columnName(field))", bytes)
+                + "; the first row's label is a number, and a label column holds numbers or class names, "
+                + "not both"
+            } else {
+              return describe(problem, "a number in \(columnName(field))", bytes)
             }
-            value = fill
-          } else {
-            return describe(problem, "a number in \(columnName(field))", bytes)
           }
+          if field == labelField { label = value } else { piece.batch.values.append(value) }
         }
-        if field == labelField { label = value } else { piece.batch.values.append(value) }
       }
       field += 1
       guard found != nil else { break }
@@ -158,9 +213,86 @@ struct CSVLineParser: LineParser {
     return nil
   }
 
-  private func columnName(_ field: Int) -> String {
+  /// Why `bytes`, a label field that is no class name, is refused.
+  private func nameProblem(_ bytes: UnsafeRawBufferPointer) -> String {
+    let expected = "expected a class name in \(columnName(labelField))"
+    if isMissing(bytes) {
+      return "\(expected), found a missing value (\(bytes.isEmpty ? "an empty field" : quoted(bytes)))"
+    }
+    if !isText(bytes) {
+      return "\(expected), found the number \(quoted(bytes)); the first row's label is a name, and a "
+        + "label column holds numbers or class names, not both"
+    }
+    if let problem = ClassNames.problem(with: bytes) {
+      return "\(expected), found \(quoted(bytes)), which \(problem)"
+    }
+    return "\(expected), found \(quoted(bytes)), which was not there when the labels were first read: "
+      + "did the file change during the conversion?"
+  }
+
+  /// "column 4 (species)" with a header, "column 4" without.
+  func columnName(_ field: Int) -> String {
     names.isEmpty ? "column \(field)" : "column \(field) (\(names[field]))"
   }
+
+  /// The label field of `line`, trimmed, or nil when the line is blank or
+  /// too short. A last-column label is found from the end of the line (a
+  /// line with too many fields is left to the row pass to report).
+  @inline(__always)
+  func labelBytes(of line: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+    guard let base = line.baseAddress else { return nil }
+    if labelField == fieldCount - 1 {
+      var start = line.count
+      // Precondition: 0 < start ≤ line.count at each load.
+      while start > 0, line[start - 1] != options.delimiter { start -= 1 }
+      guard start > 0 else { return nil }
+      return trimmed(UnsafeRawBufferPointer(rebasing: line[start...]))
+    }
+    var start = 0
+    for _ in 0..<labelField {
+      guard let found = memchr(base + start, Int32(options.delimiter), line.count - start) else { return nil }
+      start = UnsafeRawPointer(found) - base + 1
+    }
+    let found = start < line.count ? memchr(base + start, Int32(options.delimiter), line.count - start) : nil
+    let end = found.map { UnsafeRawPointer($0) - base } ?? line.count
+    return trimmed(UnsafeRawBufferPointer(rebasing: line[start..<end]))
+  }
+}
+
+/// The label pass over a CSV file whose labels are class names: collects
+/// each piece's new names in the order they appear, with their lines. Rows
+/// and every problem are left to the ``CSVLineParser`` pass that follows (it
+/// reports them in line order); lines whose label is no valid name are
+/// skipped here.
+struct CSVLabelCollector: LineParser {
+  /// The parser whose header, width and label column this pass uses.
+  let rows: CSVLineParser
+
+  func parse(_ text: UnsafeRawBufferPointer) -> ParsedPiece {
+    var piece = ParsedPiece(batch: RowBatch(layout: .dense, columns: rows.fieldCount - 1))
+    piece.parseLines(of: text, commentMarker: nil) { line, piece in
+      guard let bytes = rows.labelBytes(of: line), piece.names.id(of: bytes) == nil, isText(bytes),
+        ClassNames.problem(with: bytes) == nil
+      else { return nil }
+      piece.names.insert(bytes)
+      piece.nameLines.append(piece.lines)
+      return nil
+    }
+    return piece
+  }
+}
+
+/// Whether a field holds a number.
+private func isNumber(_ field: UnsafeRawBufferPointer) -> Bool {
+  if case .success = NumberParser.parseFloat(field) { return true }
+  return false
+}
+
+/// Whether a field holds text: not a number (finite or not) and not a
+/// missing value.
+private func isText(_ field: UnsafeRawBufferPointer) -> Bool {
+  if case .failure(.notANumber) = NumberParser.parseFloat(field) { return !isMissing(field) }
+  return false
 }
 
 /// One field of a line, for the header pass.
@@ -191,7 +323,7 @@ private func trimmed(_ field: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer 
 }
 
 /// Empty, NA, NaN, nan, null, N/A: what spreadsheets and pandas write for a missing value.
-private func isMissing(_ field: UnsafeRawBufferPointer) -> Bool {
+func isMissing(_ field: UnsafeRawBufferPointer) -> Bool {
   if field.isEmpty { return true }
   guard field.count <= 4 else { return false }
   let word = String(decoding: field, as: UTF8.self).lowercased()

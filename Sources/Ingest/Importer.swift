@@ -40,6 +40,9 @@ public struct ConversionSummary: Sendable, Equatable {
   public var labelKind: LabelKind
   /// Bytes of input read.
   public var inputBytes: Int
+  /// The names of the classes, by class id, when the labels were names (or
+  /// the `.sds` input named its classes); nil otherwise.
+  public var classNames: [String]? = nil
 }
 
 /// Reading LIBSVM, CSV, NumPy and `.sds` files into any ``RowSink``.
@@ -62,15 +65,103 @@ public enum Importer {
   }
 
   /// Reads CSV text at `path` into `sink` (dense rows), in parallel.
+  ///
+  /// When the first row's label is text (a name such as `setosa`), every
+  /// label must be a name: a first pass over the label column collects them,
+  /// class ids 0, 1, … go to the names in byte-wise sorted order (so the
+  /// result is the same for any thread count), `sink` gets the names through
+  /// ``RowSink/setClassNames(_:)`` before the rows, and each row's label is
+  /// its class id.
   public static func readCSV(
     _ path: String, into sink: RowSink, options: CSVOptions = CSVOptions(),
     settings: IngestSettings = IngestSettings()
   ) throws(IngestError) -> ConversionSummary {
     let file = try openInput(path)
-    return try readText(
-      file, into: sink, layout: .dense, labelKind: options.labelKind, features: nil, settings: settings
-    ) { (line: UnsafeRawBufferPointer) throws(IngestError) in
-      try CSVLineParser.make(firstLine: line, options: options, path: path)
+    guard let lines = try firstLines(of: path) else {
+      throw .malformed(path: path, line: 1, message: "expected at least one row, found an empty file")
+    }
+    var (parser, skip) = try lines.first.withUnsafeBufferPointer { (first) throws(IngestError) in
+      let firstLine = UnsafeRawBufferPointer(first)
+      guard let next = lines.next else {
+        return try CSVLineParser.make(firstLine: firstLine, next: nil, options: options, path: path)
+      }
+      return try next.text.withUnsafeBufferPointer { (text) throws(IngestError) in
+        try CSVLineParser.make(
+          firstLine: firstLine, next: (UnsafeRawBufferPointer(text), next.line), options: options, path: path)
+      }
+    }
+    if parser.labelsAreNames {
+      parser.classes = try collectClassNames(path, parser: parser, skip: skip, settings: settings)
+      do { try sink.setClassNames(parser.classes.names) } catch { throw .dataset(error) }
+    }
+    let chosen = parser
+    var summary = try readText(
+      file, into: sink, layout: .dense, labelKind: parser.labelsAreNames ? .classIndex : options.labelKind,
+      features: nil, settings: settings
+    ) { (_: UnsafeRawBufferPointer) throws(IngestError) in (chosen, skip) }
+    if parser.labelsAreNames { summary.classNames = parser.classes.names }
+    return summary
+  }
+
+  /// The label pass of a CSV file with name labels: every distinct name,
+  /// numbered in byte-wise sorted order. Pieces are parsed in parallel and
+  /// merged in file order, so the line of a name past the limit is exact.
+  private static func collectClassNames(
+    _ path: String, parser: CSVLineParser, skip: Bool, settings: IngestSettings
+  ) throws(IngestError) -> NameTable {
+    var quiet = settings
+    quiet.progress = nil
+    var found = NameTable()
+    try readInParallel(
+      try openInput(path), settings: quiet,
+      firstLine: { (_: UnsafeRawBufferPointer?) throws(IngestError) in (CSVLabelCollector(rows: parser), skip)
+      },
+      consume: { (piece: ParsedPiece, first: Int) throws(IngestError) in
+        for id in 0..<piece.names.count {
+          let inserted = piece.names.bytes(of: id).withUnsafeBytes { found.insert($0).inserted }
+          guard inserted, found.count > ClassNames.maximumCount else { continue }
+          throw .malformed(
+            path: path, line: first + piece.nameLines[id] - 1,
+            message: "expected at most \(ClassNames.maximumCount) distinct class names in "
+              + "\(parser.columnName(parser.labelField)), found one more, '\(piece.names.name(id))'")
+        }
+      })
+    return found.sorted()
+  }
+
+  /// The first line of the file at `path` and the next line after it that
+  /// is not blank, with its 1-based number; nil for an empty file. Reads no
+  /// further than those lines need.
+  static func firstLines(of path: String) throws(IngestError) -> (
+    first: [UInt8], next: (text: [UInt8], line: Int)?
+  )? {
+    let file = try openInput(path)
+    let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 64)
+    defer { chunk.deallocate() }
+    var bytes: [UInt8] = []
+    var atEnd = false
+    while true {
+      // Lines complete so far: each ends at a newline, or at the end of the file.
+      var lines: [ArraySlice<UInt8>] = []
+      var start = 0
+      for (index, byte) in bytes.enumerated() where byte == 0x0A {
+        lines.append(bytes[start..<index])
+        start = index + 1
+      }
+      if atEnd, start < bytes.count { lines.append(bytes[start...]) }
+      if let first = lines.first {
+        let blank: (ArraySlice<UInt8>) -> Bool = { $0.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D } }
+        if let next = lines.dropFirst().firstIndex(where: { !blank($0) }) {
+          return (Array(first), (Array(lines[next]), next + 1))
+        }
+        if atEnd { return (Array(first), nil) }
+      } else if atEnd {
+        return nil
+      }
+      let count: Int
+      do { count = try file.read(into: chunk) } catch { throw .dataset(error) }
+      atEnd = count == 0
+      bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
     }
   }
 
@@ -78,6 +169,9 @@ public enum Importer {
   public static func readSDS(_ path: String, into sink: RowSink) throws(IngestError) -> ConversionSummary {
     let dataset: Dataset
     do { dataset = try Dataset(path: path) } catch { throw .dataset(error) }
+    if let names = dataset.classNames {
+      do { try sink.setClassNames(names) } catch { throw .dataset(error) }
+    }
     let rows = dataset.rows
     let step = 65_536
     for first in stride(from: 0, to: rows.count, by: step) {
@@ -99,7 +193,8 @@ public enum Importer {
     }
     return ConversionSummary(
       rows: rows.count, columns: rows.columns, nonZeros: rows.nonZeros, layout: rows.layout,
-      labelKind: dataset.header.labelKind, inputBytes: dataset.file.bytes.count)
+      labelKind: dataset.header.labelKind, inputBytes: dataset.file.bytes.count,
+      classNames: dataset.classNames)
   }
 
   /// Converts `input` to `output`, each format from its extension unless

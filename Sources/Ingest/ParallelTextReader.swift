@@ -61,6 +61,11 @@ struct ParsedPiece: Sendable {
   var maxIndex: Int32 = -1
   /// What the labels looked like.
   var labels = LabelSummary()
+  /// Class names first seen in this piece, in the order they appear (the
+  /// label pass over CSV files with name labels).
+  var names = NameTable()
+  /// The line of each of ``names``' first appearance, counted like ``error``.
+  var nameLines: [Int] = []
 }
 
 extension ParsedPiece {

@@ -6,6 +6,10 @@ import Dispatch
 /// Values print in Swift's shortest form that reads back to the same Float,
 /// so text → `.sds` → text → `.sds` gives identical files. Like every sink,
 /// nothing appears at `path` until ``finish(columns:labelKind:)``.
+///
+/// When the classes have names (``setClassNames(_:)``), CSV labels are the
+/// names, so they read back as the same classes; LIBSVM labels must be
+/// numbers, so LIBSVM gets the class ids.
 public final class TextWriter: RowSink {
   /// The text formats.
   public enum Format: Sendable {
@@ -22,6 +26,8 @@ public final class TextWriter: RowSink {
   private let output: OutputFile
   private let threads: Int
   private var columns: Int?
+  /// CSV: each class's name as its label field, by class id.
+  private var labelFields: [[UInt8]]?
 
   /// Starts writing `path` as `format`, formatting on `threads` threads.
   public init(path: String, format: Format, threads: Int = ProcessInfoCores.count) throws(DatasetError) {
@@ -31,10 +37,40 @@ public final class TextWriter: RowSink {
     output = try OutputFile(creating: path)
   }
 
+  /// Takes the class names, for CSV labels. A name that CSV cannot hold so
+  /// that it reads back the same (one with a comma, or one that reads as a
+  /// number or a missing value) is refused; one that starts or ends with a
+  /// blank or a double quote is written in double quotes.
+  public func setClassNames(_ names: [String]) throws(DatasetError) {
+    guard format == .csv else { return }
+    var fields: [[UInt8]] = []
+    for name in names {
+      let bytes = Array(name.utf8)
+      let readsBack = bytes.withUnsafeBytes { field in
+        !field.contains(UInt8(ascii: ",")) && ClassNames.problem(with: field) == nil
+          && NumberParser.parseFloat(field) == .failure(.notANumber) && !isMissing(field)
+      }
+      guard readsBack else {
+        throw .invalidRows(
+          "\(path): the class name '\(name)' cannot be a CSV label that reads back as the same name; "
+            + "write the class ids as LIBSVM (.svm) instead")
+      }
+      let quote = [0x20, 0x09, 0x22].contains(bytes.first!) || [0x20, 0x09, 0x22].contains(bytes.last!)
+      fields.append(quote ? [0x22] + bytes + [0x22] : bytes)
+    }
+    labelFields = fields
+  }
+
   /// Appends `batch`'s rows as text lines.
   public func append(_ batch: RowBatch) throws(DatasetError) {
     if format == .csv, batch.layout == .csr {
       throw .invalidRows("\(path): CSV holds dense rows; write sparse data as LIBSVM (.svm)")
+    }
+    if let labelFields {
+      let classes = Float(labelFields.count)
+      if let bad = batch.labels.first(where: { !($0 >= 0 && $0 < classes && $0 == $0.rounded()) }) {
+        throw .invalidRows("\(path): label \(bad) is not a class id from 0 to \(labelFields.count - 1)")
+      }
     }
     if format == .csv, columns == nil {
       columns = batch.columns
@@ -55,11 +91,12 @@ public final class TextWriter: RowSink {
     let rows = batch.rowCount
     let format = format
     let starting = starts
+    let labelFields = labelFields
     // Each iteration formats its own rows into its own slot.
     DispatchQueue.concurrentPerform(iterations: pieces) { piece in
       var text: [UInt8] = []
       for row in rows * piece / pieces..<rows * (piece + 1) / pieces {
-        appendLine(row, of: batch, format: format, starts: starting, to: &text)
+        appendLine(row, of: batch, format: format, starts: starting, labelFields: labelFields, to: &text)
       }
       shared.value[piece] = text
     }
@@ -74,7 +111,8 @@ public final class TextWriter: RowSink {
 
 /// One row as a text line.
 private func appendLine(
-  _ row: Int, of batch: RowBatch, format: TextWriter.Format, starts: [Int], to text: inout [UInt8]
+  _ row: Int, of batch: RowBatch, format: TextWriter.Format, starts: [Int], labelFields: [[UInt8]]?,
+  to text: inout [UInt8]
 ) {
   let label = batch.labels[row]
   let labelText = label == label.rounded() && abs(label) < 1e7 ? String(Int(label)) : label.description
@@ -100,7 +138,13 @@ private func appendLine(
       if format == .csv { text.append(UInt8(ascii: ",")) }
     }
   }
-  if format == .csv { text.append(contentsOf: labelText.utf8) }
+  if format == .csv {
+    if let labelFields {
+      text.append(contentsOf: labelFields[Int(label)])
+    } else {
+      text.append(contentsOf: labelText.utf8)
+    }
+  }
   text.append(0x0A)
 }
 

@@ -73,7 +73,8 @@ struct DatasetReport {
     return out
   }
 
-  /// ": 0 → 212 (37.3%), 1 → 357 (62.7%)" for classes, ": min … max, mean …" for real labels.
+  /// ": 0 → 212 (37.3%), 1 → 357 (62.7%)" for classes, ", 3 named: 0 setosa → 50 (33.3%), …"
+  /// for named classes (every name, with its count), ": min … max, mean …" for real labels.
   private func labelSummary() -> String {
     let labels = UnsafeBufferPointer(start: dataset.rows.labels, count: dataset.rows.count)
     guard !labels.isEmpty else { return "" }
@@ -87,6 +88,15 @@ struct DatasetReport {
     }
     var counts: [Float: Int] = [:]
     for label in labels { counts[label, default: 0] += 1 }
+    if let names = dataset.classNames {
+      let shown = names.prefix(20).enumerated().map { id, name in
+        let count = counts[Float(id)] ?? 0
+        return "\(id) \(name) → \(count) ("
+          + String(format: "%.1f%%", Double(count) * 100 / Double(labels.count)) + ")"
+      }
+      let more = names.count > 20 ? ", …" : ""
+      return ", \(names.count) named: " + shown.joined(separator: ", ") + more
+    }
     let shown = counts.keys.sorted().prefix(20).map { label in
       String(
         format: "%g → %d (%.1f%%)", Double(label), counts[label]!,

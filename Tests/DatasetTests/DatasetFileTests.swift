@@ -62,12 +62,12 @@ struct DatasetFileTests {
     try Data("label,x\n1,2\n".utf8).write(to: URL(fileURLWithPath: other))
     #expect(throws: DatasetError.notADataset(path: other)) { try Dataset(path: other) }
 
-    bytes[8] = 2
+    bytes[8] = 3
     try bytes.write(to: URL(fileURLWithPath: other))
-    #expect(throws: DatasetError.unsupportedVersion(path: other, found: 2, supported: 1)) {
+    #expect(throws: DatasetError.unsupportedVersion(path: other, found: 3, supported: 2)) {
       try Dataset(path: other)
     }
-    let error = DatasetError.unsupportedVersion(path: other, found: 2, supported: 1)
+    let error = DatasetError.unsupportedVersion(path: other, found: 3, supported: 2)
     #expect(error.description.contains("newer than this Sounder reads"))
 
     bytes[8] = 1

@@ -77,6 +77,43 @@ struct DataCommandTests {
       "got \(result.stderr)")
   }
 
+  @Test("class names: convert keeps them, info lists them with counts, CSV gets them back")
+  func classNames() throws {
+    let folder = try dataFolder()
+    let input = folder + "/mail.csv"
+    try "words,links,kind\n3,0,spam\n1,1,ham\n4,2,spam\n".write(
+      toFile: input, atomically: false, encoding: .utf8)
+    for threads in ["1", "2"] {
+      let convert = try runSounder([
+        "convert", input, "-o", folder + "/mail\(threads).sds", "--threads", threads,
+      ])
+      #expect(convert.status == 0, "stderr: \(convert.stderr)")
+      #expect(convert.stdout.contains("3 rows × 2 columns, 6 values (dense), class labels (2 named classes)"))
+    }
+    #expect(
+      try Data(contentsOf: URL(fileURLWithPath: folder + "/mail1.sds"))
+        == Data(contentsOf: URL(fileURLWithPath: folder + "/mail2.sds")))
+    let info = try runSounder(["info", folder + "/mail1.sds", "--verify"])
+    #expect(info.status == 0, "stderr: \(info.stderr)")
+    for text in [
+      "format version 2", "labels      class, 2 named: 0 ham → 1 (33.3%), 1 spam → 2 (66.7%)", "class names",
+      "Verified",
+    ] {
+      #expect(info.stdout.contains(text), "missing \(text) in:\n\(info.stdout)")
+    }
+    #expect(try runSounder(["convert", folder + "/mail1.sds", "-o", folder + "/back.csv"]).status == 0)
+    #expect(
+      try String(contentsOfFile: folder + "/back.csv", encoding: .utf8)
+        == "x0,x1,label\n3,0,spam\n1,1,ham\n4,2,spam\n")
+    let real = try runSounder(["convert", input, "-o", folder + "/r.sds", "--label-kind", "real"])
+    #expect(real.status == 1)
+    #expect(
+      real.stderr
+        == "Error: \(input):2: expected a number as the label in column 2 (kind) for --label-kind real, "
+        + "found the class name 'spam'; labels that are names are class labels (--label-kind class)\n",
+      "got \(real.stderr)")
+  }
+
   @Test("an unknown extension asks for --format")
   func unknownFormat() throws {
     let result = try runSounder(["convert", "data.parquet", "-o", "x.sds"])
@@ -134,12 +171,34 @@ struct BundledDataTests {
     arguments: [
       ("diabetes.csv", ["--label-kind", "real"], "442 rows × 10 columns, 4420 values (dense), real labels"),
       ("breast-cancer.csv", [], "569 rows × 30 columns, 17070 values (dense), binary labels"),
+      ("iris.csv", [], "150 rows × 4 columns, 600 values (dense), class labels (3 named classes)"),
+      ("digits.csv", [], "1797 rows × 64 columns, 115008 values (dense), class labels, in"),
     ])
   func bundled(name: String, options: [String], summary: String) throws {
     let output = try dataFolder() + "/out.sds"
     let result = try runSounder(["convert", bundledFolder + "/" + name, "-o", output] + options)
     #expect(result.status == 0, "stderr: \(result.stderr)")
     #expect(result.stdout.contains(summary), "got \(result.stdout)")
+  }
+
+  @Test(
+    "info shows iris's three named classes and digits' ten classes",
+    arguments: [
+      (
+        "iris.csv",
+        "labels      class, 3 named: 0 setosa → 50 (33.3%), 1 versicolor → 50 (33.3%), 2 virginica → 50 (33.3%)"
+      ),
+      (
+        "digits.csv",
+        "labels      class: 0 → 178 (9.9%), 1 → 182 (10.1%), 2 → 177 (9.8%), 3 → 183 (10.2%), "
+          + "4 → 181 (10.1%), 5 → 182 (10.1%), 6 → 181 (10.1%), 7 → 179 (10.0%), 8 → 174 (9.7%), 9 → 180 (10.0%)"
+      ),
+    ])
+  func bundledClasses(name: String, labels: String) throws {
+    let output = try dataFolder() + "/out.sds"
+    #expect(try runSounder(["convert", bundledFolder + "/" + name, "-o", output]).status == 0)
+    let info = try runSounder(["info", output, "--verify"])
+    #expect(info.status == 0 && info.stdout.contains(labels), "got \(info.stdout)")
   }
 }
 
