@@ -38,7 +38,7 @@ public struct ModelMetadata: Sendable, Codable, Equatable {
   public var intercepts: [Float]?
   /// For a multiclass model, the label of each class index.
   public var classes: [Float]?
-  /// For a multiclass model trained on named classes, their names.
+  /// For a model trained on named classes, their names (binary: two).
   public var classNames: [String]?
   /// Feature scaling used in training (already folded into the weights).
   public var scaler: FeatureScaler?
@@ -179,7 +179,7 @@ public enum ModelFile {
     if let classes = metadata.classes, classes.count != outputs {
       throw .corrupt(path: path, reason: "the metadata lists \(classes.count) classes for \(outputs) outputs")
     }
-    if let names = metadata.classNames, names.count != outputs {
+    if let names = metadata.classNames, names.count != max(outputs, 2) {
       throw .corrupt(
         path: path, reason: "the metadata lists \(names.count) class names for \(outputs) outputs")
     }

@@ -20,7 +20,8 @@ public struct LinearModel: Sendable, Equatable {
   /// For a multiclass model, the label each class index stands for, in
   /// order (class `k` was labelled `classes[k]` in the training data).
   public var classes: [Float]?
-  /// For a multiclass model trained on named classes, class `k`'s name.
+  /// For a model trained on named classes, class `k`'s name: K names, or
+  /// for a binary model two (label 0, then label 1).
   public var classNames: [String]?
   /// The per-feature scaling used in training, if any.
   public var scaler: FeatureScaler?

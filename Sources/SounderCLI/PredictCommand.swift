@@ -89,8 +89,9 @@ struct EvaluateCommand: ParsableCommand {
 
   func run() throws {
     let (model, dataset) = try openModelAndData(model: model, data: data, input: input)
+    let named = try NamedRows(dataset, path: data, names: model.classNames)
     let metrics: Metrics
-    do { metrics = try model.evaluate(dataset.rows) } catch {
+    do { metrics = try model.evaluate(named.rows) } catch {
       throw CLIError("\(data): \(error.description)")
     }
     if json {

@@ -117,6 +117,10 @@ struct TrainCommand: ParsableCommand {
     }
     let dataset = try input.open(data, threads: threads)
     let testSet = try test.map { try input.open($0, threads: threads) }
+    // Keep the test file's renumbered labels alive for the run.
+    let testRows = try test.flatMap { path in
+      try testSet.map { try NamedRows($0, path: path, names: dataset.classNames) }
+    }
     let rows = dataset.rows
     let log = TrainingLog(json: json)
     log.start(path: data, dataset: dataset, configuration: setup)
@@ -134,13 +138,13 @@ struct TrainCommand: ParsableCommand {
       for report in resuming?.history ?? [] { log.epoch(report, floor: floor) }
     }
 
-    let result: TrainingResult
+    var result: TrainingResult
     let counters = WorkerCounters()
     let bar = EpochProgressBar(counters: counters, enabled: !json)
     defer { bar.stop() }
     do {
       result = try Trainer(setup, topology: machine).fit(
-        rows, validation: testSet?.rows, resuming: resuming, checkpointEvery: checkpointEvery,
+        rows, validation: testRows?.rows, resuming: resuming, checkpointEvery: checkpointEvery,
         counters: counters,
         checkpoint: { try ModelFile.write($0, to: checkpointPath) },
         progress: { report in bar.clear { log.epoch(report, floor: floor) } })
@@ -150,6 +154,7 @@ struct TrainCommand: ParsableCommand {
       throw CLIError(error.description)
     }
     bar.stop()
+    result.model.classNames = dataset.classNames
     if let simulateNodes {
       log.note("Simulated: \(simulateNodes) NUMA nodes on this machine's one; memory is all local")
     }
@@ -161,7 +166,7 @@ struct TrainCommand: ParsableCommand {
     }
     // The finished model supersedes the checkpoint.
     if checkpointEvery != nil || resume { try? FileManager.default.removeItem(atPath: checkpointPath) }
-    let evaluated = testSet?.rows ?? rows
+    let evaluated = testRows?.rows ?? rows
     let subset = testSet == nil && result.validationRows > 0 ? (0..<rows.count).filter(setup.isHeldOut) : nil
     let metrics: Metrics
     do { metrics = try result.model.evaluate(evaluated, rows: subset) } catch {

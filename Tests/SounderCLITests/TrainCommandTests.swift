@@ -8,7 +8,7 @@ func scratchWithBundledData() throws -> URL {
   let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
     "sounder-cli-\(UUID().uuidString)")
   try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-  for name in ["diabetes.csv", "breast-cancer.csv"] {
+  for name in ["diabetes.csv", "breast-cancer.csv", "iris.csv", "digits.csv"] {
     try FileManager.default.copyItem(
       at: root.appendingPathComponent("data/\(name)"), to: folder.appendingPathComponent(name))
   }
@@ -189,5 +189,99 @@ struct CheckpointCommandTests {
     #expect(result.status == 1)
     #expect(
       result.stderr == "Error: --resume: there is no checkpoint at \(model).checkpoint to carry on from\n")
+  }
+
+  @Test(
+    "multiclass on named classes: predict prints the names, --proba the probabilities, evaluate the confusion"
+  )
+  func multiclassNamed() throws {
+    let folder = try scratchWithBundledData()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let iris = folder.appendingPathComponent("iris.csv").path
+    let model = folder.appendingPathComponent("iris.model").path
+    let train = try runSounder([
+      "train", iris, "-o", model, "--standardize", "--holdout", "0.2", "--epochs", "50", "--schedule",
+      "adagrad",
+      "--lr", "0.5",
+    ])
+    #expect(train.status == 0, "stderr: \(train.stderr)")
+    #expect(
+      train.stdout.contains("Multiclass: 3 classes (setosa, versicolor, virginica), softmax"),
+      "\(train.stdout)")
+
+    let predict = try runSounder(["predict", model, iris])
+    #expect(predict.status == 0, "stderr: \(predict.stderr)")
+    let names = predict.stdout.split(separator: "\n").map(String.init)
+    #expect(names.count == 150 && Set(names).isSubset(of: ["setosa", "versicolor", "virginica"]))
+    // The iris file lists 50 of each species in order: most predictions must agree.
+    let truth = (0..<150).map { ["setosa", "versicolor", "virginica"][$0 / 50] }
+    #expect(zip(names, truth).count { $0 == $1 } >= 135, "\(names)")
+
+    let proba = try runSounder(["predict", model, iris, "--proba"])
+    let rows = proba.stdout.split(separator: "\n").map { $0.split(separator: ",").compactMap { Double($0) } }
+    #expect(rows.count == 150 && rows.allSatisfy { $0.count == 3 && abs($0.reduce(0, +) - 1) < 1e-5 })
+
+    let evaluate = try runSounder(["evaluate", model, iris])
+    #expect(evaluate.status == 0, "stderr: \(evaluate.stderr)")
+    #expect(
+      evaluate.stdout.contains("macro-F1") && evaluate.stdout.contains("true \\ predicted"),
+      "\(evaluate.stdout)")
+    let total = evaluate.stdout.split(separator: "\n").dropFirst(2).flatMap {
+      $0.split(separator: " ").dropFirst().compactMap { Int($0) }
+    }
+    #expect(total.reduce(0, +) == 150, "the confusion matrix counts every row once: \(evaluate.stdout)")
+
+    // A test file whose names number the classes differently: only two species, renumbered by name.
+    let lines = try String(contentsOfFile: iris, encoding: .utf8).split(separator: "\n")
+    let two = folder.appendingPathComponent("two.csv").path
+    try (lines.prefix(1) + lines.dropFirst(51)).joined(separator: "\n").write(
+      toFile: two, atomically: true, encoding: .utf8)
+    let partial = try runSounder(["evaluate", model, two, "--json"])
+    #expect(partial.status == 0, "stderr: \(partial.stderr)")
+    let metrics = try #require(
+      try JSONSerialization.jsonObject(with: Data(partial.stdout.utf8)) as? [String: Any])
+    let confusion = try #require(metrics["confusion"] as? [[Int]])
+    #expect(
+      confusion[0].reduce(0, +) == 0 && confusion[1].reduce(0, +) == 50 && confusion[2].reduce(0, +) == 50)
+
+    let unknown = folder.appendingPathComponent("unknown.csv").path
+    try (lines.prefix(2) + ["5.0,3.0,1.5,0.2,tulip"]).joined(separator: "\n").write(
+      toFile: unknown, atomically: true, encoding: .utf8)
+    let refused = try runSounder(["evaluate", model, unknown])
+    #expect(refused.status == 1)
+    #expect(
+      refused.stderr.hasPrefix(
+        "Error: \(unknown): the class \"tulip\" is not one of the model's classes (setosa, versicolor, virginica)"
+      ), "\(refused.stderr)")
+  }
+
+  @Test("multiclass on numbered classes, and --proba refused for a one-output model")
+  func multiclassNumbered() throws {
+    let folder = try scratchWithBundledData()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let digits = folder.appendingPathComponent("digits.csv").path
+    let model = folder.appendingPathComponent("digits.model").path
+    let train = try runSounder([
+      "train", digits, "-o", model, "--holdout", "0.25", "--epochs", "10", "--schedule", "adagrad", "--lr",
+      "0.1",
+      "--standardize", "--json",
+    ])
+    #expect(train.status == 0, "stderr: \(train.stderr)")
+    let last = try #require(train.stdout.split(separator: "\n").last)
+    let summary = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+    let accuracy = try #require((summary["metrics"] as? [String: Any])?["accuracy"] as? Double)
+    #expect(accuracy > 0.9, "digits validation accuracy \(accuracy)")
+    let predicted = try runSounder(["predict", model, digits]).stdout.split(separator: "\n")
+    #expect(predicted.count == 1797 && Set(predicted).isSubset(of: Set((0...9).map { "\($0)"[...] })))
+
+    let cancer = folder.appendingPathComponent("breast-cancer.csv").path
+    let binary = folder.appendingPathComponent("bc.model").path
+    #expect(try runSounder(["train", cancer, "-o", binary, "--epochs", "1"]).status == 0)
+    let proba = try runSounder(["predict", binary, cancer, "--proba"])
+    #expect(proba.status == 1)
+    #expect(
+      proba.stderr.hasPrefix(
+        "Error: --proba is for multiclass models with probabilities; this is a one-output logistic model, whose predictions already are P(positive)"
+      ), "\(proba.stderr)")
   }
 }
