@@ -48,17 +48,20 @@ let package = Package(
     .target(name: "SeededRandom"),
     .target(name: "Kernels", dependencies: ["CAtomics", "CCPUCheck", "CVectorMath"], swiftSettings: vectorSettings),
     .target(name: "Learning", dependencies: ["Kernels"], swiftSettings: vectorSettings),
-    .target(name: "Dataset", dependencies: ["Topology"], exclude: ["README.md"]),
+    .target(name: "Dataset", exclude: ["README.md"]),
     .target(name: "Ingest", dependencies: ["Dataset", "SeededRandom"]),
+    .target(name: "Parallel", dependencies: ["Topology", "CAtomics", "Dataset"]),
     .target(
       name: "Engine",
-      dependencies: ["Topology", "CAtomics", "Kernels", "Learning", "Dataset", "SeededRandom"],
+      dependencies: ["Topology", "CAtomics", "Kernels", "Learning", "Dataset", "Parallel", "SeededRandom"],
       swiftSettings: vectorSettings),
-    .target(name: "Profiling", dependencies: ["Topology", "Engine", "Dataset", "CPerfEvents"], swiftSettings: vectorSettings),
+    .target(
+      name: "Profiling", dependencies: ["Topology", "Engine", "Dataset", "Parallel", "CPerfEvents"],
+      swiftSettings: vectorSettings),
     .target(
       name: "Sounder",
       dependencies: [
-        "Topology", "SeededRandom", "Kernels", "Learning", "Dataset", "Ingest", "Engine", "Profiling",
+        "Topology", "SeededRandom", "Kernels", "Learning", "Dataset", "Ingest", "Parallel", "Engine", "Profiling",
       ]),
 
     // The command line: commands live in a library so tests can drive them.
@@ -76,10 +79,12 @@ let package = Package(
       swiftSettings: vectorSettings),
     .testTarget(name: "LearningTests", dependencies: ["Learning", "Kernels"], swiftSettings: vectorSettings),
     .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Topology"]),
+    .testTarget(name: "ParallelTests", dependencies: ["Parallel", "Dataset", "Topology", "CAtomics"]),
     .testTarget(name: "IngestTests", dependencies: ["Ingest", "SeededRandom"]),
     .testTarget(
-      name: "EngineTests", dependencies: ["Engine", "Ingest", "SeededRandom"], swiftSettings: vectorSettings),
-    .testTarget(name: "ProfilingTests", dependencies: ["Profiling"]),
+      name: "EngineTests", dependencies: ["Engine", "Parallel", "Ingest", "SeededRandom"],
+      swiftSettings: vectorSettings),
+    .testTarget(name: "ProfilingTests", dependencies: ["Profiling", "Parallel"]),
     .testTarget(name: "SounderTests", dependencies: ["Sounder"]),
     .testTarget(name: "SounderCLITests", dependencies: ["SounderCLI", "sounder"], exclude: ["Fixtures"]),
   ],

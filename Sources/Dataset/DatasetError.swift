@@ -21,10 +21,6 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
   case checksumMismatch(path: String, section: String, expected: UInt32, found: UInt32)
   /// The rows handed to a writer do not fit the dataset being written.
   case invalidRows(String)
-  /// A partitioning or placement request that cannot be met.
-  case invalidPartitioning(String)
-  /// NUMA placement failed.
-  case placement(String)
 
   public var description: String {
     switch self {
@@ -45,7 +41,7 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
       return
         "\(path): \(section) section is corrupt: CRC32C expected \(hex(expected)), "
         + "found \(hex(found))"
-    case .invalidRows(let text), .invalidPartitioning(let text), .placement(let text):
+    case .invalidRows(let text):
       return text
     }
   }

@@ -24,7 +24,7 @@ public struct SparseRow {
 ///
 /// Sharing: the memory behind the pointers is never written once the block
 /// exists (a read-only file mapping or a finished replica), and whoever made
-/// the block keeps that memory alive (``Dataset`` or ``ReplicatedPartition``)
+/// the block keeps that memory alive (a ``Dataset``, or a node-local copy)
 /// for as long as the block is used. Any number of threads may read it at once,
 /// which is why it is `Sendable`.
 @frozen

@@ -1,6 +1,7 @@
 import Dataset
 import Kernels
 import Learning
+import Parallel
 
 /// The losses reported after each epoch, computed in parallel by the team:
 /// each worker sums over its own training rows and a share of the held-out

@@ -1,4 +1,5 @@
 import CAtomics
+import Parallel
 
 /// The models workers write: one or more replicas of the model's parameters,
 /// each on the NUMA node of the workers that use it. A replica holds

@@ -2,6 +2,7 @@ import CAtomics
 import Dataset
 import Kernels
 import Learning
+import Parallel
 
 /// SGD and mini-batch SGD for the replica strategies: `hogwild` (one replica
 /// written by all workers), `per-node` (one per NUMA node) and `per-core`

@@ -1,6 +1,7 @@
 import Dataset
 import Kernels
 import Learning
+import Parallel
 
 /// Barrier-synchronised gradient descent (strategy `sync`): full-batch `gd`
 /// or `minibatch`. This is the source's distributed gradient descent, on the

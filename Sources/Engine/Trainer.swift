@@ -1,6 +1,7 @@
 import Dataset
 import Kernels
 import Learning
+import Parallel
 import Topology
 
 /// Trains linear models on the cores of this machine.
@@ -56,152 +57,36 @@ public struct Trainer: Sendable {
     let plan = try PlacementPlan(
       topology: machine, workers: configuration.threads, policy: configuration.placement)
     let workers = plan.workers.count
-    let nodeOf = Self.nodes(of: plan, on: machine, simulating: configuration.simulatedNodes)
     let partitionCount = configuration.partitions ?? workers
     guard partitionCount <= data.training.count else {
       throw TrainingError.invalidConfiguration(
         "\(partitionCount) partitions is more than the \(data.training.count) training rows; use at most \(data.training.count)"
       )
     }
-    let memoryNodeOf = plan.workers.map { machine.nodes[$0.node].osIndex }
-    let assignments: [WorkerAssignment]
-    let copies: [NodeLocalRows]
-    if configuration.dataReplication == .full, Set(nodeOf).count > 1 {
-      (assignments, copies) = try Self.replicate(
-        data.training, of: data.rows, nodeOf: nodeOf, memoryNodeOf: memoryNodeOf)
-    } else {
-      let partitions = Self.partition(data.training, of: data.rows, into: partitionCount)
-      let placed = try Self.place(
-        partitions, of: data.rows, configuration.dataPlacement, nodeOf: nodeOf, memoryNodeOf: memoryNodeOf)
-      // Partitions are dealt to workers round-robin: worker w trains on w, w + T, w + 2T, ...
-      assignments = (0..<workers).map { worker in
-        WorkerAssignment(
-          rows: stride(from: worker, to: partitionCount, by: workers).flatMap { partitions[$0] },
-          block: data.rows,
-          node: nodeOf[worker], memoryNode: memoryNodeOf[worker], placed: placed[worker])
-      }
-      copies = []
-    }
+    let layout: DataLayout
+    do {
+      layout = try DataLayout(
+        rows: data.training, of: data.rows, plan: plan, on: machine, partitions: partitionCount,
+        placement: configuration.dataPlacement, replication: configuration.dataReplication,
+        simulating: configuration.simulatedNodes)
+    } catch { throw TrainingError.placementFailed(error.description) }
     let density = Double(data.rows.nonZeros) / Double(max(data.rows.count * data.rows.columns, 1))
     let choice = StrategyChoice.choose(
       requested: configuration.strategy, algorithm: configuration.algorithm, layout: data.rows.layout,
       columns: data.rows.columns, outputs: data.outputs, density: density,
-      adaptive: configuration.adaptiveStep != nil, workers: workers, nodes: Set(nodeOf).count,
+      adaptive: configuration.adaptiveStep != nil, workers: workers,
+      nodes: Set(layout.assignments.map(\.node)).count,
       privateCacheBytes: machine.privateCacheBytes)
     return try withoutActuallyEscaping(progress) { progress in
       try withoutActuallyEscaping(checkpoint) { checkpoint in
         let run = TrainingRun(
-          configuration: configuration, data: data, machine: machine, plan: plan, assignments: assignments,
-          copies: copies, choice: choice, reducer: reducer, resuming: resuming,
+          configuration: configuration, data: data, machine: machine, plan: plan, layout: layout,
+          choice: choice, reducer: reducer, resuming: resuming,
           checkpointEvery: checkpointEvery,
           counters: counters, checkpoint: checkpoint, progress: progress)
         return try data.loss.visit(outputs: data.outputs, run)
       }
     }
-  }
-
-  /// Each worker's NUMA node: the real one, or with `simulating` K nodes,
-  /// the pseudo-node its core falls in when the machine's cores are split
-  /// into K equal runs in core order.
-  static func nodes(of plan: PlacementPlan, on machine: Topology, simulating: Int?) -> [Int] {
-    guard let simulating else { return plan.workers.map(\.node) }
-    let cores = max(machine.cores.count, 1)
-    return plan.workers.map { min($0.core * simulating / cores, simulating - 1) }
-  }
-
-  /// Full replication: a copy of the rows in each node's memory, shared out
-  /// among that node's workers. Returns each worker's assignment (its rows
-  /// in its node's copy, that memory meant for its own node) and the copies
-  /// to keep alive while training.
-  static func replicate(
-    _ training: [Int32], of rows: RowBlock, nodeOf: [Int], memoryNodeOf: [Int]
-  ) throws(TrainingError) -> (assignments: [WorkerAssignment], copies: [NodeLocalRows]) {
-    var assignments = nodeOf.indices.map {
-      WorkerAssignment(rows: [], block: rows, node: nodeOf[$0], memoryNode: memoryNodeOf[$0], placed: [])
-    }
-    var copies: [NodeLocalRows] = []
-    for node in Array(Set(nodeOf)).sorted() {
-      let members = nodeOf.indices.filter { nodeOf[$0] == node }
-      let copy: NodeLocalRows
-      do { copy = try NodeLocalRows(copying: rows, onNode: memoryNodeOf[members[0]]) } catch {
-        throw .placementFailed("cannot replicate the training rows on node \(node): \(error)")
-      }
-      copies.append(copy)
-      let parts = partition(training, of: rows, into: members.count)
-      for (worker, part) in zip(members, parts) {
-        assignments[worker].rows = Array(part)
-        assignments[worker].block = copy.rows
-        guard let first = part.first, let last = part.last else { continue }
-        assignments[worker].placed = copy.rows.slice(Int(first)..<Int(last) + 1).memoryRanges.map {
-          PlacedMemory(range: $0, logicalNode: node)
-        }
-      }
-    }
-    return (assignments, copies)
-  }
-
-  /// Puts each partition's pages where `placement` says (partition p
-  /// belongs to worker p mod workers) and returns, per worker, the memory
-  /// of its partitions (from each one's first training row to its last) with
-  /// the logical node it was meant for (`nil` for `.asLoaded`), for
-  /// measuring later how much of it is local.
-  static func place(
-    _ partitions: [ArraySlice<Int32>], of rows: RowBlock, _ placement: DataPlacement, nodeOf: [Int],
-    memoryNodeOf: [Int]
-  ) throws(TrainingError) -> [[PlacedMemory]] {
-    let workers = nodeOf.count
-    let logicalNodes = Set(nodeOf).count
-    var placed = [[PlacedMemory]](repeating: [], count: workers)
-    for (p, partition) in partitions.enumerated() where !partition.isEmpty {
-      let owner = p % workers
-      let ranges = rows.slice(Int(partition.first!)..<Int(partition.last!) + 1).memoryRanges
-      // The node it is meant for (logical), and the kernel's node to bind it to.
-      let target: (logical: Int, memory: Int)?
-      switch placement {
-      case .asLoaded: target = nil
-      case .local: target = (nodeOf[owner], memoryNodeOf[owner])
-      case .interleave:
-        let k = p % logicalNodes
-        target = (k, memoryNodeOf[nodeOf.firstIndex(of: k) ?? 0])
-      case .singleNode: target = (nodeOf[0], memoryNodeOf[0])
-      }
-      placed[owner] += ranges.map { PlacedMemory(range: $0, logicalNode: target?.logical) }
-      guard let target else { continue }
-      guard NUMAMemory.isAvailable else {
-        throw .placementFailed(
-          "data placement \(placement.rawValue) needs NUMA support, which this kernel lacks")
-      }
-      for range in ranges {
-        do { try NUMAMemory.bind(range, toNode: target.memory) } catch {
-          throw .placementFailed("cannot place partition \(p) on node \(target.memory): \(error)")
-        }
-      }
-    }
-    return placed
-  }
-
-  /// Splits `training` (ascending row numbers) into `count` contiguous runs
-  /// holding about the same number of stored values.
-  static func partition(_ training: [Int32], of rows: RowBlock, into count: Int) -> [ArraySlice<Int32>] {
-    let sizes = training.map { row -> Int in
-      rows.layout == .dense ? 1 : Int(rows.offsets[Int(row) + 1] - rows.offsets[Int(row)]) + 1
-    }
-    let total = sizes.reduce(0, +)
-    var bounds = [0]
-    var accumulated = 0
-    var index = 0
-    for part in 1..<max(count, 1) {
-      let target = total * part / count
-      while index < training.count - (count - part),
-        accumulated + sizes[index] <= target || index < bounds.last! + 1
-      {
-        accumulated += sizes[index]
-        index += 1
-      }
-      bounds.append(index)
-    }
-    bounds.append(training.count)
-    return (0..<count).map { training[bounds[$0]..<bounds[$0 + 1]] }
   }
 }
 
@@ -213,9 +98,8 @@ private struct TrainingRun: OutputObjectiveVisitor {
   let machine: Topology
   let plan: PlacementPlan
   /// What each worker trains on, and where.
-  let assignments: [WorkerAssignment]
-  /// Node-local copies of the rows under full replication, kept alive for the run.
-  let copies: [NodeLocalRows]
+  let layout: DataLayout
+  var assignments: [WorkerAssignment] { layout.assignments }
   let choice: StrategyChoice
   let reducer: any Reducer
   let resuming: Checkpoint?
@@ -367,50 +251,7 @@ private struct TrainingRun: OutputObjectiveVisitor {
       WorkerStats(
         worker: worker, cpu: plan.workers[worker].cpu, node: assignments[worker].node,
         memoryNode: assignments[worker].memoryNode,
-        replica: replicaOf[worker], counts: counts, localPageShare: localShare(of: worker))
+        replica: replicaOf[worker], counts: counts, localPageShare: layout.localShare(of: worker))
     }
   }
-
-  private func localShare(of worker: Int) -> Double? {
-    var local = 0
-    var total = 0
-    if configuration.simulatedNodes != nil {
-      for placed in assignments[worker].placed {
-        guard let node = placed.logicalNode else { return nil }
-        if node == assignments[worker].node { local += placed.range.count }
-        total += placed.range.count
-      }
-    } else {
-      guard NUMAMemory.isAvailable else { return nil }
-      for placed in assignments[worker].placed {
-        guard let pages = try? NUMAMemory.nodes(ofPagesIn: placed.range).compactMap({ $0 }) else {
-          return nil
-        }
-        local += pages.count { $0 == assignments[worker].memoryNode }
-        total += pages.count
-      }
-    }
-    return total == 0 ? nil : Double(local) / Double(total)
-  }
-}
-
-/// What one worker is given: the rows it trains on, where they are, and
-/// the node it runs on.
-struct WorkerAssignment: @unchecked Sendable {
-  /// Its training rows (its partitions, concatenated), ascending.
-  var rows: [Int32]
-  /// The block its rows are read from (a node's copy under full replication).
-  var block: RowBlock
-  /// Its (logical) NUMA node: a pseudo-node when nodes are simulated.
-  let node: Int
-  /// The kernel's number of the node its memory is requested on.
-  let memoryNode: Int
-  /// The memory its partitions occupy, with the node each piece was meant for.
-  var placed: [PlacedMemory]
-}
-
-/// Memory of a worker's partition, and the (logical) node it was placed on.
-struct PlacedMemory: @unchecked Sendable {
-  let range: UnsafeRawBufferPointer
-  let logicalNode: Int?
 }

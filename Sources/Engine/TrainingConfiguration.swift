@@ -1,6 +1,7 @@
 import Dataset
 import Kernels
 import Learning
+import Parallel
 import Topology
 
 /// How workers combine their updates (see docs/ARCHITECTURE.md, "Combining work").
@@ -223,28 +224,6 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         "strategy sync combines gradients at barriers; use algorithm gd or minibatch with it, not sgd")
     }
   }
-}
-
-/// Where a training run puts the pages of the training rows.
-public enum DataPlacement: String, Sendable, Codable, CaseIterable {
-  /// Wherever they are (first touch, or the page cache's choice).
-  case asLoaded = "as-loaded"
-  /// Each worker's partitions on its worker's NUMA node.
-  case local
-  /// Partitions spread round-robin over all nodes, regardless of workers.
-  case interleave
-  /// All on the first worker's node.
-  case singleNode = "single-node"
-}
-
-/// How the training rows are shared among NUMA nodes (DimmWitted's data
-/// replication choice).
-public enum DataReplication: String, Sendable, Codable, CaseIterable {
-  /// Each row belongs to one worker: an epoch visits every row once.
-  case shard
-  /// Each node holds a copy of all rows in its own memory and its workers
-  /// share them out: an epoch visits every row once per node.
-  case full
 }
 
 /// Why training could not start or could not finish.

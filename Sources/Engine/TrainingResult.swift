@@ -1,4 +1,5 @@
 import Learning
+import Parallel
 
 /// What happened in one epoch.
 public struct EpochReport: Sendable, Equatable, Codable {

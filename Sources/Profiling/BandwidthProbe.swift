@@ -1,4 +1,5 @@
 import Engine
+import Parallel
 import Topology
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Parallel
 import Topology
 
 /// One trained combination of a sweep, and what it cost.

@@ -1,5 +1,6 @@
 import Dataset
 import Engine
+import Parallel
 import Topology
 
 /// A sweep over thread counts, strategies, data placements and data

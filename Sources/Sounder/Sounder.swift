@@ -4,6 +4,7 @@
 @_exported import Ingest
 @_exported import Kernels
 @_exported import Learning
+@_exported import Parallel
 @_exported import Profiling
 @_exported import SeededRandom
 @_exported import Topology

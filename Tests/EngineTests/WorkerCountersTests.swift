@@ -3,6 +3,7 @@ import Testing
 import Topology
 
 @testable import Engine
+@testable import Parallel
 
 @Suite("Worker counters and data placement", .serialized)
 struct WorkerCountersTests {
@@ -91,8 +92,8 @@ struct WorkerCountersTests {
   func pseudoNodes() throws {
     let machine = try Topology.synthetic("pack:1 numa:1 core:8 pu:1")
     let plan = try PlacementPlan(topology: machine, workers: 8, policy: .close)
-    #expect(Trainer.nodes(of: plan, on: machine, simulating: 4) == [0, 0, 1, 1, 2, 2, 3, 3])
-    #expect(Trainer.nodes(of: plan, on: machine, simulating: 3) == [0, 0, 0, 1, 1, 1, 2, 2])
-    #expect(Trainer.nodes(of: plan, on: machine, simulating: nil) == Array(repeating: 0, count: 8))
+    #expect(DataLayout.nodes(of: plan, on: machine, simulating: 4) == [0, 0, 1, 1, 2, 2, 3, 3])
+    #expect(DataLayout.nodes(of: plan, on: machine, simulating: 3) == [0, 0, 0, 1, 1, 1, 2, 2])
+    #expect(DataLayout.nodes(of: plan, on: machine, simulating: nil) == Array(repeating: 0, count: 8))
   }
 }

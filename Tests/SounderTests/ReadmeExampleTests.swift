@@ -71,4 +71,45 @@ struct ReadmeExampleTests {
     #expect(report.runs.count == 2 * sweep.threads.count)
     #expect(svg.contains("<svg"))
   }
+
+  @Test("datasets and placement, as the README shows them")
+  func datasets() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sounder-readme-\(UUID())")
+      .path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let previous = FileManager.default.currentDirectoryPath
+    FileManager.default.changeCurrentDirectoryPath(folder)
+    defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+    let source = SyntheticSpec(
+      kind: .sparseClassification, rows: 2_000, features: 500, nonZerosPerRow: 10, seed: 5)
+    _ = try SyntheticData.write(source, into: try TextWriter(path: "train.svm", format: .libsvm))
+
+    // --- README: "Datasets" ---
+    _ = try Importer.convert(input: "train.svm", output: "train.sds")  // or readLIBSVM/readCSV into any RowSink
+    let data = try Dataset(path: "train.sds")  // O(1): maps, checks the header
+    let rows = data.rows  // RowBlock: plain pointers, Sendable
+    for i in 0..<rows.count {
+      let row = rows.sparseRow(i)  // row.indices, row.values (denseRow for dense data)
+      _ = (row, rows.label(i), rows.weight(i))
+    }
+    try data.verify()  // checksums and structure, on demand
+
+    // Placement (module Parallel): partitions, their pages on a NUMA node, node-local copies.
+    let parts = try DataLayout.partitions(of: rows, count: 4)  // contiguous, balanced by non-zeros
+    let numa = NUMAMemory.isAvailable  // (the README's machine has NUMA support)
+    if numa { try DataLayout.bind(rows: parts[0].rows, of: rows, toNode: 0) }  // move a partition's pages to a NUMA node
+    let replica = numa ? try NodeLocalRows(copying: rows.slice(parts[1].rows), onNode: 0) : nil  // or copy it into node-local memory
+
+    let (cached, _) = try DatasetCache.open(source: "train.svm")  // .train.svm.sounder.sds, rebuilt only when the source changes
+
+    let spec = SyntheticSpec(kind: .sparseClassification, rows: 10_000, features: 1_000, seed: 7)
+    _ = try SyntheticData.write(spec, into: try DatasetWriter(path: "synthetic.sds", layout: .csr))
+    // --- end ---
+
+    #expect(rows.count == 2_000 && parts.count == 4 && parts.map(\.rows.count).reduce(0, +) == 2_000)
+    #expect(replica.map { $0.rows.count == parts[1].rows.count } ?? true)
+    #expect(cached.header.rows == 2_000)
+    #expect(try Dataset(path: "synthetic.sds").header.rows == 10_000)
+  }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 
-@testable import Engine
+@testable import Parallel
 @testable import Topology
 
 struct WorkerFailed: Error, Equatable { let worker: Int }

@@ -36,7 +36,7 @@ public struct WorkerCounts: Sendable, Equatable, Codable {
 }
 
 /// Where the time of a worker goes.
-enum WorkerActivity: Int {
+package enum WorkerActivity: Int {
   case compute = 2
   case wait = 3
   case merge = 4
@@ -77,7 +77,7 @@ public final class WorkerCounters: @unchecked Sendable {
 
   /// Makes room for `workers` zeroed slots and returns their memory. Called
   /// by the trainer before its workers start; they write only through it.
-  func prepare(workers: Int, bytesPerNonZero: Int) -> CounterSlots {
+  package func prepare(workers: Int, bytesPerNonZero: Int) -> CounterSlots {
     state.withLock { state in
       state.slots?.deallocate()
       let words = workers * Self.slotWords
@@ -93,7 +93,7 @@ public final class WorkerCounters: @unchecked Sendable {
   }
 
   /// Marks the start of epoch `epoch`, which will process `examples` rows.
-  func beginEpoch(_ epoch: Int, examples: Int) {
+  package func beginEpoch(_ epoch: Int, examples: Int) {
     let done = perWorker.reduce(0) { $0 + $1.examples }
     state.withLock { state in
       state.epoch = epoch
@@ -134,15 +134,15 @@ public final class WorkerCounters: @unchecked Sendable {
 
 /// The workers' slots of a `WorkerCounters`, handed to the training loops.
 /// Each worker writes only its own slot, so sharing the pointer is safe.
-struct CounterSlots: @unchecked Sendable {
+package struct CounterSlots: @unchecked Sendable {
   let base: UnsafeMutablePointer<UInt64>
 
   /// Worker `worker`'s slot, with its clock started now.
-  func slot(_ worker: Int) -> CounterSlot { CounterSlot(base, worker: worker) }
+  package func slot(_ worker: Int) -> CounterSlot { CounterSlot(base, worker: worker) }
 }
 
 /// A worker's own slot in `WorkerCounters`: the only writer of its words.
-struct CounterSlot {
+package struct CounterSlot {
   private let slot: UnsafeMutablePointer<UInt64>
   private var mark: UInt64
 
@@ -153,7 +153,7 @@ struct CounterSlot {
 
   /// Adds a round of work.
   @inline(__always)
-  func count(examples: Int, nonZeros: Int) {
+  package func count(examples: Int, nonZeros: Int) {
     catomics_add_relaxed_u64(slot, UInt64(examples))
     catomics_add_relaxed_u64(slot + 1, UInt64(nonZeros))
   }
@@ -161,7 +161,7 @@ struct CounterSlot {
   /// Charges the time since the last call (or since the slot was made) to
   /// `activity`.
   @inline(__always)
-  mutating func charge(_ activity: WorkerActivity) {
+  package mutating func charge(_ activity: WorkerActivity) {
     let now = Self.now()
     catomics_add_relaxed_u64(slot + activity.rawValue, now &- mark)
     mark = now
