@@ -13,21 +13,13 @@ struct Evaluation<O: OutputObjective>: Sendable {
   let assignments: [WorkerAssignment]
   let configuration: TrainingConfiguration
 
-  struct Losses {
-    /// Mean training loss plus the penalty: the objective being minimised.
-    var training: Double
-    var validation: Double?
-    /// Accuracy (classification) or MSE (regression) on held-out rows.
-    var validationMetric: Double?
-  }
-
   /// The losses for a model given twice: as trained (`model`, on possibly
   /// standardised training rows) and for raw features (`raw`, which
   /// validation rows are in); weights then intercepts, each.
   func losses(
     team: WorkerTeam, model: (weights: [Float], intercepts: [Float]),
     raw: (weights: [Float], intercepts: [Float])
-  ) throws -> Losses {
+  ) throws -> EpochLosses {
     let workers = team.count
     // Per worker: training loss, training weight, validation loss, validation weight, metric sum.
     let sums = Locked([[Double]](repeating: [0, 0, 0, 0, 0], count: workers))
@@ -58,7 +50,7 @@ struct Evaluation<O: OutputObjective>: Sendable {
     let penalty = model.weights.withUnsafeBufferPointer {
       Double(Regularization(l1: configuration.l1, l2: configuration.l2).penalty($0))
     }
-    return Losses(
+    return EpochLosses(
       training: total[0] / total[1] + penalty,
       validation: validation.isEmpty ? nil : total[2] / total[3],
       validationMetric: validation.isEmpty ? nil : total[4] / total[3])

@@ -163,7 +163,6 @@ private struct TrainingRun: OutputObjectiveVisitor {
 
     // What one epoch reads: every worker's rows (under full replication,
     // every row once per node).
-    let examplesPerEpoch = assignments.reduce(0) { $0 + $1.rows.count }
     let bytesPerEpoch = Double(
       assignments.reduce(0) { total, assignment in
         assignment.rows.reduce(total) { total, row in
@@ -172,72 +171,31 @@ private struct TrainingRun: OutputObjectiveVisitor {
               ? columns * 4 : Int(data.rows.offsets[Int(row) + 1] - data.rows.offsets[Int(row)]) * 8)
         }
       })
-    var history = resuming?.history ?? []
-    var best = resuming?.bestLoss ?? .infinity
-    var epochsWithoutImprovement = resuming?.epochsWithoutImprovement ?? 0
+    let algorithm = LinearTraining(
+      body: epochBody, model: model, evaluation: evaluation, data: data, configuration: configuration,
+      examplesPerEpoch: assignments.reduce(0) { $0 + $1.rows.count }, bytesPerEpoch: bytesPerEpoch,
+      updatesPerEpoch: updatesPerEpoch)
+    var start = DriverState()
     if let resuming {
       model.load(weights: resuming.weights, intercepts: resuming.intercepts)
       if let sums = resuming.squaredSums { model.load(squaredSums: sums) }
+      start = DriverState(
+        epoch: resuming.epoch, history: resuming.history, best: resuming.bestLoss ?? .infinity,
+        epochsWithoutImprovement: resuming.epochsWithoutImprovement)
     }
-    var lastGood = model.snapshot()
-    var stopReason = StopReason.completed
-    let first = (resuming?.epoch ?? 0) + 1
-    for epoch in first..<max(first, configuration.epochs + 1) {
-      counters.beginEpoch(epoch, examples: examplesPerEpoch)
-      let start = monotonicSeconds()
-      try team.run { context in try epochBody(context, epoch) }
-      let trained = monotonicSeconds()
-      let snapshot = model.snapshot()
-      let raw = data.scaler?.unscale(weights: snapshot.weights, intercepts: snapshot.intercepts) ?? snapshot
-      let losses = try evaluation.losses(team: team, model: snapshot, raw: raw)
-      let seconds = trained - start
-      let report = EpochReport(
-        epoch: epoch, trainingLoss: losses.training, validationLoss: losses.validation,
-        validationMetric: losses.validationMetric, seconds: seconds,
-        evaluationSeconds: monotonicSeconds() - trained,
-        examplesPerSecond: Double(examplesPerEpoch) / seconds, bytesPerSecond: bytesPerEpoch / seconds)
-      guard report.trainingLoss.isFinite, snapshot.weights.allSatisfy(\.isFinite),
-        snapshot.intercepts.allSatisfy(\.isFinite)
-      else {
-        stopReason = .diverged(
-          epoch: epoch, learningRate: configuration.stepSizes.rate(at: (epoch - 1) * updatesPerEpoch))
-        break
-      }
-      lastGood = snapshot
-      history.append(report)
-      progress(report)
-      if let target = configuration.targetLoss, report.trainingLoss <= target {
-        stopReason = .reachedTarget(epoch: epoch)
-        break
-      }
-      if let tolerance = configuration.tolerance {
-        let monitored = report.validationLoss ?? report.trainingLoss
-        if monitored > best - tolerance {
-          epochsWithoutImprovement += 1
-          if epochsWithoutImprovement >= configuration.iterationsWithoutChange {
-            stopReason = .converged(epoch: epoch)
-            break
-          }
-        } else {
-          epochsWithoutImprovement = 0
-        }
-        best = min(best, monitored)
-      }
-      if let checkpointEvery, epoch % checkpointEvery == 0 {
-        try checkpoint(
-          Checkpoint(
-            epoch: epoch, weights: snapshot.weights, intercepts: snapshot.intercepts, history: history,
-            bestLoss: best.isFinite ? best : nil, epochsWithoutImprovement: epochsWithoutImprovement,
-            configuration: configuration, squaredSums: model.squaredSumsSnapshot()))
-      }
-    }
-
+    let driver = EpochDriver(
+      team: team, counters: counters, epochs: configuration.epochs, tolerance: configuration.tolerance,
+      iterationsWithoutChange: configuration.iterationsWithoutChange, targetLoss: configuration.targetLoss,
+      checkpointEvery: checkpointEvery)
+    let outcome = try driver.run(algorithm, from: start, checkpoint: checkpoint, progress: progress)
+    let lastGood = outcome.lastGood
     let (weights, intercepts) =
       data.scaler?.unscale(weights: lastGood.weights, intercepts: lastGood.intercepts) ?? lastGood
     return TrainingResult(
       model: LinearModel(
         loss: data.loss, weights: weights, intercepts: intercepts, classes: data.classes, scaler: data.scaler),
-      history: history, strategy: choice, placement: plan.workers.map(\.cpu), stopReason: stopReason,
+      history: outcome.history, strategy: choice, placement: plan.workers.map(\.cpu),
+      stopReason: outcome.stopReason,
       trainingRows: data.training.count, validationRows: data.validation.count,
       workers: workerStats(replicaOf: replicaOf))
   }
@@ -253,5 +211,43 @@ private struct TrainingRun: OutputObjectiveVisitor {
         memoryNode: assignments[worker].memoryNode,
         replica: replicaOf[worker], counts: counts, localPageShare: layout.localShare(of: worker))
     }
+  }
+}
+
+/// Linear models as an ``EpochAlgorithm``: an epoch of the replica
+/// strategies or of `sync`, the replicas' state, and the losses of
+/// ``Evaluation``.
+private struct LinearTraining<O: OutputObjective>: EpochAlgorithm {
+  typealias Snapshot = (weights: [Float], intercepts: [Float])
+  let body: @Sendable (WorkerContext, Int) throws -> Void
+  let model: ModelReplicas
+  let evaluation: Evaluation<O>
+  let data: TrainingSet
+  let configuration: TrainingConfiguration
+  let examplesPerEpoch: Int
+  let bytesPerEpoch: Double
+  /// Model updates per epoch, the step-size schedule's unit.
+  let updatesPerEpoch: Int
+
+  func epoch(_ context: WorkerContext, epoch: Int) throws { try body(context, epoch) }
+
+  func snapshot() -> Snapshot { model.snapshot() }
+
+  func losses(of snapshot: Snapshot, team: WorkerTeam) throws -> (losses: EpochLosses, finite: Bool) {
+    let raw = data.scaler?.unscale(weights: snapshot.weights, intercepts: snapshot.intercepts) ?? snapshot
+    let losses = try evaluation.losses(team: team, model: snapshot, raw: raw)
+    return (losses, snapshot.weights.allSatisfy(\.isFinite) && snapshot.intercepts.allSatisfy(\.isFinite))
+  }
+
+  func divergence(in epoch: Int) -> StopReason {
+    .diverged(epoch: epoch, learningRate: configuration.stepSizes.rate(at: (epoch - 1) * updatesPerEpoch))
+  }
+
+  func checkpoint(_ snapshot: Snapshot, state: DriverState) -> Checkpoint {
+    Checkpoint(
+      epoch: state.epoch, weights: snapshot.weights, intercepts: snapshot.intercepts, history: state.history,
+      bestLoss: state.best.isFinite ? state.best : nil,
+      epochsWithoutImprovement: state.epochsWithoutImprovement,
+      configuration: configuration, squaredSums: model.squaredSumsSnapshot())
   }
 }

@@ -1,0 +1,118 @@
+import Parallel
+
+/// What an algorithm hands the driver: an epoch on every worker, the model
+/// as it stands after one, and the figures the driver reports and stops on.
+/// Linear training (``LinearTraining``) is one; k-means is meant to be another.
+protocol EpochAlgorithm: Sendable {
+  /// The model between epochs, as the algorithm copies it out.
+  associatedtype Snapshot
+  /// Rows one epoch visits over all workers.
+  var examplesPerEpoch: Int { get }
+  /// Feature (and index) bytes one epoch reads.
+  var bytesPerEpoch: Double { get }
+  /// Runs epoch `epoch` (from 1) on worker `context.index`.
+  func epoch(_ context: WorkerContext, epoch: Int) throws
+  /// The model now, copied out.
+  func snapshot() -> Snapshot
+  /// The losses of `snapshot`, computed by the team, and whether the model
+  /// and its loss are finite (not: training diverged).
+  func losses(of snapshot: Snapshot, team: WorkerTeam) throws -> (losses: EpochLosses, finite: Bool)
+  /// Why training stops when epoch `epoch` diverged (with the step size then).
+  func divergence(in epoch: Int) -> StopReason
+  /// A checkpoint of `snapshot` with the driver's `state`.
+  func checkpoint(_ snapshot: Snapshot, state: DriverState) -> Checkpoint
+}
+
+/// The losses an epoch reports.
+struct EpochLosses {
+  /// The objective being minimised (mean training loss plus penalty).
+  var training: Double
+  var validation: Double?
+  /// Accuracy (classification) or MSE (regression) on held-out rows.
+  var validationMetric: Double?
+}
+
+/// The driver's own state, which a checkpoint keeps and a resumed run
+/// starts from: epochs done, their reports, and early stopping's memory.
+struct DriverState {
+  var epoch = 0
+  var history: [EpochReport] = []
+  /// The best monitored loss so far (`.infinity`: none yet).
+  var best = Double.infinity
+  var epochsWithoutImprovement = 0
+}
+
+/// The epoch loop every algorithm shares: run an epoch on the team, time
+/// it, take the losses, stop on divergence (keeping the last good model), on
+/// a target loss or when the monitored loss stops improving, write
+/// checkpoints, and report each epoch.
+struct EpochDriver {
+  let team: WorkerTeam
+  let counters: WorkerCounters
+  /// The last epoch to run.
+  let epochs: Int
+  let tolerance: Double?
+  let iterationsWithoutChange: Int
+  let targetLoss: Double?
+  let checkpointEvery: Int?
+
+  /// The run's end: the last good snapshot, every epoch's report, and why it stopped.
+  struct Outcome<Snapshot> {
+    var lastGood: Snapshot
+    var history: [EpochReport]
+    var stopReason: StopReason
+  }
+
+  /// Runs `algorithm` from `state` (a resumed run's, or a fresh one) until
+  /// one of the stopping rules holds.
+  func run<A: EpochAlgorithm>(
+    _ algorithm: A, from start: DriverState, checkpoint: (Checkpoint) throws -> Void,
+    progress: (EpochReport) -> Void
+  ) throws -> Outcome<A.Snapshot> {
+    var state = start
+    var lastGood = algorithm.snapshot()
+    let first = state.epoch + 1
+    for epoch in first..<max(first, epochs + 1) {
+      counters.beginEpoch(epoch, examples: algorithm.examplesPerEpoch)
+      let started = monotonicSeconds()
+      try team.run { context in try algorithm.epoch(context, epoch: epoch) }
+      let trained = monotonicSeconds()
+      let snapshot = algorithm.snapshot()
+      let (losses, finite) = try algorithm.losses(of: snapshot, team: team)
+      let seconds = trained - started
+      let report = EpochReport(
+        epoch: epoch, trainingLoss: losses.training, validationLoss: losses.validation,
+        validationMetric: losses.validationMetric, seconds: seconds,
+        evaluationSeconds: monotonicSeconds() - trained,
+        examplesPerSecond: Double(algorithm.examplesPerEpoch) / seconds,
+        bytesPerSecond: algorithm.bytesPerEpoch / seconds)
+      guard finite, report.trainingLoss.isFinite else {
+        return Outcome(
+          lastGood: lastGood, history: state.history, stopReason: algorithm.divergence(in: epoch))
+      }
+      lastGood = snapshot
+      state.epoch = epoch
+      state.history.append(report)
+      progress(report)
+      if let targetLoss, report.trainingLoss <= targetLoss {
+        return Outcome(lastGood: lastGood, history: state.history, stopReason: .reachedTarget(epoch: epoch))
+      }
+      if let tolerance {
+        let monitored = report.validationLoss ?? report.trainingLoss
+        if monitored > state.best - tolerance {
+          state.epochsWithoutImprovement += 1
+          if state.epochsWithoutImprovement >= iterationsWithoutChange {
+            return Outcome(lastGood: lastGood, history: state.history, stopReason: .converged(epoch: epoch))
+          }
+        } else {
+          state.epochsWithoutImprovement = 0
+        }
+        state.best = min(state.best, monitored)
+      }
+      if let checkpointEvery, epoch % checkpointEvery == 0 {
+        try checkpoint(algorithm.checkpoint(snapshot, state: state))
+      }
+    }
+    return Outcome(lastGood: lastGood, history: state.history, stopReason: .completed)
+  }
+}
