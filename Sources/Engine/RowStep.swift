@@ -105,6 +105,8 @@ struct RowStep<O: OutputObjective>: Sendable {
       let x = rows.denseRow(row)
       if outputs == 1 {
         Dense.axpy(c[0], x, w)
+      } else if S.isShared {
+        Outputs.sharedAddOuter(dense: x, coefficients: c, outputs: outputs, model: w)
       } else {
         Outputs.addOuter(dense: x, coefficients: c, outputs: outputs, model: w)
       }

@@ -82,28 +82,14 @@ public struct AdaptiveStep: Sendable, Equatable {
     guard let xs = x.baseAddress, let ws = w.baseAddress, let gs = sums.baseAddress else { return }
     let n = x.count
     let derivative = SIMD8<Float>(repeating: d)
-    let l1 = SIMD8<Float>(repeating: self.l1)
-    let l2 = SIMD8<Float>(repeating: self.l2)
-    let rate = SIMD8<Float>(repeating: self.rate)
-    let epsilon = SIMD8<Float>(repeating: self.epsilon)
     // Preconditions: xs, ws and gs each hold n floats; ws and gs overlap neither xs nor each other.
     assert(xs + n <= UnsafePointer(ws) || UnsafePointer(ws) + n <= xs, "the model overlaps the row")
     var i = 0
     while i &+ 8 <= n {
-      // g ← d x + λ₂ w;  G ← G + g²;  w ← w − η₀ g / √(G + ε²), eight lanes
-      var weights = load8(ws, i)
-      var g = weights * l2
-      g.addProduct(derivative, load8(xs, i))
-      var squares = load8(gs, i)
-      squares.addProduct(g, g)
+      // g ← d x, eight lanes; then the AdaGrad update of adaptiveLanes
+      let (weights, squares) = adaptiveLanes(
+        load8(ws, i), sums: load8(gs, i), gradient: derivative * load8(xs, i), self)
       store8(squares, gs, i)
-      let eta = rate * cvectormath_rsqrt8(squares + epsilon * epsilon)
-      weights.addProduct(-eta, g)
-      if self.l1 > 0 {
-        // w ← sign(w) max(|w| − η λ₁, 0)
-        let shrunk = pointwiseMax(weights.replacing(with: -weights, where: weights .< 0) - eta * l1, .zero)
-        weights = shrunk.replacing(with: -shrunk, where: weights .< 0)
-      }
       store8(weights, ws, i)
       i &+= 8
     }
@@ -112,6 +98,32 @@ public struct AdaptiveStep: Sendable, Equatable {
       i &+= 1
     }
   }
+}
+
+/// Eight coordinates' AdaGrad update from their loss gradients `gradient`:
+/// the new weights and sums (see ``AdaptiveStep``),
+///
+///     g ← g + λ₂ w;  G ← G + g²;  w ← w − η₀ g / √(G + ε²);  w ← sign(w) max(|w| − η λ₁, 0)
+@inline(__always)
+func adaptiveLanes(
+  _ weights: SIMD8<Float>, sums: SIMD8<Float>, gradient: SIMD8<Float>, _ step: AdaptiveStep
+) -> (weights: SIMD8<Float>, sums: SIMD8<Float>) {
+  var g = gradient
+  g.addProduct(SIMD8(repeating: step.l2), weights)
+  var squares = sums
+  squares.addProduct(g, g)
+  let epsilon = SIMD8<Float>(repeating: step.epsilon)
+  let eta = SIMD8(repeating: step.rate) * cvectormath_rsqrt8(squares + epsilon * epsilon)
+  var updated = weights
+  updated.addProduct(-eta, g)
+  if step.l1 > 0 {
+    // w ← sign(w) max(|w| − η λ₁, 0)
+    // (pointwiseMax compiles to a call; a compare and a blend do not.)
+    var shrunk = updated.replacing(with: -updated, where: updated .< 0) - eta * SIMD8(repeating: step.l1)
+    shrunk = shrunk.replacing(with: 0, where: shrunk .< 0)
+    updated = shrunk.replacing(with: -shrunk, where: updated .< 0)
+  }
+  return (updated, squares)
 }
 
 /// One coordinate's AdaGrad update, weight and sum read and written through `Access`.

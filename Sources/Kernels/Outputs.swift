@@ -75,13 +75,32 @@ public enum Outputs {
   ///
   /// Outputs go eight at a time. A group of fewer than eight writes eight
   /// lanes anyway, the others with a coefficient of 0, so they store the
-  /// value they loaded: the next feature's weights, unchanged. (On a shared
-  /// model that widens the documented race of `Shared.racyStep` to those
-  /// lanes.) The last features, where such a store would leave the model,
-  /// go lane by lane.
+  /// value they loaded: the next feature's weights, unchanged. The last
+  /// features, where such a store would leave the model, go lane by lane.
   public static func addOuter(
     dense x: UnsafeBufferPointer<Float>, coefficients c: UnsafePointer<Float>, outputs: Int,
     model w: UnsafeMutableBufferPointer<Float>
+  ) {
+    denseOuter(x, c, outputs: outputs, model: w, spill: true)
+  }
+
+  /// ``addOuter(dense:coefficients:outputs:model:)`` on a model other threads
+  /// write at the same time: a group of fewer than eight goes lane by lane,
+  /// so a store never writes back another feature's weights (which would
+  /// undo a concurrent update to them). Whole groups are plain vector
+  /// stores, the documented race of `Shared.racyStep`.
+  public static func sharedAddOuter(
+    dense x: UnsafeBufferPointer<Float>, coefficients c: UnsafePointer<Float>, outputs: Int,
+    model w: UnsafeMutableBufferPointer<Float>
+  ) {
+    denseOuter(x, c, outputs: outputs, model: w, spill: false)
+  }
+
+  /// The dense outer-product update; `spill`: partial groups as vectors too.
+  @inline(__always)
+  static func denseOuter(
+    _ x: UnsafeBufferPointer<Float>, _ c: UnsafePointer<Float>, outputs: Int,
+    model w: UnsafeMutableBufferPointer<Float>, spill: Bool
   ) {
     precondition(w.count == x.count * outputs, "a row of \(x.count) for a model of \(w.count) / \(outputs)")
     guard let xs = x.baseAddress, let ws = w.baseAddress else { return }
@@ -90,13 +109,10 @@ public enum Outputs {
     var group = 0
     while group < outputs {
       let width = min(8, outputs - group)
-      var coefficients = SIMD8<Float>()
-      withUnsafeMutableBytes(of: &coefficients) { lanes in
-        for lane in 0..<width {
-          lanes.storeBytes(of: c[group &+ lane], toByteOffset: lane &* 4, as: Float.self)
-        }
-      }
-      let vectorRows = rowsWithinModel(group: group, features: features, outputs: outputs, count: w.count)
+      let coefficients = lanes(c + group, width: width)
+      let vectorRows =
+        width == 8 || spill
+        ? rowsWithinModel(group: group, features: features, outputs: outputs, count: w.count) : 0
       var j = 0
       while j < vectorRows {
         // w[j·K + group ..< + 8] ← w[j·K + group ..] + xⱼ c[group ..]
@@ -162,13 +178,52 @@ public enum Outputs {
   }
 
   /// `mₖ ← mₖ + Σ values · w[index·K + k]` for a sparse row.
+  ///
+  /// Outputs go eight at a time, summed in two register accumulators over
+  /// the non-zeros; as in the dense kernel, a group of fewer than eight loads
+  /// eight lanes and drops the rest, except where that would leave the model.
   public static func addMargins(
     indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
     model w: UnsafeBufferPointer<Float>, outputs: Int, into m: UnsafeMutablePointer<Float>
   ) {
-    gatherMargins(
-      PlainAccess.self, indices: indices, values: values, model: UnsafeMutableBufferPointer(mutating: w),
-      outputs: outputs, into: m)
+    precondition(indices.count == values.count, "\(indices.count) indices for \(values.count) values")
+    guard let ks = indices.baseAddress, let vs = values.baseAddress, let ws = w.baseAddress else { return }
+    let nnz = indices.count
+    let count = w.count
+    // Preconditions: ks and vs hold nnz entries; every index·K + K ≤ w.count; m holds K floats.
+    assert(
+      indices.allSatisfy { $0 >= 0 && (Int($0) + 1) * outputs <= count }, "an index lies outside the model")
+    var group = 0
+    while group < outputs {
+      let width = min(8, outputs - group)
+      var a0 = SIMD8<Float>()
+      var a1 = SIMD8<Float>()
+      var n = 0
+      while n < nnz {
+        let first = Int(ks[n]) &* outputs &+ group
+        if n &+ 1 < nnz {
+          let second = Int(ks[n &+ 1]) &* outputs &+ group
+          if max(first, second) &+ 8 <= count {
+            // m[group ..< group + 8] ← … + vₙ w[idxₙ·K + group ..] + vₙ₊₁ w[idxₙ₊₁·K + group ..]
+            a0.addProduct(SIMD8(repeating: vs[n]), load8(ws, first))
+            a1.addProduct(SIMD8(repeating: vs[n &+ 1]), load8(ws, second))
+            n &+= 2
+            continue
+          }
+        }
+        if first &+ 8 <= count {
+          a0.addProduct(SIMD8(repeating: vs[n]), load8(ws, first))
+        } else {
+          for lane in 0..<width { m[group &+ lane].addProduct(vs[n], ws[first &+ lane]) }
+        }
+        n &+= 1
+      }
+      var sum = a0 + a1
+      withUnsafeBytes(of: &sum) { lanes in
+        for lane in 0..<width { m[group &+ lane] += lanes.load(fromByteOffset: lane &* 4, as: Float.self) }
+      }
+      group &+= 8
+    }
   }
 
   /// ``addMargins(indices:values:model:outputs:into:)`` with every model read
@@ -182,13 +237,46 @@ public enum Outputs {
 
   /// `w[index·K + k] ← w[index·K + k] + value · cₖ` for each non-zero of a
   /// sparse row; repeated indices are applied one after the other.
+  ///
+  /// Outputs go eight at a time; a group of fewer than eight writes eight
+  /// lanes, the others with a coefficient of 0 (the next feature's weights,
+  /// stored unchanged), except where that would leave the model.
   public static func addOuter(
     indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
     coefficients c: UnsafePointer<Float>,
     outputs: Int, model w: UnsafeMutableBufferPointer<Float>
   ) {
-    scatterOuter(
-      PlainAccess.self, indices: indices, values: values, coefficients: c, outputs: outputs, model: w)
+    precondition(indices.count == values.count, "\(indices.count) indices for \(values.count) values")
+    guard let ks = indices.baseAddress, let vs = values.baseAddress, let ws = w.baseAddress else { return }
+    let count = w.count
+    // Preconditions: as addMargins; w overlaps neither the row nor c.
+    assert(
+      indices.allSatisfy { $0 >= 0 && (Int($0) + 1) * outputs <= count }, "an index lies outside the model")
+    var group = 0
+    while group < outputs {
+      let width = min(8, outputs - group)
+      let coefficients = lanes(c + group, width: width)
+      for n in 0..<indices.count {
+        let offset = Int(ks[n]) &* outputs &+ group
+        if offset &+ 8 <= count {
+          // w[idx·K + group ..< + 8] ← w[idx·K + group ..] + v c[group ..]
+          store8(load8(ws, offset).addingProduct(SIMD8(repeating: vs[n]), coefficients), ws, offset)
+        } else {
+          for lane in 0..<width { ws[offset &+ lane].addProduct(vs[n], c[group &+ lane]) }
+        }
+      }
+      group &+= 8
+    }
+  }
+
+  /// `width` (at most 8) floats from `source` in the low lanes, zeros above.
+  @inline(__always)
+  static func lanes(_ source: UnsafePointer<Float>, width: Int) -> SIMD8<Float> {
+    var vector = SIMD8<Float>()
+    withUnsafeMutableBytes(of: &vector) { bytes in
+      for lane in 0..<width { bytes.storeBytes(of: source[lane], toByteOffset: lane &* 4, as: Float.self) }
+    }
+    return vector
   }
 
   /// ``addOuter(indices:values:coefficients:outputs:model:)`` through
@@ -224,16 +312,51 @@ public enum Outputs {
 
   /// One AdaGrad step on a sparse row whose loss has derivatives `d` with
   /// respect to the K margins; repeated indices are applied one after the other.
+  ///
+  /// Outputs go eight at a time (``adaptiveLanes``); a group of fewer than
+  /// eight computes eight lanes and stores the others' weights and sums as
+  /// they were loaded, except where that would leave the model.
   public static func adaptive(
     indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
     derivatives d: UnsafePointer<Float>,
     outputs: Int, model w: UnsafeMutableBufferPointer<Float>, sums: UnsafeMutableBufferPointer<Float>,
     step: AdaptiveStep
   ) {
-    scatterOuterAdaptive(
-      PlainAccess.self, indices: indices, values: values, derivatives: d, outputs: outputs, model: w,
-      sums: sums,
-      step)
+    precondition(indices.count == values.count, "\(indices.count) indices for \(values.count) values")
+    precondition(sums.count == w.count, "\(sums.count) sums for a model of \(w.count)")
+    guard let ks = indices.baseAddress, let vs = values.baseAddress, let ws = w.baseAddress,
+      let gs = sums.baseAddress
+    else { return }
+    let count = w.count
+    // Preconditions: as addMargins; sums as long as the model.
+    assert(
+      indices.allSatisfy { $0 >= 0 && (Int($0) + 1) * outputs <= count }, "an index lies outside the model")
+    var group = 0
+    while group < outputs {
+      let width = min(8, outputs - group)
+      let derivatives = lanes(d + group, width: width)
+      let idle = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) .>= SIMD8(repeating: Int32(width))
+      for n in 0..<indices.count {
+        let offset = Int(ks[n]) &* outputs &+ group
+        if offset &+ 8 <= count {
+          // gₖ = dₖ v for the group's lanes; lanes past the group keep their weight and sum
+          let weights = load8(ws, offset)
+          let squares = load8(gs, offset)
+          let (updated, summed) = adaptiveLanes(
+            weights, sums: squares, gradient: derivatives * SIMD8(repeating: vs[n]), step)
+          store8(summed.replacing(with: squares, where: idle), gs, offset)
+          store8(updated.replacing(with: weights, where: idle), ws, offset)
+        } else {
+          for lane in 0..<width {
+            adaptiveUpdate(
+              PlainAccess.self, ws + (offset &+ lane), gs + (offset &+ lane),
+              gradient: d[group &+ lane] * vs[n],
+              step)
+          }
+        }
+      }
+      group &+= 8
+    }
   }
 
   /// ``adaptive(indices:values:derivatives:outputs:model:sums:step:)``

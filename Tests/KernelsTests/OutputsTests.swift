@@ -44,6 +44,7 @@ struct OutputsTests {
         let start = Self.values(outputs, &rng)
         let c = Self.values(outputs, &rng)
         let model = GuardedModel(weights)
+        let shared = GuardedModel(weights)
         var m = start
         x.withUnsafeBufferPointer { xs in
           model.withModel { w in
@@ -55,8 +56,18 @@ struct OutputsTests {
               Outputs.addOuter(dense: xs, coefficients: $0.baseAddress!, outputs: outputs, model: w)
             }
           }
+          shared.withModel { w in
+            c.withUnsafeBufferPointer {
+              Outputs.sharedAddOuter(dense: xs, coefficients: $0.baseAddress!, outputs: outputs, model: w)
+            }
+          }
         }
-        #expect(model.guardsIntact, "K \(outputs), D \(features): a kernel wrote outside the model")
+        #expect(
+          model.guardsIntact && shared.guardsIntact,
+          "K \(outputs), D \(features): a kernel wrote outside the model")
+        #expect(
+          model.model == shared.model,
+          "K \(outputs), D \(features): the shared update differs from the plain one")
         for k in 0..<outputs {
           var expected = Double(start[k])
           var magnitude = abs(expected)
@@ -82,7 +93,9 @@ struct OutputsTests {
     }
   }
 
-  @Test("sparse margins, outer products and AdaGrad steps, plain and relaxed, match the Double twin")
+  @Test(
+    "sparse margins, outer products and AdaGrad steps, plain and relaxed, match the Double twin and stay inside"
+  )
   func sparse() {
     var rng = SplitMix64(seed: 23)
     let features = 40
@@ -96,14 +109,15 @@ struct OutputsTests {
         let d = Self.values(outputs, &rng)
         var plain = [Float](repeating: 0, count: outputs)
         var relaxed = plain
-        var plainModel = weights
+        // The plain kernels write vectors past a group's lanes: guard floats around their model.
+        let guarded = GuardedModel(weights)
+        let guardedSums = GuardedModel(sums)
         var relaxedModel = weights
-        var plainSums = sums
         var relaxedSums = sums
         indices.withUnsafeBufferPointer { ks in
           values.withUnsafeBufferPointer { vs in
             d.withUnsafeBufferPointer { c in
-              plainModel.withUnsafeMutableBufferPointer { w in
+              guarded.withModel { w in
                 plain.withUnsafeMutableBufferPointer {
                   Outputs.addMargins(
                     indices: ks, values: vs, model: UnsafeBufferPointer(w), outputs: outputs,
@@ -116,7 +130,7 @@ struct OutputsTests {
                     indices: ks, values: vs, model: w, outputs: outputs, into: $0.baseAddress!)
                 }
               }
-              plainModel.withUnsafeMutableBufferPointer {
+              guarded.withModel {
                 Outputs.addOuter(
                   indices: ks, values: vs, coefficients: c.baseAddress!, outputs: outputs, model: $0)
               }
@@ -124,8 +138,8 @@ struct OutputsTests {
                 Outputs.sharedAddOuter(
                   indices: ks, values: vs, coefficients: c.baseAddress!, outputs: outputs, model: $0)
               }
-              plainModel.withUnsafeMutableBufferPointer { w in
-                plainSums.withUnsafeMutableBufferPointer {
+              guarded.withModel { w in
+                guardedSums.withModel {
                   Outputs.adaptive(
                     indices: ks, values: vs, derivatives: c.baseAddress!, outputs: outputs, model: w,
                     sums: $0, step: step)
@@ -142,8 +156,10 @@ struct OutputsTests {
           }
         }
         #expect(
-          plain == relaxed && plainModel == relaxedModel && plainSums == relaxedSums,
-          "K \(outputs), nnz \(nnz): relaxed differs from plain")
+          guarded.guardsIntact && guardedSums.guardsIntact, "K \(outputs), nnz \(nnz): a kernel wrote outside"
+        )
+        let plainModel = guarded.model
+        let plainSums = guardedSums.model
         // The Double twin: margins, then w ← w + v c, then per weight g = d v, G ← G + (g + λ₂w)², AdaGrad step with the L1 clip.
         var model = weights.map(Double.init)
         var squares = sums.map(Double.init)
@@ -151,9 +167,11 @@ struct OutputsTests {
           let expected = zip(indices, values).reduce(0.0) {
             $0 + Double($1.1) * model[Int($1.0) * outputs + k]
           }
-          #expect(
-            abs(Double(plain[k]) - expected) <= 1e-5 * (1 + abs(expected)),
-            "K \(outputs), nnz \(nnz): margin \(k)")
+          for (name, got) in [("plain", plain[k]), ("relaxed", relaxed[k])] {
+            #expect(
+              abs(Double(got) - expected) <= 1e-5 * (1 + abs(expected)),
+              "K \(outputs), nnz \(nnz): \(name) margin \(k)")
+          }
         }
         for (index, value) in zip(indices, values) {
           for k in 0..<outputs { model[Int(index) * outputs + k] += Double(value) * Double(d[k]) }
@@ -171,12 +189,16 @@ struct OutputsTests {
           }
         }
         for slot in model.indices {
-          #expect(
-            abs(Double(plainModel[slot]) - model[slot]) <= 1e-5 * (1 + abs(model[slot])),
-            "K \(outputs), nnz \(nnz): weight \(slot)")
-          #expect(
-            abs(Double(plainSums[slot]) - squares[slot]) <= 1e-5 * (1 + squares[slot]),
-            "K \(outputs), nnz \(nnz): sum \(slot)")
+          for (name, weights, sums) in [
+            ("plain", plainModel, plainSums), ("relaxed", relaxedModel, relaxedSums),
+          ] {
+            #expect(
+              abs(Double(weights[slot]) - model[slot]) <= 1e-5 * (1 + abs(model[slot])),
+              "K \(outputs), nnz \(nnz): \(name) weight \(slot)")
+            #expect(
+              abs(Double(sums[slot]) - squares[slot]) <= 1e-5 * (1 + squares[slot]),
+              "K \(outputs), nnz \(nnz): \(name) sum \(slot)")
+          }
         }
       }
     }
@@ -193,7 +215,9 @@ struct OutputsTests {
     }
     #expect(worst <= 3e-7, "largest relative error \(worst)")
     let floor = Double(VectorMath.exp(SIMD8(repeating: -1000))[3])
-    #expect(abs(floor - Foundation.exp(-87.0)) <= 3e-7 * Foundation.exp(-87.0), "below −87 gives e^−87, got \(floor)")
+    #expect(
+      abs(floor - Foundation.exp(-87.0)) <= 3e-7 * Foundation.exp(-87.0),
+      "below −87 gives e^−87, got \(floor)")
     var rng = SplitMix64(seed: 3)
     for count in 1...20 {
       var m = Self.values(count, &rng).map { $0 * 10 }
