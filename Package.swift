@@ -77,7 +77,13 @@ let package = Package(
     .testTarget(
       name: "KernelsTests", dependencies: ["Kernels", "CCPUCheck", "SeededRandom"],
       swiftSettings: vectorSettings),
-    .testTarget(name: "LearningTests", dependencies: ["Learning", "Kernels"], swiftSettings: vectorSettings),
+    // Reference implementations the engine never runs, kept as oracles for the tests.
+    .target(
+      name: "LearningReference", dependencies: ["Learning", "Kernels"], path: "Tests/LearningReference",
+      swiftSettings: vectorSettings),
+    .testTarget(
+      name: "LearningTests", dependencies: ["Learning", "Kernels", "LearningReference"],
+      swiftSettings: vectorSettings),
     .testTarget(name: "DatasetTests", dependencies: ["Dataset", "Topology"]),
     .testTarget(name: "ParallelTests", dependencies: ["Parallel", "Dataset", "Topology", "CAtomics"]),
     .testTarget(name: "IngestTests", dependencies: ["Ingest", "SeededRandom"]),

@@ -28,7 +28,7 @@ public struct Checkpoint: Sendable, Codable, Equatable {
     throws(TrainingError)
   {
     var mine = self.configuration
-    mine.epochs = configuration.epochs
+    mine.stopping.epochs = configuration.stopping.epochs
     guard mine == configuration else {
       throw .invalidConfiguration(
         "the checkpoint was made with other training settings; resume with the same options (only --epochs may change)"
@@ -64,7 +64,8 @@ extension ModelFile {
   /// previous checkpoint, never a torn one.
   public static func write(_ checkpoint: Checkpoint, to path: String) throws(ModelFileError) {
     let model = LinearModel(
-      loss: checkpoint.configuration.loss, weights: checkpoint.weights, intercepts: checkpoint.intercepts)
+      loss: checkpoint.configuration.problem.loss, weights: checkpoint.weights,
+      intercepts: checkpoint.intercepts)
     var metadata = ModelMetadata(model: model, configuration: checkpoint.configuration)
     metadata.checkpoint = CheckpointState(
       epoch: checkpoint.epoch, history: checkpoint.history, bestLoss: checkpoint.bestLoss,

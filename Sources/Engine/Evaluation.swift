@@ -48,7 +48,7 @@ struct Evaluation<O: OutputObjective>: Sendable {
     }
     let total = sums.withLock { rows in (0..<5).map { column in rows.reduce(0) { $0 + $1[column] } } }
     let penalty = model.weights.withUnsafeBufferPointer {
-      Double(Regularization(l1: configuration.l1, l2: configuration.l2).penalty($0))
+      Double(Regularization(l1: configuration.problem.l1, l2: configuration.problem.l2).penalty($0))
     }
     return EpochLosses(
       training: total[0] / total[1] + penalty,
@@ -80,7 +80,7 @@ struct Evaluation<O: OutputObjective>: Sendable {
     let weight = Double(rows.weight(row))
     let loss = Double(step.objective.loss(margins: m, label: y)) * weight
     let metric: Double
-    if !configuration.loss.isClassification {
+    if !configuration.problem.loss.isClassification {
       metric = Double((m[0] - y) * (m[0] - y))
     } else {
       // One output: class 1 is y = +1; several: y is the class index.

@@ -26,7 +26,7 @@ struct LabelTarget {
   /// Reads `rows`' labels and decides, or says why the labels and the
   /// configuration do not fit.
   init(_ rows: RowBlock, configuration: TrainingConfiguration) throws(TrainingError) {
-    let requested = configuration.loss
+    let requested = configuration.problem.loss
     var distinct = Set<Float>()
     for row in 0..<rows.count {
       let y = rows.label(row)
@@ -75,7 +75,7 @@ struct LabelTarget {
       )
     }
     // validate() has refused softmax with ovr, and softmax with another loss.
-    loss = requested == .logistic && configuration.multiclass != .ovr ? .softmax : requested
+    loss = requested == .logistic && configuration.problem.multiclass != .ovr ? .softmax : requested
     outputs = values.count
     classes = values
   }

@@ -39,7 +39,9 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
   let counters: CounterSlots
 
   /// Rows per update: 1 for SGD, the batch size (over all workers) for mini-batch.
-  var rowsPerUpdate: Int { configuration.algorithm == .minibatch ? configuration.batchSize : 1 }
+  var rowsPerUpdate: Int {
+    configuration.optimizer.algorithm == .minibatch ? configuration.optimizer.batchSize : 1
+  }
 
   /// One epoch on worker `context.index`; `examplesBefore` is how many
   /// examples each worker had processed before it.
@@ -58,22 +60,24 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
     let worker = context.index
     let assignment = assignments[worker]
     let order = RowOrder.shuffled(
-      assignment.rows, blockRows: data.blockRows, seed: configuration.seed, epoch: epoch, stream: worker)
+      assignment.rows, blockRows: data.blockRows, seed: configuration.execution.seed, epoch: epoch,
+      stream: worker)
     let replica = replicaOf[worker]
     let period = configuration.syncInterval(for: data.rows)
     let rounds = (assignments.map(\.rows.count).max()! + period - 1) / period
     let adaptive = configuration.adaptiveStep
-    let minibatch = configuration.algorithm == .minibatch
+    let minibatch = configuration.optimizer.algorithm == .minibatch
     // SGD under the global schedules applies the penalties lazily at
     // meetings; AdaGrad folds them into each step, mini-batch into each update.
-    let lazyPenalty = !minibatch && adaptive == nil && (configuration.l1 > 0 || configuration.l2 > 0)
+    let lazyPenalty =
+      !minibatch && adaptive == nil && (configuration.problem.l1 > 0 || configuration.problem.l2 > 0)
     let meets = replicas.count > 1 || lazyPenalty
     let schedule = configuration.stepSizes
     let workers = context.count
     let perUpdate = rowsPerUpdate
     var examples = examplesBefore
 
-    let batch = max(1, (configuration.batchSize + workers - 1) / workers)
+    let batch = max(1, (configuration.optimizer.batchSize + workers - 1) / workers)
     // Read once here, not per row: class properties in the loop would cost
     // reference counting and bounds checks on every step.
     let rows = assignment.block
@@ -179,8 +183,8 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
     }
     var steps = [Float](repeating: 0, count: replicas.count)
     for worker in 0..<context.count { steps[replicaOf[worker]] += roundCounts.floats[worker] }
-    let l1 = configuration.l1
-    let l2 = configuration.l2
+    let l1 = configuration.problem.l1
+    let l2 = configuration.problem.l2
     for r in 0..<replicas.count where lazyPenalty {
       let decay = l2 > 0 ? Float(pow(Double(max(0, 1 - eta * l2)), Double(steps[r]))) : 1
       let clip = eta * l1 * steps[r]

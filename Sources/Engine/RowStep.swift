@@ -163,9 +163,13 @@ struct RowStep<O: OutputObjective>: Sendable {
     switch rows.layout {
     case .dense:
       let x = rows.denseRow(row)
-      // Plain vector accesses also on a shared model: the documented race of Shared.racyStep.
+      // Plain vector accesses also on a shared model: the documented race of Shared.racyStep
+      // (for several outputs, partial groups lane by lane on a shared model).
       if outputs == 1 {
         step.step(derivative: m[0], dense: x, model: model.weights, sums: sums)
+      } else if S.isShared {
+        Outputs.sharedAdaptive(
+          dense: x, derivatives: m, outputs: outputs, model: model.weights, sums: sums, step: step)
       } else {
         Outputs.adaptive(
           dense: x, derivatives: m, outputs: outputs, model: model.weights, sums: sums, step: step)
@@ -244,9 +248,9 @@ struct GradientUpdate: Sendable {
 
   init(weightCount: Int, configuration: TrainingConfiguration) {
     self.weightCount = weightCount
-    fitIntercept = configuration.fitIntercept
-    l1 = configuration.l1
-    l2 = configuration.l2
+    fitIntercept = configuration.problem.fitIntercept
+    l1 = configuration.problem.l1
+    l2 = configuration.problem.l2
     adaptive = configuration.adaptiveStep
   }
 

@@ -38,8 +38,8 @@ struct SynchronousTraining<O: OutputObjective>: Sendable {
   /// How many steps an epoch has (the same for every worker).
   func stepsPerEpoch(workers: Int) -> Int {
     let longest = assignments.map(\.rows.count).max()!
-    guard configuration.algorithm == .minibatch else { return 1 }
-    let share = max(1, (configuration.batchSize + workers - 1) / workers)
+    guard configuration.optimizer.algorithm == .minibatch else { return 1 }
+    let share = max(1, (configuration.optimizer.batchSize + workers - 1) / workers)
     return (longest + share - 1) / share
   }
 
@@ -50,14 +50,15 @@ struct SynchronousTraining<O: OutputObjective>: Sendable {
     let workers = context.count
     let assignment = assignments[worker]
     let rows =
-      configuration.algorithm == .minibatch
+      configuration.optimizer.algorithm == .minibatch
       ? RowOrder.shuffled(
-        assignment.rows, blockRows: data.blockRows, seed: configuration.seed, epoch: epoch, stream: worker)
+        assignment.rows, blockRows: data.blockRows, seed: configuration.execution.seed, epoch: epoch,
+        stream: worker)
       : assignment.rows
     let steps = stepsPerEpoch(workers: workers)
     let share =
-      configuration.algorithm == .minibatch
-      ? max(1, (configuration.batchSize + workers - 1) / workers) : max(rows.count, 1)
+      configuration.optimizer.algorithm == .minibatch
+      ? max(1, (configuration.optimizer.batchSize + workers - 1) / workers) : max(rows.count, 1)
     let gradient = gradients[worker].floats
     let total = combined.floats
     let count = model.parameterCount

@@ -55,9 +55,9 @@ public struct Trainer: Sendable {
     let data = try TrainingSet(rows: rows, test: validation, configuration: configuration)
     try resuming?.check(resuming: configuration, columns: rows.columns, outputs: data.outputs)
     let plan = try PlacementPlan(
-      topology: machine, workers: configuration.threads, policy: configuration.placement)
+      topology: machine, workers: configuration.execution.threads, policy: configuration.execution.placement)
     let workers = plan.workers.count
-    let partitionCount = configuration.partitions ?? workers
+    let partitionCount = configuration.execution.partitions ?? workers
     guard partitionCount <= data.training.count else {
       throw TrainingError.invalidConfiguration(
         "\(partitionCount) partitions is more than the \(data.training.count) training rows; use at most \(data.training.count)"
@@ -67,12 +67,14 @@ public struct Trainer: Sendable {
     do {
       layout = try DataLayout(
         rows: data.training, of: data.rows, plan: plan, on: machine, partitions: partitionCount,
-        placement: configuration.dataPlacement, replication: configuration.dataReplication,
-        simulating: configuration.simulatedNodes)
+        placement: configuration.execution.dataPlacement,
+        replication: configuration.execution.dataReplication,
+        simulating: configuration.execution.simulatedNodes)
     } catch { throw TrainingError.placementFailed(error.description) }
     let density = Double(data.rows.nonZeros) / Double(max(data.rows.count * data.rows.columns, 1))
     let choice = StrategyChoice.choose(
-      requested: configuration.strategy, algorithm: configuration.algorithm, layout: data.rows.layout,
+      requested: configuration.execution.strategy, algorithm: configuration.optimizer.algorithm,
+      layout: data.rows.layout,
       columns: data.rows.columns, outputs: data.outputs, density: density,
       adaptive: configuration.adaptiveStep != nil, workers: workers,
       nodes: Set(layout.assignments.map(\.node)).count,
@@ -115,7 +117,7 @@ private struct TrainingRun: OutputObjectiveVisitor {
     let slots = counters.prepare(
       workers: workers, bytesPerNonZero: data.rows.layout == .dense ? 4 : 8)
     let step = RowStep(
-      objective: objective, fitIntercept: configuration.fitIntercept, weightScale: data.weightScale)
+      objective: objective, fitIntercept: configuration.problem.fitIntercept, weightScale: data.weightScale)
     let scratch = try NodeLocalBuffer(count: workers, node: nil)
     let evaluation = Evaluation(
       step: step, data: data, assignments: assignments, configuration: configuration)
@@ -184,8 +186,10 @@ private struct TrainingRun: OutputObjectiveVisitor {
         epochsWithoutImprovement: resuming.epochsWithoutImprovement)
     }
     let driver = EpochDriver(
-      team: team, counters: counters, epochs: configuration.epochs, tolerance: configuration.tolerance,
-      iterationsWithoutChange: configuration.iterationsWithoutChange, targetLoss: configuration.targetLoss,
+      team: team, counters: counters, epochs: configuration.stopping.epochs,
+      tolerance: configuration.stopping.tolerance,
+      iterationsWithoutChange: configuration.stopping.iterationsWithoutChange,
+      targetLoss: configuration.stopping.targetLoss,
       checkpointEvery: checkpointEvery)
     let outcome = try driver.run(algorithm, from: start, checkpoint: checkpoint, progress: progress)
     let lastGood = outcome.lastGood

@@ -54,93 +54,198 @@ public enum ClassWeight: String, Sendable, Codable, CaseIterable {
   case balanced
 }
 
-/// Everything that decides how a model is trained.
+/// Everything that decides how a model is trained, in four parts: what is
+/// minimised (``Problem``), how each update is computed (``Optimizer``), how
+/// the work is spread over the machine (``Execution``), and when to stop
+/// (``Stopping``).
+///
+/// Encoded flat, one key per setting, as before the parts existed, so model
+/// files and checkpoints of every version read alike.
 public struct TrainingConfiguration: Sendable, Codable, Equatable {
-  public var loss: Loss = .logistic
-  /// How a binary loss serves more than two classes (`nil`: softmax for
-  /// logistic loss, one-vs-rest for hinge and modified Huber).
-  public var multiclass: Multiclass?
-  public var strategy: UpdateStrategy = .auto
-  public var algorithm: Algorithm = .sgd
-  /// Passes over the training rows.
-  public var epochs: Int = 10
-  /// Rows per update for ``Algorithm/minibatch`` (summed over workers).
-  public var batchSize: Int = 256
-  /// The initial step size `η₀`.
-  public var learningRate: Float = 0.01
-  public var schedule: ScheduleKind = .inverseScaling
-  /// The exponent `p` of ``ScheduleKind/inverseScaling``.
-  public var power: Float = 0.25
-  /// L1 and L2 strengths: the objective is the mean loss plus
-  /// `λ₁ ‖w‖₁ + ½ λ₂ ‖w‖²`.
-  public var l1: Float = 0
-  public var l2: Float = 0
-  /// Whether to learn an intercept.
-  public var fitIntercept = true
-  /// Worker threads (`nil`: one per core).
-  public var threads: Int?
-  /// Row partitions (`nil`: one per worker); extra partitions are dealt to
-  /// workers round-robin.
-  public var partitions: Int?
-  /// Examples each worker processes between two synchronisation points of
-  /// the replica strategies (averaging, regularisation); `nil` chooses from
-  /// the data (see ``syncInterval(for:)``).
-  public var syncEvery: Int?
-  /// How workers are laid out over the machine.
-  public var placement: PlacementPolicy = .spread
-  /// Where the training rows' pages go (see ``DataPlacement``).
-  public var dataPlacement: DataPlacement = .asLoaded
-  /// Whether the NUMA nodes share out the rows or each trains on all of them.
-  public var dataReplication: DataReplication = .shard
-  /// Treats a one-node machine as this many NUMA nodes (`nil`: the real
-  /// ones): its cores are split into that many pseudo-nodes, so `per-node`
-  /// replicas and node-aware placement run as they would on such a machine,
-  /// though all memory stays on the one real node.
-  public var simulatedNodes: Int?
-  /// Seeds the row shuffles.
-  public var seed: UInt64 = 1
-  /// Stop when the monitored loss has not improved by `tolerance` for
-  /// `iterationsWithoutChange` epochs (`nil`: run every epoch).
-  public var tolerance: Double?
-  public var iterationsWithoutChange: Int = 5
-  /// Stop as soon as the training loss is at most this (`nil`: no target).
-  public var targetLoss: Double?
-  /// The share of rows held out for validation (`nil`: none), chosen evenly
-  /// spaced through the data so sorted files still give a fair sample.
-  public var holdoutFraction: Double?
-  /// Reweighs the classes (classification losses only): `.balanced` gives
-  /// each class the same total weight.
-  public var classWeight: ClassWeight?
-  /// Standardise features before training (sparse data: scale only); the
-  /// scaling is folded into the final weights.
-  public var standardize = false
+  /// What is minimised: the objective `mean ρᵢ ℓ(xᵢ, yᵢ) / mean ρᵢ + λ₁ ‖W‖₁ + ½ λ₂ ‖W‖²`.
+  public struct Problem: Sendable, Equatable {
+    public var loss: Loss = .logistic
+    /// How a binary loss serves more than two classes (`nil`: softmax for
+    /// logistic loss, one-vs-rest for hinge and modified Huber).
+    public var multiclass: Multiclass?
+    /// L1 and L2 strengths: the objective is the mean loss plus
+    /// `λ₁ ‖W‖₁ + ½ λ₂ ‖W‖²` (intercepts are never penalised).
+    public var l1: Float = 0
+    public var l2: Float = 0
+    /// Whether to learn intercepts.
+    public var fitIntercept = true
+    /// Reweighs the classes (classification losses only): `.balanced` gives
+    /// each class the same total weight.
+    public var classWeight: ClassWeight?
+    /// Standardise features before training (sparse data: scale only); the
+    /// scaling is folded into the final weights.
+    public var standardize = false
+  }
+
+  /// How each update is computed.
+  public struct Optimizer: Sendable, Equatable {
+    public var algorithm: Algorithm = .sgd
+    /// The initial step size `η₀`.
+    public var learningRate: Float = 0.01
+    public var schedule: ScheduleKind = .inverseScaling
+    /// The exponent `p` of ``ScheduleKind/inverseScaling``.
+    public var power: Float = 0.25
+    /// Rows per update for ``Algorithm/minibatch`` (summed over workers).
+    public var batchSize: Int = 256
+  }
+
+  /// How the work is spread over the machine.
+  public struct Execution: Sendable, Equatable {
+    public var strategy: UpdateStrategy = .auto
+    /// Worker threads (`nil`: one per core).
+    public var threads: Int?
+    /// Row partitions (`nil`: one per worker); extra partitions are dealt to
+    /// workers round-robin.
+    public var partitions: Int?
+    /// Examples each worker processes between two synchronisation points of
+    /// the replica strategies (averaging, regularisation); `nil` chooses from
+    /// the data (see ``TrainingConfiguration/syncInterval(for:)``).
+    public var syncEvery: Int?
+    /// How workers are laid out over the machine.
+    public var placement: PlacementPolicy = .spread
+    /// Where the training rows' pages go (see ``DataPlacement``).
+    public var dataPlacement: DataPlacement = .asLoaded
+    /// Whether the NUMA nodes share out the rows or each trains on all of them.
+    public var dataReplication: DataReplication = .shard
+    /// Treats a one-node machine as this many NUMA nodes (`nil`: the real
+    /// ones): its cores are split into that many pseudo-nodes, so `per-node`
+    /// replicas and node-aware placement run as they would on such a machine,
+    /// though all memory stays on the one real node.
+    public var simulatedNodes: Int?
+    /// Seeds the row shuffles.
+    public var seed: UInt64 = 1
+  }
+
+  /// When to stop, and what to validate on.
+  public struct Stopping: Sendable, Equatable {
+    /// Passes over the training rows, at most.
+    public var epochs: Int = 10
+    /// Stop when the monitored loss has not improved by `tolerance` for
+    /// `iterationsWithoutChange` epochs (`nil`: run every epoch).
+    public var tolerance: Double?
+    public var iterationsWithoutChange: Int = 5
+    /// Stop as soon as the training loss is at most this (`nil`: no target).
+    public var targetLoss: Double?
+    /// The share of rows held out for validation (`nil`: none), chosen evenly
+    /// spaced through the data so sorted files still give a fair sample.
+    public var holdoutFraction: Double?
+  }
+
+  public var problem = Problem()
+  public var optimizer = Optimizer()
+  public var execution = Execution()
+  public var stopping = Stopping()
 
   /// The default configuration.
   public init() {}
 
+  /// One key per setting, as the configuration was encoded before it had parts.
+  private enum CodingKeys: String, CodingKey {
+    case loss, multiclass, l1, l2, fitIntercept, classWeight, standardize
+    case algorithm, learningRate, schedule, power, batchSize
+    case strategy, threads, partitions, syncEvery, placement, dataPlacement, dataReplication, simulatedNodes,
+      seed
+    case epochs, tolerance, iterationsWithoutChange, targetLoss, holdoutFraction
+  }
+
+  /// Reads the flat encoding; a setting a file lacks keeps its default.
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
+      if let found = try c.decodeIfPresent(T.self, forKey: key) { value = found }
+    }
+    func read<T: Decodable>(_ key: CodingKeys, _ value: inout T?) throws {
+      value = try c.decodeIfPresent(T.self, forKey: key)
+    }
+    try read(.loss, &problem.loss)
+    try read(.multiclass, &problem.multiclass)
+    try read(.l1, &problem.l1)
+    try read(.l2, &problem.l2)
+    try read(.fitIntercept, &problem.fitIntercept)
+    try read(.classWeight, &problem.classWeight)
+    try read(.standardize, &problem.standardize)
+    try read(.algorithm, &optimizer.algorithm)
+    try read(.learningRate, &optimizer.learningRate)
+    try read(.schedule, &optimizer.schedule)
+    try read(.power, &optimizer.power)
+    try read(.batchSize, &optimizer.batchSize)
+    try read(.strategy, &execution.strategy)
+    try read(.threads, &execution.threads)
+    try read(.partitions, &execution.partitions)
+    try read(.syncEvery, &execution.syncEvery)
+    try read(.placement, &execution.placement)
+    try read(.dataPlacement, &execution.dataPlacement)
+    try read(.dataReplication, &execution.dataReplication)
+    try read(.simulatedNodes, &execution.simulatedNodes)
+    try read(.seed, &execution.seed)
+    try read(.epochs, &stopping.epochs)
+    try read(.tolerance, &stopping.tolerance)
+    try read(.iterationsWithoutChange, &stopping.iterationsWithoutChange)
+    try read(.targetLoss, &stopping.targetLoss)
+    try read(.holdoutFraction, &stopping.holdoutFraction)
+  }
+
+  /// Writes the flat encoding.
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(problem.loss, forKey: .loss)
+    try c.encodeIfPresent(problem.multiclass, forKey: .multiclass)
+    try c.encode(problem.l1, forKey: .l1)
+    try c.encode(problem.l2, forKey: .l2)
+    try c.encode(problem.fitIntercept, forKey: .fitIntercept)
+    try c.encodeIfPresent(problem.classWeight, forKey: .classWeight)
+    try c.encode(problem.standardize, forKey: .standardize)
+    try c.encode(optimizer.algorithm, forKey: .algorithm)
+    try c.encode(optimizer.learningRate, forKey: .learningRate)
+    try c.encode(optimizer.schedule, forKey: .schedule)
+    try c.encode(optimizer.power, forKey: .power)
+    try c.encode(optimizer.batchSize, forKey: .batchSize)
+    try c.encode(execution.strategy, forKey: .strategy)
+    try c.encodeIfPresent(execution.threads, forKey: .threads)
+    try c.encodeIfPresent(execution.partitions, forKey: .partitions)
+    try c.encodeIfPresent(execution.syncEvery, forKey: .syncEvery)
+    try c.encode(execution.placement, forKey: .placement)
+    try c.encode(execution.dataPlacement, forKey: .dataPlacement)
+    try c.encode(execution.dataReplication, forKey: .dataReplication)
+    try c.encodeIfPresent(execution.simulatedNodes, forKey: .simulatedNodes)
+    try c.encode(execution.seed, forKey: .seed)
+    try c.encode(stopping.epochs, forKey: .epochs)
+    try c.encodeIfPresent(stopping.tolerance, forKey: .tolerance)
+    try c.encode(stopping.iterationsWithoutChange, forKey: .iterationsWithoutChange)
+    try c.encodeIfPresent(stopping.targetLoss, forKey: .targetLoss)
+    try c.encodeIfPresent(stopping.holdoutFraction, forKey: .holdoutFraction)
+  }
+
   /// The step-size schedule the configuration describes.
   public var stepSizes: StepSizeSchedule {
-    switch schedule {
-    case .constant: .constant(learningRate)
-    case .optimal: .optimal(initial: learningRate, lambda: l2)
-    case .inverseScaling: .inverseScaling(initial: learningRate, exponent: power)
-    case .adagrad: .constant(learningRate)
+    let rate = optimizer.learningRate
+    switch optimizer.schedule {
+    case .constant: return .constant(rate)
+    case .optimal: return .optimal(initial: rate, lambda: problem.l2)
+    case .inverseScaling: return .inverseScaling(initial: rate, exponent: optimizer.power)
+    case .adagrad: return .constant(rate)
     }
   }
 
   /// The per-coordinate step under the AdaGrad schedule, with the penalties
   /// folded into each step; `nil` under the global schedules.
   public var adaptiveStep: AdaptiveStep? {
-    schedule == .adagrad ? AdaptiveStep(rate: learningRate, l1: l1, l2: l2) : nil
+    optimizer.schedule == .adagrad
+      ? AdaptiveStep(rate: optimizer.learningRate, l1: problem.l1, l2: problem.l2) : nil
   }
 
-  /// The examples per worker between meetings: ``syncEvery`` when set;
-  /// otherwise 1,024 for dense rows, and for sparse rows enough that a
+  /// The examples per worker between meetings: `execution.syncEvery` when
+  /// set; otherwise 1,024 for dense rows, and for sparse rows enough that a
   /// meeting (which walks every weight) costs about a sixth of the work
   /// between two, `6 × columns / non-zeros per row`, kept within 1,024…4,096
   /// so replicas do not drift far apart.
   public func syncInterval(for rows: RowBlock) -> Int {
-    if let syncEvery { return syncEvery }
+    if let every = execution.syncEvery { return every }
     guard rows.layout == .csr, rows.count > 0 else { return 1024 }
     let perRow = max(1, rows.nonZeros / rows.count)
     return min(4096, max(1024, 6 * rows.columns / perRow))
@@ -150,76 +255,83 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
   /// `f`, row `i` is held out when ⌊(i+1)f⌋ > ⌊i f⌋, evenly spaced rows that
   /// make up about `f` of the data, fair even when the file is sorted.
   public func isHeldOut(_ row: Int) -> Bool {
-    guard let fraction = holdoutFraction, fraction > 0 else { return false }
+    guard let fraction = stopping.holdoutFraction, fraction > 0 else { return false }
     return (Double(row + 1) * fraction).rounded(.down) > (Double(row) * fraction).rounded(.down)
   }
 
-  /// Checks every value, so that training never starts with a configuration
-  /// that cannot work.
   /// Checks the settings that depend on the machine (and everything
   /// ``validate()`` checks): simulated nodes need a one-node machine with at
   /// least that many cores.
   public func validate(on machine: Topology) throws(TrainingError) {
     try validate()
-    guard let simulatedNodes else { return }
+    guard let nodes = execution.simulatedNodes else { return }
     guard machine.nodes.count == 1 else {
       throw .invalidConfiguration(
         "--simulate-nodes is for one-node machines; this one has \(machine.nodes.count) NUMA nodes")
     }
-    guard simulatedNodes <= machine.cores.count else {
+    guard nodes <= machine.cores.count else {
       throw .invalidConfiguration(
-        "--simulate-nodes must be from 1 to the \(machine.cores.count) cores to split (got \(simulatedNodes))"
-      )
+        "--simulate-nodes must be from 1 to the \(machine.cores.count) cores to split (got \(nodes))")
     }
   }
 
+  /// Checks every value, so that training never starts with a configuration
+  /// that cannot work.
   public func validate() throws(TrainingError) {
     func invalid(_ message: String) -> TrainingError { .invalidConfiguration(message) }
-    guard epochs >= 1 else { throw invalid("epochs must be at least 1 (got \(epochs))") }
-    guard learningRate.isFinite, learningRate > 0 else {
-      throw invalid("the learning rate must be a finite number above 0 (got \(learningRate))")
+    let (problem, optimizer, execution, stopping) = (problem, optimizer, execution, stopping)
+    guard stopping.epochs >= 1 else { throw invalid("epochs must be at least 1 (got \(stopping.epochs))") }
+    guard optimizer.learningRate.isFinite, optimizer.learningRate > 0 else {
+      throw invalid("the learning rate must be a finite number above 0 (got \(optimizer.learningRate))")
     }
-    guard l1.isFinite, l1 >= 0, l2.isFinite, l2 >= 0 else {
-      throw invalid("L1 and L2 strengths must be finite and at least 0 (got l1 \(l1), l2 \(l2))")
+    guard problem.l1.isFinite, problem.l1 >= 0, problem.l2.isFinite, problem.l2 >= 0 else {
+      throw invalid(
+        "L1 and L2 strengths must be finite and at least 0 (got l1 \(problem.l1), l2 \(problem.l2))")
     }
-    guard power.isFinite, power >= 0 else {
-      throw invalid("the schedule power must be at least 0 (got \(power))")
+    guard optimizer.power.isFinite, optimizer.power >= 0 else {
+      throw invalid("the schedule power must be at least 0 (got \(optimizer.power))")
     }
-    guard batchSize >= 1 else { throw invalid("the batch size must be at least 1 (got \(batchSize))") }
-    if let simulatedNodes, simulatedNodes < 1 {
-      throw invalid("--simulate-nodes must be at least 1 (got \(simulatedNodes))")
+    guard optimizer.batchSize >= 1 else {
+      throw invalid("the batch size must be at least 1 (got \(optimizer.batchSize))")
     }
-    if let syncEvery, syncEvery < 1 {
-      throw invalid("sync-every must be at least 1 example (got \(syncEvery))")
+    if let nodes = execution.simulatedNodes, nodes < 1 {
+      throw invalid("--simulate-nodes must be at least 1 (got \(nodes))")
     }
-    if let threads, threads < 1 { throw invalid("threads must be at least 1 (got \(threads))") }
-    if let partitions, partitions < 1 { throw invalid("partitions must be at least 1 (got \(partitions))") }
-    if let holdoutFraction, !(holdoutFraction > 0 && holdoutFraction < 1) {
-      throw invalid("the holdout fraction must be between 0 and 1, exclusive (got \(holdoutFraction))")
+    if let every = execution.syncEvery, every < 1 {
+      throw invalid("sync-every must be at least 1 example (got \(every))")
     }
-    guard iterationsWithoutChange >= 1 else {
-      throw invalid("iterations without change must be at least 1 (got \(iterationsWithoutChange))")
+    if let threads = execution.threads, threads < 1 {
+      throw invalid("threads must be at least 1 (got \(threads))")
     }
-    if loss == .softmax, multiclass == .ovr {
+    if let partitions = execution.partitions, partitions < 1 {
+      throw invalid("partitions must be at least 1 (got \(partitions))")
+    }
+    if let fraction = stopping.holdoutFraction, !(fraction > 0 && fraction < 1) {
+      throw invalid("the holdout fraction must be between 0 and 1, exclusive (got \(fraction))")
+    }
+    guard stopping.iterationsWithoutChange >= 1 else {
+      throw invalid("iterations without change must be at least 1 (got \(stopping.iterationsWithoutChange))")
+    }
+    if problem.loss == .softmax, problem.multiclass == .ovr {
       throw invalid("--loss softmax is itself multiclass; leave out --multiclass ovr")
     }
-    if multiclass == .softmax, loss != .logistic, loss != .softmax {
+    if problem.multiclass == .softmax, problem.loss != .logistic, problem.loss != .softmax {
       throw invalid(
-        "softmax is multinomial logistic regression; use --multiclass ovr with \(loss.rawValue) loss")
+        "softmax is multinomial logistic regression; use --multiclass ovr with \(problem.loss.rawValue) loss")
     }
-    if multiclass != nil, loss == .squared {
+    if problem.multiclass != nil, problem.loss == .squared {
       throw invalid("--multiclass is for classification; squared loss is regression")
     }
-    if schedule == .optimal, l2 <= 0 {
+    if optimizer.schedule == .optimal, problem.l2 <= 0 {
       throw invalid(
         "the optimal schedule η₀/(1 + η₀λt) needs an L2 strength above 0; set l2 or use another schedule")
     }
-    if algorithm == .gd, strategy != .auto, strategy != .sync {
+    if optimizer.algorithm == .gd, execution.strategy != .auto, execution.strategy != .sync {
       throw invalid(
-        "gd is full-batch gradient descent, whose workers combine at barriers: use strategy sync (or auto), not \(strategy.rawValue)"
+        "gd is full-batch gradient descent, whose workers combine at barriers: use strategy sync (or auto), not \(execution.strategy.rawValue)"
       )
     }
-    if strategy == .sync, algorithm == .sgd {
+    if execution.strategy == .sync, optimizer.algorithm == .sgd {
       throw invalid(
         "strategy sync combines gradients at barriers; use algorithm gd or minibatch with it, not sgd")
     }

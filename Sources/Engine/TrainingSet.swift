@@ -67,12 +67,12 @@ final class TrainingSet: @unchecked Sendable {
     classes = target.classes
     ownedLabels = labels
     ownedWeights =
-      configuration.classWeight == .balanced && configuration.loss.isClassification
+      configuration.problem.classWeight == .balanced && configuration.problem.loss.isClassification
       ? Self.balancedWeights(source, labels: labels, classes: max(target.outputs, 2)) : nil
     ownedTestLabels = testLabels
 
     var features: UnsafePointer<Float> = source.features
-    if configuration.standardize {
+    if configuration.problem.standardize {
       let (copy, scaler) = Self.standardized(source)
       ownedFeatures = copy
       self.scaler = scaler

@@ -71,61 +71,27 @@ public enum Outputs {
   }
 
   /// `w[j·K + k] ← w[j·K + k] + xⱼ cₖ` for a dense row: the outer product of
-  /// the row and the K coefficients, added to the model.
-  ///
-  /// Outputs go eight at a time. A group of fewer than eight writes eight
-  /// lanes anyway, the others with a coefficient of 0, so they store the
-  /// value they loaded: the next feature's weights, unchanged. The last
-  /// features, where such a store would leave the model, go lane by lane.
+  /// the row and the K coefficients, added to the model (see
+  /// ``outer(_:_:outputs:model:spill:)``).
   public static func addOuter(
     dense x: UnsafeBufferPointer<Float>, coefficients c: UnsafePointer<Float>, outputs: Int,
     model w: UnsafeMutableBufferPointer<Float>
   ) {
-    denseOuter(x, c, outputs: outputs, model: w, spill: true)
+    precondition(w.count == x.count * outputs, "a row of \(x.count) for a model of \(w.count) / \(outputs)")
+    outer(RowEntries(dense: x), c, outputs: outputs, model: w, spill: true)
   }
 
   /// ``addOuter(dense:coefficients:outputs:model:)`` on a model other threads
-  /// write at the same time: a group of fewer than eight goes lane by lane,
-  /// so a store never writes back another feature's weights (which would
-  /// undo a concurrent update to them). Whole groups are plain vector
+  /// write at the same time: a group of fewer than eight outputs goes lane by
+  /// lane, so a store never writes back another feature's weights (which
+  /// would undo a concurrent update to them). Whole groups are plain vector
   /// stores, the documented race of `Shared.racyStep`.
   public static func sharedAddOuter(
     dense x: UnsafeBufferPointer<Float>, coefficients c: UnsafePointer<Float>, outputs: Int,
     model w: UnsafeMutableBufferPointer<Float>
   ) {
-    denseOuter(x, c, outputs: outputs, model: w, spill: false)
-  }
-
-  /// The dense outer-product update; `spill`: partial groups as vectors too.
-  @inline(__always)
-  static func denseOuter(
-    _ x: UnsafeBufferPointer<Float>, _ c: UnsafePointer<Float>, outputs: Int,
-    model w: UnsafeMutableBufferPointer<Float>, spill: Bool
-  ) {
     precondition(w.count == x.count * outputs, "a row of \(x.count) for a model of \(w.count) / \(outputs)")
-    guard let xs = x.baseAddress, let ws = w.baseAddress else { return }
-    let features = x.count
-    // Preconditions: xs holds D floats, ws D·K, c K; ws overlaps neither.
-    var group = 0
-    while group < outputs {
-      let width = min(8, outputs - group)
-      let coefficients = lanes(c + group, width: width)
-      let vectorRows =
-        width == 8 || spill
-        ? rowsWithinModel(group: group, features: features, outputs: outputs, count: w.count) : 0
-      var j = 0
-      while j < vectorRows {
-        // w[j·K + group ..< + 8] ← w[j·K + group ..] + xⱼ c[group ..]
-        let offset = j &* outputs &+ group
-        store8(load8(ws, offset).addingProduct(SIMD8(repeating: xs[j]), coefficients), ws, offset)
-        j &+= 1
-      }
-      while j < features {
-        for lane in 0..<width { ws[j &* outputs &+ group &+ lane].addProduct(xs[j], c[group &+ lane]) }
-        j &+= 1
-      }
-      group &+= 8
-    }
+    outer(RowEntries(dense: x), c, outputs: outputs, model: w, spill: false)
   }
 
   /// ``addMargins(dense:model:outputs:into:)`` for 9 to 16 outputs: both
@@ -236,33 +202,48 @@ public enum Outputs {
   }
 
   /// `w[index·K + k] ← w[index·K + k] + value · cₖ` for each non-zero of a
-  /// sparse row; repeated indices are applied one after the other.
-  ///
-  /// Outputs go eight at a time; a group of fewer than eight writes eight
-  /// lanes, the others with a coefficient of 0 (the next feature's weights,
-  /// stored unchanged), except where that would leave the model.
+  /// sparse row; repeated indices are applied one after the other (see
+  /// ``outer(_:_:outputs:model:spill:)``).
   public static func addOuter(
     indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
     coefficients c: UnsafePointer<Float>,
     outputs: Int, model w: UnsafeMutableBufferPointer<Float>
   ) {
-    precondition(indices.count == values.count, "\(indices.count) indices for \(values.count) values")
-    guard let ks = indices.baseAddress, let vs = values.baseAddress, let ws = w.baseAddress else { return }
+    outer(
+      RowEntries(indices: indices, values: values, outputs: outputs, count: w.count), c, outputs: outputs,
+      model: w, spill: true)
+  }
+
+  /// The outer product of a row and K coefficients, added to the model:
+  /// `w[i·K + k] ← w[i·K + k] + v cₖ` for each entry `(i, v)` of the row.
+  ///
+  /// Outputs go eight at a time. With `spill`, a group of fewer than eight
+  /// writes eight lanes anyway, the others with a coefficient of 0: they
+  /// store the value they loaded, the next feature's weights unchanged.
+  /// Without it, or where eight lanes would leave the model, the group goes
+  /// lane by lane.
+  @inline(__always)
+  static func outer(
+    _ row: RowEntries, _ c: UnsafePointer<Float>, outputs: Int, model w: UnsafeMutableBufferPointer<Float>,
+    spill: Bool
+  ) {
+    guard let ws = w.baseAddress else { return }
     let count = w.count
-    // Preconditions: as addMargins; w overlaps neither the row nor c.
-    assert(
-      indices.allSatisfy { $0 >= 0 && (Int($0) + 1) * outputs <= count }, "an index lies outside the model")
+    // Preconditions: every entry's index·K + K ≤ w.count (RowEntries checks in debug
+    // builds); w overlaps neither the row nor c.
     var group = 0
     while group < outputs {
       let width = min(8, outputs - group)
       let coefficients = lanes(c + group, width: width)
-      for n in 0..<indices.count {
-        let offset = Int(ks[n]) &* outputs &+ group
-        if offset &+ 8 <= count {
-          // w[idx·K + group ..< + 8] ← w[idx·K + group ..] + v c[group ..]
-          store8(load8(ws, offset).addingProduct(SIMD8(repeating: vs[n]), coefficients), ws, offset)
+      let vectors = width == 8 || spill
+      for n in 0..<row.count {
+        let offset = row.index(n) &* outputs &+ group
+        let v = row.values[n]
+        if vectors && offset &+ 8 <= count {
+          // w[i·K + group ..< + 8] ← w[i·K + group ..] + v c[group ..]
+          store8(load8(ws, offset).addingProduct(SIMD8(repeating: v), coefficients), ws, offset)
         } else {
-          for lane in 0..<width { ws[offset &+ lane].addProduct(vs[n], c[group &+ lane]) }
+          for lane in 0..<width { ws[offset &+ lane].addProduct(v, c[group &+ lane]) }
         }
       }
       group &+= 8
@@ -292,7 +273,8 @@ public enum Outputs {
 
   /// One AdaGrad step (see ``AdaptiveStep``) on a dense row whose loss has
   /// derivatives `d` with respect to the K margins: weight `(j, k)` has
-  /// gradient `dₖ xⱼ`. `sums` is as long as the model.
+  /// gradient `dₖ xⱼ`. `sums` is as long as the model (see
+  /// ``adaptiveOuter(_:_:outputs:model:sums:step:spill:)``).
   public static func adaptive(
     dense x: UnsafeBufferPointer<Float>, derivatives d: UnsafePointer<Float>, outputs: Int,
     model w: UnsafeMutableBufferPointer<Float>, sums: UnsafeMutableBufferPointer<Float>, step: AdaptiveStep
@@ -300,57 +282,70 @@ public enum Outputs {
     precondition(
       w.count == x.count * outputs && sums.count == w.count,
       "a row of \(x.count), a model of \(w.count) / \(outputs) and \(sums.count) sums")
-    guard let xs = x.baseAddress, let ws = w.baseAddress, let gs = sums.baseAddress else { return }
-    // Preconditions: xs holds D floats, ws and gs D·K, d K; none overlap.
-    for j in 0..<x.count {
-      let base = j &* outputs
-      for k in 0..<outputs {
-        adaptiveUpdate(PlainAccess.self, ws + (base &+ k), gs + (base &+ k), gradient: d[k] * xs[j], step)
-      }
-    }
+    adaptiveOuter(RowEntries(dense: x), d, outputs: outputs, model: w, sums: sums, step: step, spill: true)
+  }
+
+  /// ``adaptive(dense:derivatives:outputs:model:sums:step:)`` on a model other
+  /// threads write at the same time: partial groups go lane by lane (as
+  /// ``sharedAddOuter(dense:coefficients:outputs:model:)``).
+  public static func sharedAdaptive(
+    dense x: UnsafeBufferPointer<Float>, derivatives d: UnsafePointer<Float>, outputs: Int,
+    model w: UnsafeMutableBufferPointer<Float>, sums: UnsafeMutableBufferPointer<Float>, step: AdaptiveStep
+  ) {
+    precondition(
+      w.count == x.count * outputs && sums.count == w.count,
+      "a row of \(x.count), a model of \(w.count) / \(outputs) and \(sums.count) sums")
+    adaptiveOuter(RowEntries(dense: x), d, outputs: outputs, model: w, sums: sums, step: step, spill: false)
   }
 
   /// One AdaGrad step on a sparse row whose loss has derivatives `d` with
   /// respect to the K margins; repeated indices are applied one after the other.
-  ///
-  /// Outputs go eight at a time (``adaptiveLanes``); a group of fewer than
-  /// eight computes eight lanes and stores the others' weights and sums as
-  /// they were loaded, except where that would leave the model.
   public static func adaptive(
     indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
     derivatives d: UnsafePointer<Float>,
     outputs: Int, model w: UnsafeMutableBufferPointer<Float>, sums: UnsafeMutableBufferPointer<Float>,
     step: AdaptiveStep
   ) {
-    precondition(indices.count == values.count, "\(indices.count) indices for \(values.count) values")
     precondition(sums.count == w.count, "\(sums.count) sums for a model of \(w.count)")
-    guard let ks = indices.baseAddress, let vs = values.baseAddress, let ws = w.baseAddress,
-      let gs = sums.baseAddress
-    else { return }
+    adaptiveOuter(
+      RowEntries(indices: indices, values: values, outputs: outputs, count: w.count), d, outputs: outputs,
+      model: w, sums: sums, step: step, spill: true)
+  }
+
+  /// AdaGrad on each weight `(i, k)` of the row's entries `(i, v)` with
+  /// gradient `dₖ v` (``adaptiveLanes``), eight outputs at a time. With
+  /// `spill`, a group of fewer than eight computes eight lanes and stores the
+  /// others' weights and sums as they were loaded; without it, or where
+  /// eight lanes would leave the model, the group goes lane by lane.
+  @inline(__always)
+  static func adaptiveOuter(
+    _ row: RowEntries, _ d: UnsafePointer<Float>, outputs: Int, model w: UnsafeMutableBufferPointer<Float>,
+    sums: UnsafeMutableBufferPointer<Float>, step: AdaptiveStep, spill: Bool
+  ) {
+    guard let ws = w.baseAddress, let gs = sums.baseAddress else { return }
     let count = w.count
-    // Preconditions: as addMargins; sums as long as the model.
-    assert(
-      indices.allSatisfy { $0 >= 0 && (Int($0) + 1) * outputs <= count }, "an index lies outside the model")
+    // Preconditions: as outer; sums as long as the model, overlapping nothing.
     var group = 0
     while group < outputs {
       let width = min(8, outputs - group)
       let derivatives = lanes(d + group, width: width)
       let idle = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) .>= SIMD8(repeating: Int32(width))
-      for n in 0..<indices.count {
-        let offset = Int(ks[n]) &* outputs &+ group
-        if offset &+ 8 <= count {
+      let vectors = width == 8 || spill
+      for n in 0..<row.count {
+        let offset = row.index(n) &* outputs &+ group
+        let v = row.values[n]
+        if vectors && offset &+ 8 <= count {
           // gₖ = dₖ v for the group's lanes; lanes past the group keep their weight and sum
           let weights = load8(ws, offset)
           let squares = load8(gs, offset)
           let (updated, summed) = adaptiveLanes(
-            weights, sums: squares, gradient: derivatives * SIMD8(repeating: vs[n]), step)
+            weights, sums: squares, gradient: derivatives * SIMD8(repeating: v), step)
           store8(summed.replacing(with: squares, where: idle), gs, offset)
           store8(updated.replacing(with: weights, where: idle), ws, offset)
         } else {
           for lane in 0..<width {
             adaptiveUpdate(
-              PlainAccess.self, ws + (offset &+ lane), gs + (offset &+ lane),
-              gradient: d[group &+ lane] * vs[n],
+              PlainAccess.self, ws + (offset &+ lane), gs + (offset &+ lane), gradient: d[group &+ lane] * v,
               step)
           }
         }
@@ -433,4 +428,37 @@ func scatterOuterAdaptive<Access: ModelAccess>(
       adaptiveUpdate(Access.self, ws + (base &+ k), gs + (base &+ k), gradient: d[k] * v, step)
     }
   }
+}
+
+/// A row as entries `(index, value)`: a dense row's `(j, xⱼ)` or a sparse
+/// row's non-zeros, so one kernel serves both.
+struct RowEntries {
+  let count: Int
+  /// `nil` for a dense row: entry `n`'s index is `n`.
+  let indices: UnsafePointer<Int32>?
+  let values: UnsafePointer<Float>
+
+  /// A dense row.
+  @inline(__always)
+  init(dense x: UnsafeBufferPointer<Float>) {
+    count = x.count
+    indices = nil
+    values = x.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<Float>.alignment)!
+  }
+
+  /// A sparse row for a model of `count` floats and `outputs` outputs.
+  @inline(__always)
+  init(indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>, outputs: Int, count: Int) {
+    precondition(indices.count == values.count, "\(indices.count) indices for \(values.count) values")
+    // Precondition: every index·K + K ≤ count (checked in debug builds).
+    assert(
+      indices.allSatisfy { $0 >= 0 && (Int($0) + 1) * outputs <= count }, "an index lies outside the model")
+    self.count = indices.count
+    self.indices = indices.baseAddress
+    self.values = values.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<Float>.alignment)!
+  }
+
+  /// Entry `n`'s index.
+  @inline(__always)
+  func index(_ n: Int) -> Int { indices.map { Int($0[n]) } ?? n }
 }

@@ -3,8 +3,8 @@ import Kernels
 /// The penalty added to the loss: `λ₁ ‖w‖₁ + ½ λ₂ ‖w‖²`. L2 (ridge) has
 /// `λ₁ = 0`, L1 (lasso) has `λ₂ = 0`, the elastic net has both.
 ///
-/// ``RegularizedWeights`` applies it lazily, so a sparse step costs
-/// O(non-zeros of the row), not O(features).
+/// The engine reports it with the training loss; training applies it once
+/// per update (see the Engine's `GradientUpdate` and replica meetings).
 public struct Regularization: Sendable, Equatable {
   /// The L1 strength `λ₁ ≥ 0`.
   public var l1: Float

@@ -62,11 +62,11 @@ public struct ProfileSweep: Sendable {
     }
     guard epochs >= 1 else { throw .invalid("--epochs must be at least 1 (got \(epochs))") }
     var nodes = TrainingConfiguration()
-    nodes.simulatedNodes = simulatedNodes
+    nodes.execution.simulatedNodes = simulatedNodes
     do { try nodes.validate(on: machine) } catch { throw .invalid(error.description) }
     for combination in combinations {
       var setup = configuration(for: combination)
-      setup.epochs = epochs
+      setup.stopping.epochs = epochs
       do { try setup.validate() } catch { throw .invalid("\(combination.label): \(error)") }
     }
   }
@@ -74,15 +74,17 @@ public struct ProfileSweep: Sendable {
   /// The training configuration of one combination.
   public func configuration(for combination: ProfileCombination) -> TrainingConfiguration {
     var setup = base
-    setup.threads = combination.threads
-    setup.strategy = combination.strategy
+    setup.execution.threads = combination.threads
+    setup.execution.strategy = combination.strategy
     // sync combines whole batches at barriers: profile it as minibatch SGD.
-    if combination.strategy == .sync, setup.algorithm == .sgd { setup.algorithm = .minibatch }
-    setup.dataPlacement = combination.placement
-    setup.dataReplication = combination.replication
-    setup.simulatedNodes = simulatedNodes
-    setup.epochs = epochs
-    setup.targetLoss = targetLoss
+    if combination.strategy == .sync, setup.optimizer.algorithm == .sgd {
+      setup.optimizer.algorithm = .minibatch
+    }
+    setup.execution.dataPlacement = combination.placement
+    setup.execution.dataReplication = combination.replication
+    setup.execution.simulatedNodes = simulatedNodes
+    setup.stopping.epochs = epochs
+    setup.stopping.targetLoss = targetLoss
     return setup
   }
 
@@ -107,7 +109,7 @@ public struct ProfileSweep: Sendable {
         try Trainer(setup, topology: machine).fit(rows, progress: { epochDone(combination, $0) })
       }
       var run = ProfileRun(
-        combination: combination, algorithm: setup.algorithm, result: result,
+        combination: combination, algorithm: setup.optimizer.algorithm, result: result,
         bandwidth: bandwidth[combination.threads]!,
         targetLoss: targetLoss, hardware: counts)
       if let single = runs.first(where: { $0.combination == combination.withThreads(1) }) {
@@ -121,8 +123,8 @@ public struct ProfileSweep: Sendable {
     }
     return ProfileReport(
       machine: machine.summary, simulatedNodes: simulatedNodes, rows: rows.count, columns: rows.columns,
-      layout: rows.layout == .dense ? "dense" : "sparse", loss: base.loss.rawValue,
-      algorithm: base.algorithm.rawValue, epochs: epochs, targetLoss: targetLoss,
+      layout: rows.layout == .dense ? "dense" : "sparse", loss: base.problem.loss.rawValue,
+      algorithm: base.optimizer.algorithm.rawValue, epochs: epochs, targetLoss: targetLoss,
       readBandwidth: bandwidth.keys.sorted().map {
         ProfileReport.Bandwidth(threads: $0, gigabytesPerSecond: bandwidth[$0]!)
       },

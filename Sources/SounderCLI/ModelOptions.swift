@@ -55,19 +55,19 @@ struct ModelOptions: ParsableArguments {
   /// A training configuration with these settings (and defaults for the rest).
   var configuration: TrainingConfiguration {
     var setup = TrainingConfiguration()
-    setup.loss = loss
-    setup.multiclass = multiclass
-    setup.algorithm = algorithm
-    setup.learningRate = learningRate
-    setup.schedule = schedule ?? (algorithm == .gd ? .constant : .inverseScaling)
-    setup.power = power
-    setup.l1 = l1
-    setup.l2 = l2
-    setup.batchSize = batchSize
-    setup.seed = seed
-    setup.standardize = standardize
-    setup.classWeight = classWeight
-    setup.fitIntercept = !noIntercept
+    setup.problem.loss = loss
+    setup.problem.multiclass = multiclass
+    setup.optimizer.algorithm = algorithm
+    setup.optimizer.learningRate = learningRate
+    setup.optimizer.schedule = schedule ?? (algorithm == .gd ? .constant : .inverseScaling)
+    setup.optimizer.power = power
+    setup.problem.l1 = l1
+    setup.problem.l2 = l2
+    setup.optimizer.batchSize = batchSize
+    setup.execution.seed = seed
+    setup.problem.standardize = standardize
+    setup.problem.classWeight = classWeight
+    setup.problem.fitIntercept = !noIntercept
     return setup
   }
 }

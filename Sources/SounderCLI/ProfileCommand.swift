@@ -59,7 +59,7 @@ struct ProfileCommand: ParsableCommand {
   func run() throws {
     let machine = try Topology.current()
     var base = model.configuration
-    base.placement = policy
+    base.execution.placement = policy
     var sweep = ProfileSweep(base: base)
     sweep.threads = try threadCounts(machine: machine)
     sweep.strategies = try list(strategy, option: "--strategy")
@@ -73,7 +73,7 @@ struct ProfileCommand: ParsableCommand {
     let dataset = try input.open(data)
     let header = dataset.header
     print(
-      "Profiling \(base.loss.rawValue) loss on \(data): \(header.rows) rows × \(header.columns) features "
+      "Profiling \(base.problem.loss.rawValue) loss on \(data): \(header.rows) rows × \(header.columns) features "
         + "(\(header.layout)); \(sweep.combinations.count) runs on \(machine.summary)")
     if let simulateNodes {
       print("Simulated: \(simulateNodes) NUMA nodes on this machine's one; all memory is on the real node")

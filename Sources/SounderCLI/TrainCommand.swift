@@ -95,19 +95,19 @@ struct TrainCommand: ParsableCommand {
 
   func run() throws {
     var setup = model.configuration
-    setup.strategy = strategy
-    setup.epochs = epochs
-    setup.threads = threads
-    setup.partitions = partitions
-    setup.syncEvery = syncEvery
-    setup.placement = policy
-    setup.dataPlacement = dataPlacement
-    setup.dataReplication = dataReplication
-    setup.simulatedNodes = simulateNodes
-    setup.tolerance = tol
-    setup.iterationsWithoutChange = nIterNoChange
-    setup.targetLoss = targetLoss
-    setup.holdoutFraction = holdout
+    setup.execution.strategy = strategy
+    setup.stopping.epochs = epochs
+    setup.execution.threads = threads
+    setup.execution.partitions = partitions
+    setup.execution.syncEvery = syncEvery
+    setup.execution.placement = policy
+    setup.execution.dataPlacement = dataPlacement
+    setup.execution.dataReplication = dataReplication
+    setup.execution.simulatedNodes = simulateNodes
+    setup.stopping.tolerance = tol
+    setup.stopping.iterationsWithoutChange = nIterNoChange
+    setup.stopping.targetLoss = targetLoss
+    setup.stopping.holdoutFraction = holdout
     let machine = try Topology.current()
     do { try setup.validate(on: machine) } catch { throw CLIError(error.description) }
     if let threads, threads > machine.processingUnits.count {

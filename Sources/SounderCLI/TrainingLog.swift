@@ -38,7 +38,7 @@ struct TrainingLog {
     guard !json else { return }
     let header = dataset.header
     print(
-      "Training \(configuration.loss.rawValue) loss on \(path): \(header.rows) rows × \(header.columns) features (\(header.layout))"
+      "Training \(configuration.problem.loss.rawValue) loss on \(path): \(header.rows) rows × \(header.columns) features (\(header.layout))"
     )
   }
 

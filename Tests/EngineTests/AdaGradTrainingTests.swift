@@ -18,9 +18,9 @@ struct AdaGradTrainingTests {
     var setup = configuration(
       .logistic, strategy, algorithm, epochs: algorithm == .gd ? 300 : 40, threads: 2,
       rate: algorithm == .sgd ? 0.1 : 0.5)
-    setup.schedule = .adagrad
-    setup.batchSize = 32
-    setup.l2 = TrainerTests.lambda
+    setup.optimizer.schedule = .adagrad
+    setup.optimizer.batchSize = 32
+    setup.problem.l2 = TrainerTests.lambda
     let result = try Trainer(setup).fit(TrainerTests.noisyDense.block)
     let loss = result.history.suffix(5).map(\.trainingLoss).min()!
     // AdaGrad's steps shrink as 1/√t, not 1/t: after the same epochs one-example
@@ -43,7 +43,7 @@ struct AdaGradTrainingTests {
     let (training, test) = (rows.slice(0..<16_000), rows.slice(16_000..<20_000))
     func heldOut(_ schedule: ScheduleKind, _ rate: Float) throws -> Double {
       var setup = configuration(.logistic, .hogwild, .sgd, epochs: 5, threads: 1, rate: rate)
-      setup.schedule = schedule
+      setup.optimizer.schedule = schedule
       return try Trainer(setup).fit(training, validation: test).history.last!.validationLoss!
     }
     let global = try [0.1, 0.5, 2].map { try heldOut(.inverseScaling, $0) }.min()!
@@ -54,12 +54,12 @@ struct AdaGradTrainingTests {
   @Test("per-core replicas under AdaGrad add up their changes and lose no epochs to one shared model")
   func replicasAddChanges() throws {
     var setup = configuration(.logistic, .hogwild, .sgd, epochs: 3, threads: 1, rate: 0.5)
-    setup.schedule = .adagrad
+    setup.optimizer.schedule = .adagrad
     let rows = Self.words.block
     let shared = try Trainer(setup).fit(rows).history.map(\.trainingLoss)
-    setup.strategy = .perCore
-    setup.threads = 2
-    setup.syncEvery = 1_000
+    setup.execution.strategy = .perCore
+    setup.execution.threads = 2
+    setup.execution.syncEvery = 1_000
     let replicated = try Trainer(setup).fit(rows).history.map(\.trainingLoss)
     // Averaging the two replicas instead halves each rare feature's update:
     // it measured 0.273 after 3 epochs against one shared model's 0.231.
@@ -71,7 +71,7 @@ struct AdaGradTrainingTests {
   @Test("auto picks per-core for sparse data under AdaGrad")
   func autoChoice() throws {
     var setup = configuration(.logistic, .auto, .sgd, epochs: 1, threads: 2, rate: 0.5)
-    setup.schedule = .adagrad
+    setup.optimizer.schedule = .adagrad
     let result = try Trainer(setup).fit(Self.words.block)
     #expect(result.strategy.strategy == .perCore, "\(result.strategy.reason)")
   }
@@ -79,7 +79,7 @@ struct AdaGradTrainingTests {
   @Test("a run resumed from a checkpoint keeps AdaGrad's sums and matches an uninterrupted one")
   func resume() throws {
     var setup = configuration(.logistic, .hogwild, .sgd, epochs: 4, threads: 1, rate: 0.5)
-    setup.schedule = .adagrad
+    setup.optimizer.schedule = .adagrad
     let rows = TrainerTests.sparse.block
     let whole = try Trainer(setup).fit(rows)
     var saved: [Checkpoint] = []

@@ -77,13 +77,13 @@ struct BundledDataTests {
     let dataset = try Bundled.open("diabetes")
     let optimum = leastSquaresMSE(dataset.rows)
     var setup = TrainingConfiguration()
-    setup.loss = .squared
-    setup.strategy = .sync
-    setup.algorithm = .gd
-    setup.standardize = true
-    setup.epochs = 3_000
-    setup.learningRate = 0.3
-    setup.schedule = .constant
+    setup.problem.loss = .squared
+    setup.execution.strategy = .sync
+    setup.optimizer.algorithm = .gd
+    setup.problem.standardize = true
+    setup.stopping.epochs = 3_000
+    setup.optimizer.learningRate = 0.3
+    setup.optimizer.schedule = .constant
     let result = try Trainer(setup).fit(dataset.rows)
     let mse = try #require(result.model.evaluate(dataset.rows).mse)
     #expect(abs(mse - optimum) / optimum < 0.001, "MSE \(mse), least squares \(optimum)")
@@ -94,14 +94,14 @@ struct BundledDataTests {
     let dataset = try Bundled.open("diabetes")
     let optimum = leastSquaresMSE(dataset.rows)
     var setup = TrainingConfiguration()
-    setup.loss = .squared
-    setup.strategy = .hogwild
-    setup.algorithm = .sgd
-    setup.standardize = true
-    setup.epochs = 200
-    setup.learningRate = 0.02
-    setup.schedule = .inverseScaling
-    setup.power = 0.5
+    setup.problem.loss = .squared
+    setup.execution.strategy = .hogwild
+    setup.optimizer.algorithm = .sgd
+    setup.problem.standardize = true
+    setup.stopping.epochs = 200
+    setup.optimizer.learningRate = 0.02
+    setup.optimizer.schedule = .inverseScaling
+    setup.optimizer.power = 0.5
     let result = try Trainer(setup).fit(dataset.rows)
     let mse = try #require(result.model.evaluate(dataset.rows).mse)
     #expect(abs(mse - optimum) / optimum < 0.01, "MSE \(mse), least squares \(optimum)")
@@ -115,7 +115,7 @@ struct BundledDataTests {
     // Newton's method in Double on standardised features: the exact optimum
     // of mean log-loss + ½ λ ‖w‖² (no penalty on the intercept).
     var setup = TrainingConfiguration()
-    setup.standardize = true
+    setup.problem.standardize = true
     let prepared = try TrainingSet(rows: rows, test: nil, configuration: setup)
     let x = augmentedRows(prepared.rows)
     let y = (0..<rows.count).map { Double(prepared.rows.label($0)) }
@@ -151,14 +151,14 @@ struct BundledDataTests {
     let optimum = objective(w)
 
     var training = TrainingConfiguration()
-    training.loss = .logistic
-    training.strategy = .sync
-    training.algorithm = .gd
-    training.standardize = true
-    training.l2 = Float(lambda)
-    training.epochs = 3_000
-    training.learningRate = 1
-    training.schedule = .constant
+    training.problem.loss = .logistic
+    training.execution.strategy = .sync
+    training.optimizer.algorithm = .gd
+    training.problem.standardize = true
+    training.problem.l2 = Float(lambda)
+    training.stopping.epochs = 3_000
+    training.optimizer.learningRate = 1
+    training.optimizer.schedule = .constant
     let result = try Trainer(training).fit(rows)
     let reached = try #require(result.history.last).trainingLoss
     #expect(abs(reached - optimum) / optimum < 0.005, "objective \(reached), Newton's optimum \(optimum)")

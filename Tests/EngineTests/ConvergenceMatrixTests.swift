@@ -174,21 +174,26 @@ struct ConvergenceMatrixTests {
 
   static func configuration(_ cell: Cell, _ penalty: Penalty) -> TrainingConfiguration {
     var setup = TrainingConfiguration()
-    setup.strategy = cell.strategy
-    setup.algorithm = cell.algorithm
-    setup.threads = 2
-    setup.simulatedNodes = cell.strategy == .perNode ? 2 : nil
-    setup.l1 = penalty.l1
-    setup.l2 = penalty.l2
-    setup.batchSize = 16
+    setup.execution.strategy = cell.strategy
+    setup.optimizer.algorithm = cell.algorithm
+    setup.execution.threads = 2
+    setup.execution.simulatedNodes = cell.strategy == .perNode ? 2 : nil
+    setup.problem.l1 = penalty.l1
+    setup.problem.l2 = penalty.l2
+    setup.optimizer.batchSize = 16
     switch (cell.algorithm, cell.adagrad) {
-    case (.gd, false): (setup.schedule, setup.learningRate, setup.epochs) = (.constant, 2, 600)
-    case (.gd, true): (setup.schedule, setup.learningRate, setup.epochs) = (.adagrad, 0.5, 800)
+    case (.gd, false):
+      (setup.optimizer.schedule, setup.optimizer.learningRate, setup.stopping.epochs) = (.constant, 2, 600)
+    case (.gd, true):
+      (setup.optimizer.schedule, setup.optimizer.learningRate, setup.stopping.epochs) = (.adagrad, 0.5, 800)
     case (.sgd, false):
-      (setup.schedule, setup.learningRate, setup.power, setup.epochs) = (.inverseScaling, 2, 0.5, 150)
+      (setup.optimizer.schedule, setup.optimizer.learningRate, setup.optimizer.power, setup.stopping.epochs) =
+        (.inverseScaling, 2, 0.5, 150)
     case (_, false):
-      (setup.schedule, setup.learningRate, setup.power, setup.epochs) = (.inverseScaling, 4, 0.5, 200)
-    case (_, true): (setup.schedule, setup.learningRate, setup.epochs) = (.adagrad, 0.3, 80)
+      (setup.optimizer.schedule, setup.optimizer.learningRate, setup.optimizer.power, setup.stopping.epochs) =
+        (.inverseScaling, 4, 0.5, 200)
+    case (_, true):
+      (setup.optimizer.schedule, setup.optimizer.learningRate, setup.stopping.epochs) = (.adagrad, 0.3, 80)
     }
     return setup
   }
@@ -210,7 +215,7 @@ struct ConvergenceMatrixTests {
       var misses: [String] = []
       for seed in UInt64(1)...(cell.strategy == .hogwild ? 3 : 1) {
         var setup = Self.configuration(cell, penalty)
-        setup.seed = seed
+        setup.execution.seed = seed
         let model = try Trainer(setup).fit(shape.rows.block).model
         let outputs = model.outputs
         #expect(outputs == problem.outputs, "\(outputs) outputs for a problem of \(problem.outputs)")

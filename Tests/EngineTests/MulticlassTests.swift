@@ -38,11 +38,11 @@ struct MulticlassTests {
 
   static func setup(_ loss: Loss = .logistic, epochs: Int = 30) -> TrainingConfiguration {
     var setup = TrainingConfiguration()
-    setup.loss = loss
-    setup.threads = 2
-    setup.epochs = epochs
-    setup.learningRate = 0.5
-    setup.schedule = .adagrad
+    setup.problem.loss = loss
+    setup.execution.threads = 2
+    setup.stopping.epochs = epochs
+    setup.optimizer.learningRate = 0.5
+    setup.optimizer.schedule = .adagrad
     return setup
   }
 
@@ -102,7 +102,7 @@ struct MulticlassTests {
   func oneVsRest() throws {
     for loss in [Loss.logistic, .hinge, .modifiedHuber] {
       var setup = Self.setup(loss)
-      setup.multiclass = .ovr
+      setup.problem.multiclass = .ovr
       let model = try Trainer(setup).fit(Self.three.block).model
       #expect(model.loss == loss && model.outputs == 3)
       #expect(model.hasProbabilities == (loss != .hinge))
@@ -124,8 +124,8 @@ struct MulticlassTests {
     let kept = (0..<Self.three.block.count).filter { Self.three.labels[$0] == 2 || $0 % 4 == 0 }
     let counts = (0..<3).map { c in kept.count { Self.three.labels[$0] == Double(c) } }
     var setup = Self.setup()
-    setup.classWeight = .balanced
-    setup.epochs = 1
+    setup.problem.classWeight = .balanced
+    setup.stopping.epochs = 1
     let data = try TrainingSet(rows: Self.three.block, test: nil, configuration: setup)
     var totals = [Double](repeating: 0, count: 3)
     for row in 0..<Self.three.block.count {
@@ -141,10 +141,10 @@ struct MulticlassTests {
   @Test("a sync softmax run resumed from a checkpoint is bitwise the same as one that never stopped")
   func resume() throws {
     var setup = Self.setup()
-    setup.strategy = .sync
-    setup.algorithm = .minibatch
-    setup.batchSize = 32
-    setup.epochs = 4
+    setup.execution.strategy = .sync
+    setup.optimizer.algorithm = .minibatch
+    setup.optimizer.batchSize = 32
+    setup.stopping.epochs = 4
     let whole = try Trainer(setup).fit(Self.three.block)
     var saved: [Checkpoint] = []
     _ = try Trainer(setup).fit(Self.three.block, checkpointEvery: 2, checkpoint: { saved.append($0) })
@@ -177,7 +177,7 @@ struct MulticlassTests {
       error?.description
         == "row \(first) of the test data has the class 5, which the training labels do not have")
     var setup = Self.setup(.softmax)
-    setup.multiclass = .ovr
+    setup.problem.multiclass = .ovr
     let conflict = #expect(throws: TrainingError.self) { try Trainer(setup).fit(Self.three.block) }
     #expect(conflict?.description == "--loss softmax is itself multiclass; leave out --multiclass ovr")
     let model = try Trainer(Self.setup()).fit(Self.three.block).model

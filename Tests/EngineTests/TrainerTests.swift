@@ -12,13 +12,13 @@ func configuration(
   rate: Float = 0.05
 ) -> TrainingConfiguration {
   var configuration = TrainingConfiguration()
-  configuration.loss = loss
-  configuration.strategy = strategy
-  configuration.algorithm = algorithm
-  configuration.epochs = epochs
-  configuration.threads = threads
-  configuration.learningRate = rate
-  configuration.schedule = .constant
+  configuration.problem.loss = loss
+  configuration.execution.strategy = strategy
+  configuration.optimizer.algorithm = algorithm
+  configuration.stopping.epochs = epochs
+  configuration.execution.threads = threads
+  configuration.optimizer.learningRate = rate
+  configuration.optimizer.schedule = .constant
   return configuration
 }
 
@@ -33,7 +33,7 @@ struct TrainerTests {
     let one = try Trainer(setup).fit(Self.dense.block)
     let again = try Trainer(setup).fit(Self.dense.block)
     #expect(one.model.weights == again.model.weights && one.model.bias == again.model.bias)
-    setup.threads = 2
+    setup.execution.threads = 2
     let two = try Trainer(setup).fit(Self.dense.block)
     let againTwo = try Trainer(setup).fit(Self.dense.block)
     #expect(
@@ -62,7 +62,7 @@ struct TrainerTests {
     uniqueKeysWithValues: [false, true].map { sparse in
       var setup = configuration(
         .logistic, .sync, .gd, epochs: sparse ? 2_000 : 300, threads: 1, rate: sparse ? 4 : 2)
-      setup.l2 = lambda
+      setup.problem.l2 = lambda
       let rows = sparse ? noisySparse.block : noisyDense.block
       let history = try! Trainer(setup).fit(rows).history
       let (last, previous) = (
@@ -81,8 +81,8 @@ struct TrainerTests {
     let reference = optimum.loss
     // Two workers whatever the machine, so the claim is the same on every CI host.
     var setup = configuration(.logistic, strategy, .sgd, epochs: 40, threads: 2, rate: sparse ? 1 : 0.1)
-    setup.l2 = Self.lambda
-    setup.schedule = .optimal
+    setup.problem.l2 = Self.lambda
+    setup.optimizer.schedule = .optimal
     // "Reaches": the best of the last five epochs, in the first of up to three runs
     // (seeds 1, 2, 3) that gets there. Hogwild!'s racy writes make each run's path
     // depend on the OS scheduler: on a loaded machine a preempted worker can write
@@ -90,7 +90,7 @@ struct TrainerTests {
     // needed a retry is printed, so the log shows how often that happens.
     var misses: [String] = []
     for seed in UInt64(1)...3 {
-      setup.seed = seed
+      setup.execution.seed = seed
       let result = try Trainer(setup).fit(rows)
       let loss = result.history.suffix(5).map(\.trainingLoss).min() ?? .infinity
       if loss <= reference * 1.01 {
@@ -115,7 +115,7 @@ struct TrainerTests {
   func minibatch() throws {
     for strategy in [UpdateStrategy.sync, .perCore] {
       var setup = configuration(.squared, strategy, .minibatch, epochs: 30, rate: 0.1)
-      setup.batchSize = 32
+      setup.optimizer.batchSize = 32
       let regression = TestRows(rows: 2_000, columns: 8, classification: false, noise: 0.01)
       let result = try Trainer(setup).fit(regression.block)
       let loss = result.history.last!.trainingLoss
@@ -132,8 +132,8 @@ struct TrainerTests {
     // so the run minimised the objective with 64 λ (0.662 where the optimum is 0.2408).
     let rows = TestRows(rows: 4_000, columns: 16, classification: true, noise: 1)
     var setup = configuration(.logistic, .hogwild, .minibatch, epochs: 30, threads: 1, rate: 0.5)
-    setup.batchSize = 64
-    setup.l2 = 0.01
+    setup.optimizer.batchSize = 64
+    setup.problem.l2 = 0.01
     let model = try Trainer(setup).fit(rows.block).model
     let problem = OracleProblem(
       features: (0..<rows.block.count).map { rows.block.denseRow($0).map(Double.init) },
@@ -159,7 +159,7 @@ struct TrainerTests {
   @Test("holdout rows are left out of training and reported")
   func holdout() throws {
     var setup = configuration(.logistic, .perCore, .sgd, epochs: 3)
-    setup.holdoutFraction = 0.2
+    setup.stopping.holdoutFraction = 0.2
     let result = try Trainer(setup).fit(Self.dense.block)
     #expect(result.validationRows == 800 && result.trainingRows == 3_200)
     let accuracy = try #require(result.history.last?.validationMetric)
@@ -170,8 +170,8 @@ struct TrainerTests {
   @Test("early stopping ends training once the loss stops improving")
   func earlyStopping() throws {
     var setup = configuration(.logistic, .sync, .gd, epochs: 500, threads: 1, rate: 1)
-    setup.tolerance = 1e-3
-    setup.iterationsWithoutChange = 3
+    setup.stopping.tolerance = 1e-3
+    setup.stopping.iterationsWithoutChange = 3
     let result = try Trainer(setup).fit(Self.dense.block)
     guard case .converged(let epoch) = result.stopReason else {
       Issue.record("expected early stopping, got \(result.stopReason)")
@@ -198,7 +198,7 @@ struct TrainerTests {
   func standardize() throws {
     let regression = TestRows(rows: 2_000, columns: 4, classification: false, noise: 0.01)
     var setup = configuration(.squared, .sync, .gd, epochs: 300, threads: 1, rate: 0.5)
-    setup.standardize = true
+    setup.problem.standardize = true
     let result = try Trainer(setup).fit(regression.block)
     for (w, t) in zip(result.model.weights, regression.truth) {
       #expect(abs(w - t) < 0.01, "\(w) vs truth \(t)")
@@ -212,7 +212,7 @@ struct TrainerTests {
       (
         {
           var c = configuration(.logistic, .sync, .sgd)
-          c.epochs = 1
+          c.stopping.epochs = 1
           return c
         }(),
         "strategy sync combines gradients at barriers; use algorithm gd or minibatch with it, not sgd"
@@ -220,7 +220,7 @@ struct TrainerTests {
       (
         {
           var c = configuration(.logistic, .hogwild, .gd)
-          c.epochs = 1
+          c.stopping.epochs = 1
           return c
         }(),
         "gd is full-batch gradient descent, whose workers combine at barriers: use strategy sync (or auto), not hogwild"
@@ -228,14 +228,14 @@ struct TrainerTests {
       (
         {
           var c = configuration(.logistic, .auto, .sgd)
-          c.epochs = 0
+          c.stopping.epochs = 0
           return c
         }(), "epochs must be at least 1 (got 0)"
       ),
       (
         {
           var c = configuration(.logistic, .auto, .sgd)
-          c.learningRate = .nan
+          c.optimizer.learningRate = .nan
           return c
         }(),
         "the learning rate must be a finite number above 0 (got nan)"
@@ -243,7 +243,7 @@ struct TrainerTests {
       (
         {
           var c = configuration(.logistic, .auto, .sgd)
-          c.schedule = .optimal
+          c.optimizer.schedule = .optimal
           return c
         }(),
         "the optimal schedule η₀/(1 + η₀λt) needs an L2 strength above 0; set l2 or use another schedule"
@@ -272,7 +272,7 @@ struct CheckpointTests {
   func resumeIsExact() throws {
     let rows = TrainerTests.dense.block
     var setup = configuration(.logistic, .sync, .minibatch, epochs: 6, threads: 2, rate: 0.1)
-    setup.batchSize = 64
+    setup.optimizer.batchSize = 64
     let whole = try Trainer(setup).fit(rows)
     var saved: [Checkpoint] = []
     _ = try Trainer(setup).fit(rows, checkpointEvery: 2, checkpoint: { saved.append($0) })
@@ -294,7 +294,7 @@ struct CheckpointTests {
     try ModelFile.write(checkpoint, to: path)
     #expect(try ModelFile.readCheckpoint(path) == checkpoint)
     var other = setup
-    other.learningRate = 0.5
+    other.optimizer.learningRate = 0.5
     #expect(throws: TrainingError.self) { try Trainer(other).fit(rows, resuming: checkpoint) }
   }
 }
@@ -307,10 +307,32 @@ struct ClassWeightTests {
     let rows = TestRows(rows: 4_000, columns: 8, classification: true, noise: 1, seed: 11, offset: -2.5)
     var setup = configuration(.logistic, .sync, .gd, epochs: 200, threads: 1, rate: 1)
     let plain = try Trainer(setup).fit(rows.block).model.evaluate(rows.block)
-    setup.classWeight = .balanced
+    setup.problem.classWeight = .balanced
     let balanced = try Trainer(setup).fit(rows.block).model.evaluate(rows.block)
     let plainRecall = try #require(plain.recall)
     let balancedRecall = try #require(balanced.recall)
     #expect(balancedRecall > plainRecall + 0.05, "recall \(plainRecall) → \(balancedRecall)")
+  }
+
+  @Test("a configuration is encoded flat, as files before its parts hold it, and reads back")
+  func configurationEncoding() throws {
+    // As the previous release wrote it into model files and checkpoints (no multiclass key).
+    let old =
+      #"{"algorithm":"minibatch","batchSize":64,"dataPlacement":"as-loaded","dataReplication":"shard","epochs":7,"fitIntercept":false,"iterationsWithoutChange":5,"l1":0,"l2":0.001,"learningRate":0.5,"loss":"hinge","placement":"spread","power":0.25,"schedule":"constant","seed":3,"standardize":true,"strategy":"per-core","threads":2}"#
+    let decoded = try JSONDecoder().decode(TrainingConfiguration.self, from: Data(old.utf8))
+    #expect(decoded.problem.loss == .hinge && decoded.problem.l2 == 0.001 && !decoded.problem.fitIntercept)
+    #expect(decoded.problem.standardize && decoded.problem.multiclass == nil)
+    #expect(decoded.optimizer.algorithm == .minibatch && decoded.optimizer.batchSize == 64)
+    #expect(
+      decoded.execution.strategy == .perCore && decoded.execution.threads == 2 && decoded.execution.seed == 3)
+    #expect(decoded.stopping.epochs == 7 && decoded.stopping.holdoutFraction == nil)
+    var setup = decoded
+    setup.problem.multiclass = .ovr
+    setup.stopping.targetLoss = 0.25
+    let encoded = try JSONEncoder().encode(setup)
+    let keys = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any]).keys
+    #expect(
+      Set(keys).isSuperset(of: ["loss", "multiclass", "epochs", "targetLoss", "strategy", "learningRate"]))
+    #expect(try JSONDecoder().decode(TrainingConfiguration.self, from: encoded) == setup)
   }
 }

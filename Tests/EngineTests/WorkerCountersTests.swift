@@ -21,7 +21,7 @@ struct WorkerCountersTests {
     let rows = sparse ? Self.sparse.block : Self.dense.block
     let epochs = 3
     var setup = configuration(.logistic, strategy, algorithm, epochs: epochs, threads: 2, rate: 0.1)
-    setup.batchSize = 64
+    setup.optimizer.batchSize = 64
     let counters = WorkerCounters()
     #expect(counters.epochProgress == nil)
     let result = try Trainer(setup).fit(rows, counters: counters)
@@ -40,7 +40,7 @@ struct WorkerCountersTests {
   func localPlacement() throws {
     guard NUMAMemory.isAvailable else { return }
     var setup = configuration(.logistic, .perCore, .sgd, epochs: 1, threads: 2)
-    setup.dataPlacement = .local
+    setup.execution.dataPlacement = .local
     let result = try Trainer(setup).fit(Self.dense.block)
     for worker in result.workers {
       #expect(worker.localPageShare == 1, "worker \(worker.worker): \(worker.localPageShare ?? -1)")
@@ -54,14 +54,14 @@ struct WorkerCountersTests {
     let machine = try Topology.current()
     guard machine.cores.count >= 2 else { return }
     var setup = configuration(.logistic, .perNode, .sgd, epochs: 1, threads: 2)
-    setup.simulatedNodes = 2
-    setup.dataPlacement = .local
+    setup.execution.simulatedNodes = 2
+    setup.execution.dataPlacement = .local
     let local = try Trainer(setup).fit(Self.dense.block)
     #expect(local.workers.map(\.node) == [0, 1])
     #expect(local.workers.map(\.replica) == [0, 1])
     #expect(local.workers.allSatisfy { $0.localPageShare == 1 })
 
-    setup.dataPlacement = .singleNode
+    setup.execution.dataPlacement = .singleNode
     let single = try Trainer(setup).fit(Self.dense.block)
     #expect(single.workers.map(\.localPageShare) == [1, 0])
     #expect(single.workers.map(\.isMisplaced) == [false, true])
@@ -72,8 +72,8 @@ struct WorkerCountersTests {
     let machine = try Topology.current()
     guard machine.cores.count >= 2 else { return }
     var setup = configuration(.logistic, .perNode, .sgd, epochs: 4, threads: 2, rate: 0.1)
-    setup.simulatedNodes = 2
-    setup.dataReplication = .full
+    setup.execution.simulatedNodes = 2
+    setup.execution.dataReplication = .full
     let rows = Self.dense.block
     let result = try Trainer(setup).fit(rows)
     #expect(result.workers.map(\.counts.examples) == [4 * rows.count, 4 * rows.count])
@@ -84,7 +84,7 @@ struct WorkerCountersTests {
   @Test("more simulated nodes than cores is refused before training")
   func tooManySimulatedNodes() throws {
     var setup = configuration(.logistic, .perNode, .sgd, epochs: 1, threads: 1)
-    setup.simulatedNodes = 4096
+    setup.execution.simulatedNodes = 4096
     #expect(throws: TrainingError.self) { try Trainer(setup).fit(Self.dense.block) }
   }
 

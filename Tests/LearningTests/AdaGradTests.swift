@@ -1,4 +1,5 @@
 import Learning
+import LearningReference
 import Testing
 
 @Suite("AdaGrad")

@@ -1,4 +1,5 @@
 import Learning
+import LearningReference
 import Testing
 
 /// A small sparse logistic-regression problem: rows of 2–6 non-zeros over a

@@ -1,5 +1,6 @@
 import Kernels
 import Learning
+import LearningReference
 import Testing
 
 /// End to end: the objectives, lazy regularisation and a schedule together

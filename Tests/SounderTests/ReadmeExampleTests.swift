@@ -19,11 +19,11 @@ struct ReadmeExampleTests {
     // --- README: "Training from Swift" ---
     let data = try Dataset(path: trainPath)  // memory-mapped, O(1) to open
     var setup = TrainingConfiguration()
-    setup.loss = .logistic
-    setup.strategy = .auto  // or .hogwild, .perNode, .perCore, .sync
-    setup.algorithm = .sgd
-    setup.epochs = 10
-    setup.holdoutFraction = 0.1
+    setup.problem.loss = .logistic
+    setup.execution.strategy = .auto  // or .hogwild, .perNode, .perCore, .sync
+    setup.optimizer.algorithm = .sgd
+    setup.stopping.epochs = 10
+    setup.stopping.holdoutFraction = 0.1
     let result = try Trainer(setup).fit(
       data.rows,
       progress: { report in
@@ -52,7 +52,7 @@ struct ReadmeExampleTests {
     _ = try SyntheticData.write(spec, into: try DatasetWriter(path: path, layout: .dense))
     let data = try Dataset(path: path)
     var setup = TrainingConfiguration()
-    setup.epochs = 2
+    setup.stopping.epochs = 2
 
     // --- README: "Watching workers and profiling" ---
     let counters = WorkerCounters()  // read it from any thread during fit
@@ -111,5 +111,50 @@ struct ReadmeExampleTests {
     #expect(replica.map { $0.rows.count == parts[1].rows.count } ?? true)
     #expect(cached.header.rows == 2_000)
     #expect(try Dataset(path: "synthetic.sds").header.rows == 10_000)
+  }
+
+  @Test("objectives and kernels on their own, as the README shows them")
+  func kernels() throws {
+    // Two rows that tell feature 3 (label 1) from feature 5 (label −1).
+    let pair: [(indices: [Int32], values: [Float], label: Float)] = [([3], [1], 1), ([5], [1], -1)]
+    let rows = Array(repeating: pair, count: 50).flatMap { $0 }
+    let x: [Float] = [1, 2, 3, 4]
+    var weights: [Float] = [0, 0, 0, 0]
+
+    // --- README: "Library: Kernels and objectives" ---
+    // One SGD epoch of logistic regression over sparse rows, on a model in a raw buffer.
+    func epoch<O: Objective>(
+      _ rows: [(indices: [Int32], values: [Float], label: Float)], objective: O,
+      model w: UnsafeMutableBufferPointer<Float>, schedule: StepSizeSchedule, step t: inout Int
+    ) {
+      for row in rows {
+        row.indices.withUnsafeBufferPointer { indices in
+          row.values.withUnsafeBufferPointer { values in
+            let margin = Sparse.dot(indices: indices, values: values, model: UnsafeBufferPointer(w))  // w·x
+            let slope = objective.derivative(margin: margin, label: row.label)  // ℓ′(m, y)
+            Sparse.axpy(-schedule.rate(at: t) * slope, indices: indices, values: values, into: w)  // w ← w − η ℓ′ x
+            t += 1
+          }
+        }
+      }
+    }
+    var model = [Float](repeating: 0, count: 1 << 20)
+    var t = 0
+    model.withUnsafeMutableBufferPointer { w in
+      epoch(
+        rows, objective: LogisticLoss(), model: w, schedule: .optimal(initial: 0.1, lambda: 1e-4), step: &t)
+    }
+
+    // Dense kernels on raw buffers: m = w·x, then w ← w + c(m) x in one call.
+    let margin = x.withUnsafeBufferPointer { x in
+      weights.withUnsafeMutableBufferPointer { w in
+        Dense.step(x, w) { m in -0.1 * LogisticLoss().derivative(margin: m, label: 1) }
+      }
+    }
+    // --- end ---
+
+    #expect(t == 100 && model[3] > 0 && model[5] < 0, "feature 3 \(model[3]), feature 5 \(model[5])")
+    #expect(margin == 0)
+    for (w, expected) in zip(weights, [0.05, 0.1, 0.15, 0.2] as [Float]) { #expect(abs(w - expected) < 1e-7) }
   }
 }

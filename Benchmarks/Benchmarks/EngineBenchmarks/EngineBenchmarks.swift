@@ -31,11 +31,11 @@ let benchmarks: @Sendable () -> Void = {
   ]
   for (name, strategy, algorithm) in runs {
     var setup = TrainingConfiguration()
-    setup.strategy = strategy
-    setup.algorithm = algorithm
-    setup.epochs = 1
-    setup.learningRate = algorithm == .gd ? 1 : 0.05
-    setup.schedule = .constant
+    setup.execution.strategy = strategy
+    setup.optimizer.algorithm = algorithm
+    setup.stopping.epochs = 1
+    setup.optimizer.learningRate = algorithm == .gd ? 1 : 0.05
+    setup.optimizer.schedule = .constant
     Benchmark("epoch_dense_200k_x_64_\(name)") { benchmark in
       for _ in benchmark.scaledIterations {
         blackHole(try Trainer(setup).fit(data.rows).model.bias)

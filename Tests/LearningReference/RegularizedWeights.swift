@@ -1,8 +1,10 @@
 import Kernels
+import Learning
 
-/// The weights of a linear model trained by SGD with an L1, L2 or elastic-net
-/// penalty, stored so that a step on a sparse row costs O(non-zeros) instead
-/// of O(features).
+/// A reference for the tests, not run by the engine: the weights of a linear
+/// model trained by SGD with an L1, L2 or elastic-net penalty, stored so that
+/// a step on a sparse row costs O(non-zeros) instead of O(features). (The
+/// engine applies penalties at replica meetings or in ``GradientUpdate``.)
 ///
 /// **L2 by scaling.** The weights are kept as `w = s · v`. The L2 part of a
 /// step shrinks every weight, `w ← (1 − η λ₂) w`; here it is one multiply,

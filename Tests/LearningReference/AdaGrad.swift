@@ -1,6 +1,9 @@
 import Kernels
+import Learning
 
-/// AdaGrad (Duchi, Hazan and Singer, 2011): a step size per coordinate that
+/// A reference for the tests, not run by the engine (which runs the same
+/// kernels on its replicas through its row step): AdaGrad (Duchi, Hazan and
+/// Singer, 2011), a step size per coordinate that
 /// shrinks with the squared gradients that coordinate has seen,
 ///
 ///     Gᵢ ← Gᵢ + gᵢ²,   wᵢ ← wᵢ − η₀ gᵢ / √(Gᵢ + ε²),
