@@ -231,11 +231,11 @@ def main():
                    (f"Vowpal Wabbit --oaa {classes} (logistic, -l {vw_rate})", vw_history)]
         ours = statistics.median(s for s, _, _ in sounder_history)
         lines += [f"### Speed: {name}, {count:,} × {features:,}", "",
-                  "| tool | epoch s (median) | Sounder ÷ tool, epoch | test log-loss after "
+                  "| tool | epoch s (median) | tool ÷ Sounder, epoch | test log-loss after "
                   f"{EPOCHS} epochs | test accuracy | note |", "| --- | --- | --- | --- | --- | --- |"]
         for tool, history in results:
             epoch = statistics.median(s for s, _, _ in history)
-            lines.append(f"| {tool} | {epoch:.3g} | {epoch / ours:.3g}× faster | {history[-1][1]:.5g} | "
+            lines.append(f"| {tool} | {epoch:.3g} | {epoch / ours:.3g}× | {history[-1][1]:.5g} | "
                          f"{history[-1][2]:.4f} | {'1 thread' if tool.startswith('Vowpal') else ''} |")
         lines += ["", "Learning-rate grids (test log-loss after 2 epochs): Sounder " +
                   ", ".join(f"{r} → {l:.5g}" for l, r in grid) + "; VW " +

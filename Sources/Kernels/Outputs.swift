@@ -78,7 +78,7 @@ public enum Outputs {
     model w: UnsafeMutableBufferPointer<Float>
   ) {
     precondition(w.count == x.count * outputs, "a row of \(x.count) for a model of \(w.count) / \(outputs)")
-    outer(RowEntries(dense: x), c, outputs: outputs, model: w, spill: true)
+    outer(DenseEntries(x), c, outputs: outputs, model: w, spill: true)
   }
 
   /// ``addOuter(dense:coefficients:outputs:model:)`` on a model other threads
@@ -91,7 +91,7 @@ public enum Outputs {
     model w: UnsafeMutableBufferPointer<Float>
   ) {
     precondition(w.count == x.count * outputs, "a row of \(x.count) for a model of \(w.count) / \(outputs)")
-    outer(RowEntries(dense: x), c, outputs: outputs, model: w, spill: false)
+    outer(DenseEntries(x), c, outputs: outputs, model: w, spill: false)
   }
 
   /// ``addMargins(dense:model:outputs:into:)`` for 9 to 16 outputs: both
@@ -210,7 +210,7 @@ public enum Outputs {
     outputs: Int, model w: UnsafeMutableBufferPointer<Float>
   ) {
     outer(
-      RowEntries(indices: indices, values: values, outputs: outputs, count: w.count), c, outputs: outputs,
+      SparseEntries(indices: indices, values: values, outputs: outputs, count: w.count), c, outputs: outputs,
       model: w, spill: true)
   }
 
@@ -223,8 +223,8 @@ public enum Outputs {
   /// Without it, or where eight lanes would leave the model, the group goes
   /// lane by lane.
   @inline(__always)
-  static func outer(
-    _ row: RowEntries, _ c: UnsafePointer<Float>, outputs: Int, model w: UnsafeMutableBufferPointer<Float>,
+  static func outer<Row: RowEntries>(
+    _ row: Row, _ c: UnsafePointer<Float>, outputs: Int, model w: UnsafeMutableBufferPointer<Float>,
     spill: Bool
   ) {
     guard let ws = w.baseAddress else { return }
@@ -236,17 +236,44 @@ public enum Outputs {
       let width = min(8, outputs - group)
       let coefficients = lanes(c + group, width: width)
       let vectors = width == 8 || spill
-      for n in 0..<row.count {
+      let lead = vectors ? row.leadingVectorEntries(group: group, outputs: outputs, count: count) : 0
+      for n in 0..<lead {
+        // w[i·K + group ..< + 8] ← w[i·K + group ..] + v c[group ..]
         let offset = row.index(n) &* outputs &+ group
-        let v = row.values[n]
+        store8(load8(ws, offset).addingProduct(SIMD8(repeating: row.value(n)), coefficients), ws, offset)
+      }
+      for n in lead..<row.count {
+        let offset = row.index(n) &* outputs &+ group
+        let v = row.value(n)
         if vectors && offset &+ 8 <= count {
-          // w[i·K + group ..< + 8] ← w[i·K + group ..] + v c[group ..]
           store8(load8(ws, offset).addingProduct(SIMD8(repeating: v), coefficients), ws, offset)
         } else {
-          for lane in 0..<width { ws[offset &+ lane].addProduct(v, c[group &+ lane]) }
+          outerLanes(ws + offset, v, c + group, width: width)
         }
       }
       group &+= 8
+    }
+  }
+
+  /// ``outer(_:_:outputs:model:spill:)``'s lane-by-lane path, out of line
+  /// so that the vector loop keeps its values in registers:
+  /// `w[lane] ← w[lane] + v c[lane]` for `lane < width`.
+  @inline(never)
+  static func outerLanes(_ w: UnsafeMutablePointer<Float>, _ v: Float, _ c: UnsafePointer<Float>, width: Int)
+  {
+    for lane in 0..<width { w[lane].addProduct(v, c[lane]) }
+  }
+
+  /// ``adaptiveOuter(_:_:outputs:model:sums:step:spill:)``'s lane-by-lane
+  /// path, out of line: each of `width` weights steps along `d[lane] v`.
+  @inline(never)
+  static func adaptiveEachLane(
+    _ w: UnsafeMutablePointer<Float>, _ sums: UnsafeMutablePointer<Float>, _ v: Float,
+    _ d: UnsafePointer<Float>,
+    width: Int, _ step: AdaptiveStep
+  ) {
+    for lane in 0..<width {
+      adaptiveUpdate(PlainAccess.self, w + lane, sums + lane, gradient: d[lane] * v, step)
     }
   }
 
@@ -282,7 +309,7 @@ public enum Outputs {
     precondition(
       w.count == x.count * outputs && sums.count == w.count,
       "a row of \(x.count), a model of \(w.count) / \(outputs) and \(sums.count) sums")
-    adaptiveOuter(RowEntries(dense: x), d, outputs: outputs, model: w, sums: sums, step: step, spill: true)
+    adaptiveOuter(DenseEntries(x), d, outputs: outputs, model: w, sums: sums, step: step, spill: true)
   }
 
   /// ``adaptive(dense:derivatives:outputs:model:sums:step:)`` on a model other
@@ -295,7 +322,7 @@ public enum Outputs {
     precondition(
       w.count == x.count * outputs && sums.count == w.count,
       "a row of \(x.count), a model of \(w.count) / \(outputs) and \(sums.count) sums")
-    adaptiveOuter(RowEntries(dense: x), d, outputs: outputs, model: w, sums: sums, step: step, spill: false)
+    adaptiveOuter(DenseEntries(x), d, outputs: outputs, model: w, sums: sums, step: step, spill: false)
   }
 
   /// One AdaGrad step on a sparse row whose loss has derivatives `d` with
@@ -308,7 +335,7 @@ public enum Outputs {
   ) {
     precondition(sums.count == w.count, "\(sums.count) sums for a model of \(w.count)")
     adaptiveOuter(
-      RowEntries(indices: indices, values: values, outputs: outputs, count: w.count), d, outputs: outputs,
+      SparseEntries(indices: indices, values: values, outputs: outputs, count: w.count), d, outputs: outputs,
       model: w, sums: sums, step: step, spill: true)
   }
 
@@ -318,8 +345,8 @@ public enum Outputs {
   /// others' weights and sums as they were loaded; without it, or where
   /// eight lanes would leave the model, the group goes lane by lane.
   @inline(__always)
-  static func adaptiveOuter(
-    _ row: RowEntries, _ d: UnsafePointer<Float>, outputs: Int, model w: UnsafeMutableBufferPointer<Float>,
+  static func adaptiveOuter<Row: RowEntries>(
+    _ row: Row, _ d: UnsafePointer<Float>, outputs: Int, model w: UnsafeMutableBufferPointer<Float>,
     sums: UnsafeMutableBufferPointer<Float>, step: AdaptiveStep, spill: Bool
   ) {
     guard let ws = w.baseAddress, let gs = sums.baseAddress else { return }
@@ -331,23 +358,23 @@ public enum Outputs {
       let derivatives = lanes(d + group, width: width)
       let idle = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7) .>= SIMD8(repeating: Int32(width))
       let vectors = width == 8 || spill
-      for n in 0..<row.count {
+      // gₖ = dₖ v for the group's lanes; lanes past the group keep their weight and sum.
+      @inline(__always) func vectorStep(_ offset: Int, _ v: Float) {
+        let weights = load8(ws, offset)
+        let squares = load8(gs, offset)
+        let (updated, summed) = adaptiveLanes(
+          weights, sums: squares, gradient: derivatives * SIMD8(repeating: v), step)
+        store8(summed.replacing(with: squares, where: idle), gs, offset)
+        store8(updated.replacing(with: weights, where: idle), ws, offset)
+      }
+      let lead = vectors ? row.leadingVectorEntries(group: group, outputs: outputs, count: count) : 0
+      for n in 0..<lead { vectorStep(row.index(n) &* outputs &+ group, row.value(n)) }
+      for n in lead..<row.count {
         let offset = row.index(n) &* outputs &+ group
-        let v = row.values[n]
         if vectors && offset &+ 8 <= count {
-          // gₖ = dₖ v for the group's lanes; lanes past the group keep their weight and sum
-          let weights = load8(ws, offset)
-          let squares = load8(gs, offset)
-          let (updated, summed) = adaptiveLanes(
-            weights, sums: squares, gradient: derivatives * SIMD8(repeating: v), step)
-          store8(summed.replacing(with: squares, where: idle), gs, offset)
-          store8(updated.replacing(with: weights, where: idle), ws, offset)
+          vectorStep(offset, row.value(n))
         } else {
-          for lane in 0..<width {
-            adaptiveUpdate(
-              PlainAccess.self, ws + (offset &+ lane), gs + (offset &+ lane), gradient: d[group &+ lane] * v,
-              step)
-          }
+          adaptiveEachLane(ws + offset, gs + offset, row.value(n), d + group, width: width, step)
         }
       }
       group &+= 8
@@ -431,34 +458,70 @@ func scatterOuterAdaptive<Access: ModelAccess>(
 }
 
 /// A row as entries `(index, value)`: a dense row's `(j, xⱼ)` or a sparse
-/// row's non-zeros, so one kernel serves both.
-struct RowEntries {
-  let count: Int
-  /// `nil` for a dense row: entry `n`'s index is `n`.
-  let indices: UnsafePointer<Int32>?
-  let values: UnsafePointer<Float>
+/// row's non-zeros, so one kernel serves both. The kernels are generic over
+/// it, so each kind compiles to its own loop (a dense row's index is the
+/// loop counter, no load).
+protocol RowEntries {
+  /// The number of entries.
+  var count: Int { get }
+  /// Entry `n`'s index.
+  func index(_ n: Int) -> Int
+  /// Entry `n`'s value.
+  func value(_ n: Int) -> Float
+  /// How many leading entries are known to have their eight lanes from
+  /// `group` inside a model of `count` floats (the rest are checked one by one).
+  func leadingVectorEntries(group: Int, outputs: Int, count: Int) -> Int
+}
 
-  /// A dense row.
+/// A dense row: entry `j` is `(j, xⱼ)`.
+struct DenseEntries: RowEntries {
+  let values: UnsafePointer<Float>
+  let count: Int
+
   @inline(__always)
-  init(dense x: UnsafeBufferPointer<Float>) {
-    count = x.count
-    indices = nil
+  init(_ x: UnsafeBufferPointer<Float>) {
     values = x.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<Float>.alignment)!
+    count = x.count
   }
 
-  /// A sparse row for a model of `count` floats and `outputs` outputs.
+  @inline(__always)
+  func index(_ n: Int) -> Int { n }
+
+  /// Indices rise with the entry, so all up to the last feature that fits.
+  @inline(__always)
+  func leadingVectorEntries(group: Int, outputs: Int, count: Int) -> Int {
+    Outputs.rowsWithinModel(group: group, features: self.count, outputs: outputs, count: count)
+  }
+
+  @inline(__always)
+  func value(_ n: Int) -> Float { values[n] }
+}
+
+/// A sparse row: entry `n` is its `n`-th non-zero.
+struct SparseEntries: RowEntries {
+  let indices: UnsafePointer<Int32>
+  let values: UnsafePointer<Float>
+  let count: Int
+
+  /// The row's non-zeros, for a model of `count` floats and `outputs` outputs.
   @inline(__always)
   init(indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>, outputs: Int, count: Int) {
     precondition(indices.count == values.count, "\(indices.count) indices for \(values.count) values")
     // Precondition: every index·K + K ≤ count (checked in debug builds).
     assert(
       indices.allSatisfy { $0 >= 0 && (Int($0) + 1) * outputs <= count }, "an index lies outside the model")
-    self.count = indices.count
-    self.indices = indices.baseAddress
+    self.indices = indices.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<Int32>.alignment)!
     self.values = values.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<Float>.alignment)!
+    self.count = indices.count
   }
 
-  /// Entry `n`'s index.
   @inline(__always)
-  func index(_ n: Int) -> Int { indices.map { Int($0[n]) } ?? n }
+  func index(_ n: Int) -> Int { Int(indices[n]) }
+
+  /// None: a sparse row's entries are checked one by one.
+  @inline(__always)
+  func leadingVectorEntries(group: Int, outputs: Int, count: Int) -> Int { 0 }
+
+  @inline(__always)
+  func value(_ n: Int) -> Float { values[n] }
 }
