@@ -10,7 +10,8 @@ machine (run through `tools/compare --multiclass`, which installs the peers).
 2. Speed on generated data: dense 1,000,000 x 64 with 10 classes and sparse
    500,000 x 50,000 (80 non-zeros a row) with 20 classes, a test set from the
    same models: per-epoch training time and test log-loss of Sounder softmax
-   (all cores, AdaGrad, no penalty: Vowpal Wabbit's terms), scikit-learn
+   (all cores; AdaGrad with no penalty, Vowpal Wabbit's terms, and the optimal
+   schedule with scikit-learn's alpha, its terms), scikit-learn
    SGDClassifier(loss="log_loss", n_jobs=-1) and Vowpal Wabbit --oaa K; and
    the 10-class dense epoch against the binary epoch on as many rows.
 
@@ -119,11 +120,11 @@ def multiclass_log_loss(y, probabilities):
     return float(-np.mean(np.log(p)))
 
 
-def run_sounder(paths, threads, rate, epochs, extra=()):
+def run_sounder(paths, threads, rate, epochs, schedule=("--schedule", "adagrad")):
     model = os.path.join(WORK, "sounder-multiclass.model")
     result = subprocess.run(
         [SOUNDER, "train", paths["train"], "--test", paths["test"], "-o", model, "--json", "--threads", str(threads),
-         "--epochs", str(epochs), "--loss", "softmax", "--schedule", "adagrad", "--lr", str(rate), *map(str, extra)],
+         "--epochs", str(epochs), "--loss", "softmax", "--lr", str(rate), *map(str, schedule)],
         capture_output=True, text=True)
     if result.returncode != 0:
         sys.exit(f"compare-multiclass: sounder train failed:\n{result.stderr}")
@@ -210,6 +211,13 @@ def main():
             grid.append((history[-1][1], rate))
         rate = min(grid)[1]
         sounder_history = run_sounder(paths, cores, rate, EPOCHS)
+        # On scikit-learn's terms: a global step size, Bottou's optimal schedule, the same alpha.
+        global_grid = []
+        for global_rate in (0.1, 0.5):
+            history = run_sounder(paths, cores, global_rate, 2, ["--schedule", "optimal", "--l2", 1e-6])
+            global_grid.append((history[-1][1], global_rate))
+        global_rate = min(global_grid)[1]
+        global_history = run_sounder(paths, cores, global_rate, EPOCHS, ["--schedule", "optimal", "--l2", 1e-6])
         log("  sounder done")
         x, y = read_sds(paths["train"])
         x = x if sp.issparse(x) else np.asarray(x)
@@ -227,6 +235,7 @@ def main():
         vw_history = run_vw(paths, classes, vw_rate, EPOCHS, yt)
         log("  vw done")
         results = [(f"Sounder softmax ({cores} threads, AdaGrad lr {rate}, no penalty)", sounder_history),
+                   (f"Sounder softmax ({cores} threads, optimal schedule lr {global_rate}, λ 1e-6)", global_history),
                    ("scikit-learn SGDClassifier (log_loss, one-vs-rest, n_jobs=-1, alpha 1e-6)", sklearn_history),
                    (f"Vowpal Wabbit --oaa {classes} (logistic, -l {vw_rate})", vw_history)]
         ours = statistics.median(s for s, _, _ in sounder_history)
@@ -237,8 +246,9 @@ def main():
             epoch = statistics.median(s for s, _, _ in history)
             lines.append(f"| {tool} | {epoch:.3g} | {epoch / ours:.3g}× | {history[-1][1]:.5g} | "
                          f"{history[-1][2]:.4f} | {'1 thread' if tool.startswith('Vowpal') else ''} |")
-        lines += ["", "Learning-rate grids (test log-loss after 2 epochs): Sounder " +
-                  ", ".join(f"{r} → {l:.5g}" for l, r in grid) + "; VW " +
+        lines += ["", "Learning-rate grids (test log-loss after 2 epochs): Sounder AdaGrad " +
+                  ", ".join(f"{r} → {l:.5g}" for l, r in grid) + "; Sounder optimal " +
+                  ", ".join(f"{r} → {l:.5g}" for l, r in global_grid) + "; VW " +
                   ", ".join(f"{r} → {l:.5g}" for l, r in vw_grid) + ".", ""]
         if kind == "dense-classification":
             binary = os.path.join(WORK, f"dense-binary-{count}.sds")
@@ -254,18 +264,7 @@ def main():
     lines.append(f"Finished in {elapsed / 60:.1f} minutes.")
     report = "\n".join(lines) + "\n"
     print(report)
-    path = os.path.join(ROOT, "BENCHMARKS.md")
-    with open(path) as file:
-        text = file.read()
-    start = text.find("## Multiclass peers (issue 11)")
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + report + ("\n" + text[end + 1:] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + report
-    with open(path + ".tmp", "w") as file:
-        file.write(text)
-    os.replace(path + ".tmp", path)
+    compare.write_benchmarks(report, heading="## Multiclass peers (issue 11)")
 
 
 if __name__ == "__main__":
