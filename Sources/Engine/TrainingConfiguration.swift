@@ -275,6 +275,13 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     }
   }
 
+  /// The largest epoch count, batch size, sync interval or partition count
+  /// (a billion): far past any run, and far from overflowing the counts
+  /// derived from them.
+  public static let largestCount = 1_000_000_000
+  /// The most worker threads (and simulated nodes).
+  public static let mostThreads = 65_536
+
   /// Checks every value, so that training never starts with a configuration
   /// that cannot work.
   public func validate() throws(TrainingError) {
@@ -311,6 +318,21 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     }
     guard stopping.iterationsWithoutChange >= 1 else {
       throw invalid("iterations without change must be at least 1 (got \(stopping.iterationsWithoutChange))")
+    }
+    // Upper bounds keep every count the engine multiplies or adds to inside Int.
+    let counts: [(String, Int?)] = [
+      ("epochs", stopping.epochs), ("the batch size", optimizer.batchSize),
+      ("iterations without change", stopping.iterationsWithoutChange), ("sync-every", execution.syncEvery),
+      ("partitions", execution.partitions),
+    ]
+    for case (let name, let value?) in counts where value > Self.largestCount {
+      throw invalid("\(name) must be at most \(Self.largestCount) (got \(value))")
+    }
+    for case (let name, let value?) in [
+      ("threads", execution.threads), ("--simulate-nodes", execution.simulatedNodes),
+    ]
+    where value > Self.mostThreads {
+      throw invalid("\(name) must be at most \(Self.mostThreads) (got \(value))")
     }
     if problem.loss == .softmax, problem.multiclass == .ovr {
       throw invalid("--loss softmax is itself multiclass; leave out --multiclass ovr")

@@ -72,6 +72,17 @@ public enum SyntheticData {
     return (0..<spec.features * outputs(spec)).map { _ in random.normal() * scale }
   }
 
+  /// The most values (2⁴⁰, 4 TiB of floats) a generated dataset may hold.
+  public static let maximumValues = 1 << 40
+
+  /// The values `spec` would store (rows × features, or rows × non-zeros),
+  /// `nil` where that overflows.
+  public static func estimatedValues(_ spec: SyntheticSpec) -> Int? {
+    let perRow = spec.kind == .sparseClassification ? spec.nonZerosPerRow : spec.features
+    let (values, overflow) = spec.rows.multipliedReportingOverflow(by: perRow)
+    return overflow ? nil : values
+  }
+
   /// How many models the labels come from: one, or one per class.
   static func outputs(_ spec: SyntheticSpec) -> Int { spec.classes > 2 ? spec.classes : 1 }
 
@@ -99,6 +110,15 @@ public enum SyntheticData {
     guard spec.rows >= 1, spec.features >= 1 else {
       throw .invalidOptions(
         "--rows and --features must be at least 1 (got \(spec.rows) and \(spec.features))")
+    }
+    guard spec.features <= Int(Int32.max) else {
+      throw .invalidOptions(
+        "--features must be at most \(Int32.max): column indices are 32-bit (got \(spec.features))")
+    }
+    guard let values = estimatedValues(spec), values <= maximumValues else {
+      throw .invalidOptions(
+        "\(spec.rows) rows of \(spec.kind == .sparseClassification ? spec.nonZerosPerRow : spec.features) values is more than the \(maximumValues) values a generated dataset may hold"
+      )
     }
     guard (2...65_535).contains(spec.classes), spec.classes == 2 || spec.kind != .denseRegression else {
       throw .invalidOptions(

@@ -58,6 +58,7 @@ struct GenerateCommand: ParsableCommand {
       kind: kind, rows: rows, features: features, nonZerosPerRow: nonZerosPerRow, seed: seed, noise: noise)
     spec.modelSeed = modelSeed
     spec.classes = classes
+    try checkRoom(for: spec)
     let started = Date()
     let summary: ConversionSummary
     do {
@@ -86,3 +87,26 @@ struct GenerateCommand: ParsableCommand {
 }
 
 extension SyntheticKind: ExpressibleByArgument {}
+
+extension GenerateCommand {
+  /// Refuses a dataset larger than the free space where it would be written
+  /// (an estimate: 4 bytes a value, and 4 more per index for sparse rows;
+  /// text about three times that), before anything is generated.
+  func checkRoom(for spec: SyntheticSpec) throws {
+    guard let values = SyntheticData.estimatedValues(spec) else { return }  // write() refuses it with the reason
+    let sparse = spec.kind == .sparseClassification
+    let binary = Double(values) * (sparse ? 8 : 4) + Double(spec.rows) * (sparse ? 12 : 4)
+    let bytes = DataFormat(path: output) == .sds ? binary : 3 * binary
+    let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
+    var stats = statvfs()
+    guard statvfs(folder, &stats) == 0 else { return }  // the writer reports an unusable folder
+    let free = Double(stats.f_bavail) * Double(stats.f_frsize)
+    guard bytes <= free else {
+      throw CLIError(
+        "\(output): the dataset would take about \(gigabytes(bytes)) but \(folder) has \(gigabytes(free)) free; generate fewer rows or features"
+      )
+    }
+  }
+
+  private func gigabytes(_ bytes: Double) -> String { String(format: "%.3g GB", bytes / 1e9) }
+}

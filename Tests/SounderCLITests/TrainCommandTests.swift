@@ -72,6 +72,22 @@ struct TrainCommandTests {
     let cases: [([String], String)] = [
       (["train", cancer, "-o", model, "--epochs", "0"], "Error: epochs must be at least 1 (got 0)"),
       (
+        ["train", cancer, "-o", model, "--epochs", "\(Int.max)"],
+        "Error: epochs must be at most 1000000000 (got \(Int.max))"
+      ),
+      (
+        ["train", cancer, "-o", model, "--algorithm", "minibatch", "--batch-size", "\(Int.max)"],
+        "Error: the batch size must be at most 1000000000 (got \(Int.max))"
+      ),
+      (
+        ["train", cancer, "-o", model, "--sync-every", "\(Int.max)"],
+        "Error: sync-every must be at most 1000000000 (got \(Int.max))"
+      ),
+      (
+        ["train", cancer, "-o", model, "--threads", "\(Int.max)"],
+        "Error: threads must be at most 65536 (got \(Int.max))"
+      ),
+      (
         ["train", cancer, "-o", model, "--lr", "nan"],
         "Error: the learning rate must be a finite number above 0 (got nan)"
       ),
@@ -283,5 +299,22 @@ struct CheckpointCommandTests {
       proba.stderr.hasPrefix(
         "Error: --proba is for multiclass models with probabilities; this is a one-output logistic model, whose predictions already are P(positive)"
       ), "\(proba.stderr)")
+  }
+
+  @Test(
+    "generate refuses sizes that overflow, 64-bit feature counts and datasets larger than the free space",
+    arguments: [
+      (["--rows", "\(Int.max)", "--features", "4"], "Error: \(Int.max) rows of 4 values is more than"),
+      (["--rows", "10", "--features", "\(Int.max)"], "Error: --features must be at most 2147483647"),
+      (["--rows", "100000000000", "--features", "1000"], "the dataset would take about"),
+    ])
+  func generateSizes(arguments: [String], message: String) throws {
+    let folder = try scratchWithBundledData()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let output = folder.appendingPathComponent("big.sds").path
+    let result = try runSounder(["generate", "--kind", "dense-classification", "-o", output] + arguments)
+    #expect(result.status == 1)
+    #expect(result.stderr.contains(message), "expected \"\(message)\", got \"\(result.stderr)\"")
+    #expect(!FileManager.default.fileExists(atPath: output))
   }
 }
