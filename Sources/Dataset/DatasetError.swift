@@ -21,6 +21,8 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
   case checksumMismatch(path: String, section: String, expected: UInt32, found: UInt32)
   /// The rows handed to a writer do not fit the dataset being written.
   case invalidRows(String)
+  /// An output that cannot be written safely (a folder, an input, a dangling link).
+  case unsafeOutput(path: String, reason: String)
 
   public var description: String {
     switch self {
@@ -43,6 +45,8 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
         + "found \(hex(found))"
     case .invalidRows(let text):
       return text
+    case .unsafeOutput(let path, let reason):
+      return "\(path): cannot write here: \(reason)"
     }
   }
 }

@@ -15,6 +15,15 @@ import Dispatch
 ///
 /// A spool (``init(spoolBeside:)``) is the same kind of file that is never
 /// named: scratch space that ``append(contentsOf:)`` copies into another file.
+///
+/// What is already at the path decides how it is written:
+/// - nothing, or a regular file: as above; a replaced file keeps its mode;
+/// - a symbolic link: the file it points to is replaced, atomically beside
+///   it, and the link stays;
+/// - a device or a FIFO (`/dev/null`, a pipe): written as a stream, never
+///   replaced (such outputs cannot be taken back: a failed write may leave
+///   part of the bytes, and formats whose header is written last refuse them);
+/// - a folder: refused.
 public final class OutputFile {
   /// The path the file gets on ``commit()`` (for a spool, the file it is beside).
   public let path: String
@@ -22,6 +31,8 @@ public final class OutputFile {
   public private(set) var length = 0
 
   private let descriptor: Int32
+  /// Writing straight into an existing device or FIFO (no name to give).
+  private let isStream: Bool
   private var temporaryName: String?
   private var buffer: UnsafeMutableRawBufferPointer
   private var buffered = 0
@@ -42,14 +53,45 @@ public final class OutputFile {
     try self.init(path: path, spool: true)
   }
 
-  private init(path: String, spool: Bool) throws(DatasetError) {
-    self.path = path
+  private init(path requested: String, spool: Bool) throws(DatasetError) {
     isSpool = spool
+    var path = requested
+    var mode: mode_t = 0o644
+    var existing = stat()
+    if !spool, lstat(requested, &existing) == 0 {
+      let type = existing.st_mode & S_IFMT
+      if type == S_IFLNK {
+        // Write the file the link points to; the link stays as it is.
+        guard let target = realpath(requested, nil) else {
+          throw .unsafeOutput(path: requested, reason: "it is a symbolic link to a file that does not exist")
+        }
+        path = String(cString: target)
+        free(target)
+        guard stat(path, &existing) == 0 else { throw .system(function: "stat", path: path, errno: errno) }
+      }
+      switch existing.st_mode & S_IFMT {
+      case S_IFREG: mode = existing.st_mode & 0o7777
+      case S_IFDIR: throw .unsafeOutput(path: requested, reason: "it is a folder; name a file to write")
+      case S_IFCHR, S_IFIFO, S_IFBLK:
+        let stream = open(path, O_WRONLY | O_CLOEXEC)
+        guard stream >= 0 else { throw .system(function: "open", path: path, errno: errno) }
+        self.path = path
+        descriptor = stream
+        isStream = true
+        buffer = .allocate(byteCount: 1 << 20, alignment: 64)
+        return
+      default: throw .unsafeOutput(path: requested, reason: "it is neither a file, a device nor a FIFO")
+      }
+    }
+    self.path = path
+    isStream = false
     let folder = folderOf(path)
     // O_TMPFILE is `__O_TMPFILE | O_DIRECTORY`; Swift cannot import it
     // because it is only defined under _GNU_SOURCE.
     let tmpFile: Int32 = 0o2000_0000 | O_DIRECTORY
     var descriptor = open(folder, tmpFile | O_RDWR | O_CLOEXEC, mode_t(0o644))
+    // The mode argument is filtered through the umask; an existing file's mode is kept exactly.
+    if descriptor >= 0, !spool { fchmod(descriptor, mode) }
     if descriptor < 0 {
       let code = errno
       guard code == EOPNOTSUPP || code == EISDIR || code == EINVAL else {
@@ -63,7 +105,7 @@ public final class OutputFile {
         unlink(name)
       } else {
         temporaryName = name
-        fchmod(descriptor, 0o644)
+        fchmod(descriptor, mode)
       }
     }
     self.descriptor = descriptor
@@ -121,6 +163,11 @@ public final class OutputFile {
   /// The corresponding C function is `pwrite`.
   public func overwrite(_ bytes: [UInt8], at offset: Int) throws(DatasetError) {
     precondition(offset + bytes.count <= length, "overwrite past the end of \(path)")
+    guard !isStream else {
+      throw .unsafeOutput(
+        path: path,
+        reason: "this format writes its header last, which a device or FIFO cannot take; write to a file")
+    }
     try flush()
     var done = 0
     while done < bytes.count {
@@ -177,6 +224,10 @@ public final class OutputFile {
     precondition(!finished, "\(path) committed twice")
     try flush()
     backgroundSyncs.wait()
+    if isStream {
+      finished = true
+      return
+    }
     guard fsync(descriptor) == 0 else { throw .system(function: "fsync", path: path, errno: errno) }
     let staging: String
     if let temporaryName {
@@ -208,7 +259,9 @@ public final class OutputFile {
       }
       done += written
     }
-    if !isSpool, length - syncRequestedAt >= 16 << 20, backgroundSyncs.wait(timeout: .now()) == .success {
+    if !isSpool, !isStream, length - syncRequestedAt >= 16 << 20,
+      backgroundSyncs.wait(timeout: .now()) == .success
+    {
       syncRequestedAt = length
       let descriptor = descriptor
       // The corresponding C function is `fdatasync`; the descriptor stays
@@ -222,6 +275,23 @@ public final class OutputFile {
     backgroundSyncs.wait()
     close(descriptor)
     buffer.deallocate()
+  }
+}
+
+extension OutputFile {
+  /// Refuses an output that is the same file as one of `inputs` (same device
+  /// and inode, whatever the names): writing it would destroy the input.
+  /// Inputs that do not exist are passed over.
+  public static func refuse(_ output: String, sameAsAnyOf inputs: [String]) throws(DatasetError) {
+    var target = stat()
+    guard stat(output, &target) == 0 else { return }
+    for input in inputs {
+      var source = stat()
+      if stat(input, &source) == 0, source.st_dev == target.st_dev, source.st_ino == target.st_ino {
+        throw .unsafeOutput(
+          path: output, reason: "it is the same file as the input \(input); write the output elsewhere")
+      }
+    }
   }
 }
 

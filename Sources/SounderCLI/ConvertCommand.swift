@@ -33,6 +33,7 @@ struct ConvertCommand: ParsableCommand {
   }
 
   func run() throws {
+    try refuseOutput(output, sameAsAnyOf: [input] + (reading.labels.map { [$0] } ?? []))
     let bar = ProgressBar(quiet: quiet)
     let settings = IngestSettings(
       threads: threads ?? ProcessInfoCores.count, progress: { bar.update($0) })

@@ -29,6 +29,9 @@ struct PredictCommand: ParsableCommand {
   var input: InputOptions
 
   func run() throws {
+    if let output {
+      try refuseOutput(output, sameAsAnyOf: [model, data] + (input.labels.map { [$0] } ?? []))
+    }
     let (model, dataset) = try openModelAndData(model: model, data: data, input: input)
     if proba {
       guard model.isMulticlass, model.hasProbabilities else {
@@ -128,4 +131,9 @@ func confusionTable(_ confusion: [[Int]], classes: [String]) -> String {
       name.leftPadded(max(width, corner.count)) + row.map { String($0).leftPadded(width) }.joined())
   }
   return lines.joined(separator: "\n")
+}
+
+/// Refuses to write `output` when it is one of the command's inputs.
+func refuseOutput(_ output: String, sameAsAnyOf inputs: [String]) throws {
+  do { try OutputFile.refuse(output, sameAsAnyOf: inputs) } catch { throw CLIError(error.description) }
 }

@@ -108,6 +108,8 @@ struct TrainCommand: ParsableCommand {
     setup.stopping.iterationsWithoutChange = nIterNoChange
     setup.stopping.targetLoss = targetLoss
     setup.stopping.holdoutFraction = holdout
+    try refuseOutput(
+      output, sameAsAnyOf: [data] + (test.map { [$0] } ?? []) + (input.labels.map { [$0] } ?? []))
     let machine = try Topology.current()
     do { try setup.validate(on: machine) } catch { throw CLIError(error.description) }
     if let threads, threads > machine.processingUnits.count {

@@ -317,4 +317,52 @@ struct CheckpointCommandTests {
     #expect(result.stderr.contains(message), "expected \"\(message)\", got \"\(result.stderr)\"")
     #expect(!FileManager.default.fileExists(atPath: output))
   }
+
+  @Test("outputs: an input is never overwritten, links are followed, modes kept, devices written as streams")
+  func safeOutputs() throws {
+    let folder = try scratchWithBundledData()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let iris = folder.appendingPathComponent("iris.csv").path
+    let original = try Data(contentsOf: URL(fileURLWithPath: iris))
+    for arguments in [["convert", iris, "-o", iris], ["train", iris, "-o", iris, "--epochs", "1"]] {
+      let result = try runSounder(arguments)
+      #expect(result.status == 1)
+      #expect(
+        result.stderr.hasPrefix(
+          "Error: \(iris): cannot write here: it is the same file as the input \(iris); write the output elsewhere"
+        ),
+        "\(result.stderr)")
+      #expect(
+        try Data(contentsOf: URL(fileURLWithPath: iris)) == original, "\(arguments[0]) changed its input")
+    }
+
+    let model = folder.appendingPathComponent("m.model").path
+    #expect(try runSounder(["train", iris, "-o", model, "--epochs", "1"]).status == 0)
+    let predictOverModel = try runSounder(["predict", model, iris, "-o", model])
+    #expect(predictOverModel.status == 1 && predictOverModel.stderr.contains("the same file as the input"))
+
+    // A model written over an existing one keeps its mode.
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: model)
+    #expect(try runSounder(["train", iris, "-o", model, "--epochs", "2"]).status == 0)
+    let mode = try FileManager.default.attributesOfItem(atPath: model)[.posixPermissions] as? Int
+    #expect(mode == 0o600, "mode \(String(mode ?? 0, radix: 8))")
+
+    // Through a symbolic link: the target is replaced, the link stays.
+    let link = folder.appendingPathComponent("link.model").path
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: model)
+    let before = try Data(contentsOf: URL(fileURLWithPath: model))
+    #expect(try runSounder(["train", iris, "-o", link, "--epochs", "3"]).status == 0)
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == model)
+    #expect(
+      try Data(contentsOf: URL(fileURLWithPath: model)) != before, "the link's target was not rewritten")
+
+    // A device is written as a stream and stays a device.
+    let predict = try runSounder(["predict", model, iris, "-o", "/dev/null"])
+    #expect(predict.status == 0, "\(predict.stderr)")
+    let type = try FileManager.default.attributesOfItem(atPath: "/dev/null")[.type] as? FileAttributeType
+    #expect(type == .typeCharacterSpecial, "/dev/null is now \(String(describing: type))")
+
+    let refused = try runSounder(["train", iris, "-o", folder.path, "--epochs", "1"])
+    #expect(refused.status == 1 && refused.stderr.contains("it is a folder"), "\(refused.stderr)")
+  }
 }
