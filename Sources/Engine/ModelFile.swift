@@ -144,8 +144,10 @@ public enum ModelFile {
     let jsonCount = Int(get(bytes, 12) as UInt32)
     let weightCount = get(bytes, 16) as UInt64
     let offset = get(bytes, 24) as UInt64
-    guard weightCount < UInt64(Int32.max), offset >= UInt64(64 + jsonCount),
-      offset + weightCount * 4 <= UInt64(bytes.count)
+    // Sizes come from the file: every sum and product is checked before it is used.
+    let (end, overflow) = offset.addingReportingOverflow(weightCount &* 4)
+    guard weightCount < UInt64(Int32.max), jsonCount <= bytes.count - 64, offset >= UInt64(64 + jsonCount),
+      !overflow, end <= UInt64(bytes.count)
     else {
       throw .corrupt(
         path: path,

@@ -110,6 +110,8 @@ struct TrainCommand: ParsableCommand {
     setup.stopping.holdoutFraction = holdout
     try refuseOutput(
       output, sameAsAnyOf: [data] + (test.map { [$0] } ?? []) + (input.labels.map { [$0] } ?? []))
+    // Before any work: the model's folder must take a file (what fails here would fail after training).
+    do { _ = try OutputFile(creating: output) } catch { throw CLIError(error.description) }
     let machine = try Topology.current()
     do { try setup.validate(on: machine) } catch { throw CLIError(error.description) }
     if let threads, threads > machine.processingUnits.count {
@@ -162,6 +164,12 @@ struct TrainCommand: ParsableCommand {
     }
     log.finish(result, stats: stats)
 
+    // A run that diverged in its first epoch has no model better than no training:
+    // it writes none, and an existing model stays as it was.
+    if case .diverged = result.stopReason, result.history.isEmpty {
+      let kept = FileManager.default.fileExists(atPath: output) ? "; \(output) was left as it was" : ""
+      throw CLIError(result.stopReason.description + " (no epoch finished, so no model was written\(kept))")
+    }
     let metadata = ModelMetadata(model: result.model, configuration: setup, result: result)
     do { try ModelFile.write(result.model, metadata: metadata, to: output) } catch {
       throw CLIError(error.description)
@@ -177,7 +185,9 @@ struct TrainCommand: ParsableCommand {
     log.summary(
       metrics, on: testSet != nil ? "test" : (subset != nil ? "validation" : "training"), output: output)
     if case .diverged = result.stopReason {
-      throw CLIError(result.stopReason.description + " (the last good model was written)")
+      throw CLIError(
+        result.stopReason.description
+          + " (the last good model, after epoch \(result.history.count), was written to \(output))")
     }
   }
 }

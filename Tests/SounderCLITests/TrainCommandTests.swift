@@ -365,4 +365,44 @@ struct CheckpointCommandTests {
     let refused = try runSounder(["train", iris, "-o", folder.path, "--epochs", "1"])
     #expect(refused.status == 1 && refused.stderr.contains("it is a folder"), "\(refused.stderr)")
   }
+
+  @Test(
+    "a run that diverges in its first epoch leaves an existing model; damaged sizes and missing folders are one line"
+  )
+  func divergenceAndDamage() throws {
+    let folder = try scratchWithBundledData()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let diabetes = folder.appendingPathComponent("diabetes.csv").path
+    let model = folder.appendingPathComponent("good.model").path
+    let regression = ["--loss", "squared", "--label-kind", "real"]
+    #expect(
+      try runSounder(["train", diabetes, "-o", model, "--standardize", "--epochs", "1"] + regression).status
+        == 0)
+    let good = try Data(contentsOf: URL(fileURLWithPath: model))
+    let diverged = try runSounder(
+      ["train", diabetes, "-o", model, "--lr", "1000", "--schedule", "constant", "--epochs", "3"] + regression
+    )
+    #expect(diverged.status == 1)
+    #expect(
+      diverged.stderr.contains("no epoch finished, so no model was written; \(model) was left as it was"),
+      "\(diverged.stderr)")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: model)) == good, "the good model was replaced")
+
+    // A header whose weights offset is near 2^64: the sizes are checked, nothing overflows.
+    var damaged = good
+    damaged.replaceSubrange(24..<32, with: withUnsafeBytes(of: (UInt64.max - 7).littleEndian) { Array($0) })
+    let bad = folder.appendingPathComponent("bad.model").path
+    try damaged.write(to: URL(fileURLWithPath: bad))
+    let evaluate = try runSounder(["evaluate", bad, diabetes] + regression.suffix(2))
+    #expect(evaluate.status == 1)
+    #expect(
+      evaluate.stderr.hasPrefix("Error: \(bad): damaged model file: the header promises"),
+      "\(evaluate.stderr)")
+
+    // An output folder that does not exist is found before training, not after it.
+    let missing = folder.appendingPathComponent("no/such/folder/m.model").path
+    let early = try runSounder(["train", diabetes, "-o", missing, "--epochs", "500"] + regression)
+    #expect(early.status == 1 && early.stderr.hasPrefix("Error: \(missing): open failed"), "\(early.stderr)")
+    #expect(!early.stdout.contains("epoch"), "it trained before finding out: \(early.stdout)")
+  }
 }
