@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// A `.sds` dataset file, memory-mapped read-only.
 ///
 /// Opening reads and checks only the 256-byte header and that every section
@@ -103,27 +106,7 @@ public struct Dataset: Sendable {
           path: path, section: "\(section)", expected: header[section].checksum, found: found)
       }
     }
-    if header.layout == .csr {
-      let columns = Int32(truncatingIfNeeded: header.columns)
-      for row in 0..<rows.count {
-        let start = rows.offsets[row]
-        let end = rows.offsets[row + 1]
-        guard start <= end, end <= Int64(header.nonZeros) else {
-          throw .invalidHeader(
-            path: path, field: "row offset \(row + 1)", expected: "between \(start) and \(header.nonZeros)",
-            found: "\(end)")
-        }
-        var previous: Int32 = -1
-        for index in UnsafeBufferPointer(start: rows.indices + Int(start), count: Int(end - start)) {
-          guard index > previous, index < columns || header.columns > Int(Int32.max) else {
-            throw .invalidHeader(
-              path: path, field: "column index in row \(row)",
-              expected: "increasing, from \(previous + 1) to \(header.columns - 1)", found: "\(index)")
-          }
-          previous = index
-        }
-      }
-    }
+    try checkStructure()
     for (section, count) in [(Section.features, header.nonZeros), (.labels, header.rows)] {
       let values = UnsafeBufferPointer(
         start: bytes(of: section).baseAddress?.assumingMemoryBound(to: Float.self), count: count)
@@ -140,6 +123,50 @@ public struct Dataset: Sendable {
           path: path, field: "label of row \(bad)", expected: "a class id from 0 to \(classNames.count - 1)",
           found: "\(labels[bad])")
       }
+    }
+  }
+
+  /// Checks what the training and prediction kernels rely on, which opening
+  /// the file does not read: CSR row offsets start at 0, never decrease and
+  /// end at the non-zero count, and column indices increase within each row
+  /// and stay below the column count. O(non-zeros), rows shared out over
+  /// `threads` threads; ``verify()`` does this too, with the checksums and
+  /// the values. A damaged file gives one clear error instead of reads and
+  /// writes past the model.
+  public func checkStructure(threads: Int = 1) throws(DatasetError) {
+    guard header.layout == .csr, rows.count > 0 else { return }
+    let offsets = rows.offsets
+    let total = Int64(header.nonZeros)
+    guard offsets[0] == 0 else {
+      throw .invalidHeader(path: path, field: "row offset 0", expected: "0", found: "\(offsets[0])")
+    }
+    for row in 0..<rows.count where !(offsets[row] <= offsets[row + 1] && offsets[row + 1] <= total) {
+      throw .invalidHeader(
+        path: path, field: "row offset \(row + 1)", expected: "between \(offsets[row]) and \(total)",
+        found: "\(offsets[row + 1])")
+    }
+    let limit = Int32(clamping: header.columns)
+    let chunks = max(1, min(threads, rows.count))
+    let firstBad = Mutex<(row: Int, previous: Int32, found: Int32)?>(nil)
+    let block = rows
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+      for row in (block.count * chunk / chunks)..<(block.count * (chunk + 1) / chunks) {
+        var previous: Int32 = -1
+        for index in block.sparseRow(row).indices {
+          guard index > previous, index < limit else {
+            firstBad.withLock { bad in
+              if bad == nil || row < bad!.row { bad = (row, previous, index) }
+            }
+            return
+          }
+          previous = index
+        }
+      }
+    }
+    if let bad = firstBad.withLock({ $0 }) {
+      throw .invalidHeader(
+        path: path, field: "column index in row \(bad.row)",
+        expected: "increasing, from \(bad.previous + 1) to \(header.columns - 1)", found: "\(bad.found)")
     }
   }
 }

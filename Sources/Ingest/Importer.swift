@@ -168,7 +168,10 @@ public enum Importer {
   /// Copies the rows of the `.sds` file at `path` into `sink`.
   public static func readSDS(_ path: String, into sink: RowSink) throws(IngestError) -> ConversionSummary {
     let dataset: Dataset
-    do { dataset = try Dataset(path: path) } catch { throw .dataset(error) }
+    do {
+      dataset = try Dataset(path: path)
+      try dataset.checkStructure(threads: ProcessInfoCores.count)
+    } catch { throw .dataset(error) }
     if let names = dataset.classNames {
       do { try sink.setClassNames(names) } catch { throw .dataset(error) }
     }

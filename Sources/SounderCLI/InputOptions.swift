@@ -50,17 +50,23 @@ struct InputOptions: ParsableArguments {
   }
 
   /// Opens `path`: a `.sds` file directly, anything else through the cache
-  /// of converted files, with a progress bar on a terminal while converting.
+  /// of converted files, with a progress bar on a terminal while converting;
+  /// then checks the rows' structure (``Dataset/checkStructure(threads:)``).
   func open(_ path: String, threads: Int? = nil) throws -> Dataset {
     let bar = ProgressBar(quiet: false)
     defer { bar.finish() }
     do {
-      return try DatasetCache.open(
+      let dataset = try DatasetCache.open(
         source: path, format: format, libsvm: libsvm, csv: csv, npyLabels: labels,
         settings: IngestSettings(threads: threads ?? ProcessInfoCores.count, progress: { bar.update($0) })
       ).dataset
-    } catch {
+      // The kernels trust the offsets and indices: a damaged file stops here, not in them.
+      try dataset.checkStructure(threads: threads ?? ProcessInfoCores.count)
+      return dataset
+    } catch let error as DatasetError {
       throw CLIError(error.description)
+    } catch {
+      throw CLIError("\(error)")
     }
   }
 }

@@ -405,4 +405,51 @@ struct CheckpointCommandTests {
     #expect(early.status == 1 && early.stderr.hasPrefix("Error: \(missing): open failed"), "\(early.stderr)")
     #expect(!early.stdout.contains("epoch"), "it trained before finding out: \(early.stdout)")
   }
+
+  @Test(
+    "a .sds whose column indices or row offsets are damaged is refused with one line by every command",
+    arguments: [(2, 5, "column index in row"), (2, -1, "column index in row"), (1, 7, "row offset")])
+  func damagedStructure(section: Int, damage: Int, message: String) throws {
+    let folder = try scratchWithBundledData()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let path = folder.appendingPathComponent("sparse.sds").path
+    let generated = try runSounder([
+      "generate", "--kind", "sparse-classification", "--rows", "200", "--features", "50", "--nnz-per-row",
+      "5", "-o",
+      path,
+    ])
+    #expect(generated.status == 0, "\(generated.stderr)")
+    var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+    // The section table starts at byte 48, 24 bytes a section: offset, length, checksum.
+    let start = Int(
+      bytes[(48 + 24 * section)..<(56 + 24 * section)].withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+    if section == 2 {
+      // Column index 3 of the file: the column count plus `damage` (5: past the model; −1: the last
+      // column, which breaks the increasing order or hits the bias slot's neighbour).
+      let value = Int32(50 + damage)
+      bytes.replaceSubrange(
+        (start + 12)..<(start + 16), with: withUnsafeBytes(of: value.littleEndian) { Array($0) })
+    } else {
+      // Row offset `damage` points far past the values.
+      let value = Int64(1) << 40
+      bytes.replaceSubrange(
+        (start + 8 * damage)..<(start + 8 * damage + 8),
+        with: withUnsafeBytes(of: value.littleEndian) { Array($0) })
+    }
+    try bytes.write(to: URL(fileURLWithPath: path))
+    let model = folder.appendingPathComponent("m.model").path
+    let text = folder.appendingPathComponent("back.svm").path
+    let cancer = folder.appendingPathComponent("breast-cancer.csv").path
+    #expect(try runSounder(["train", cancer, "-o", model, "--epochs", "1"]).status == 0)
+    for arguments in [
+      ["train", path, "-o", folder.appendingPathComponent("s.model").path, "--epochs", "1"],
+      ["predict", model, path], ["convert", path, "-o", text],
+    ] {
+      let result = try runSounder(arguments)
+      #expect(result.status == 1, "\(arguments[0]) exited \(result.status): \(result.stderr)")
+      #expect(result.stderr.contains(message), "\(arguments[0]): \(result.stderr)")
+      #expect(result.stderr.split(separator: "\n").count == 1, "more than one line: \(result.stderr)")
+    }
+    #expect(!FileManager.default.fileExists(atPath: text))
+  }
 }
