@@ -334,6 +334,12 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     where value > Self.mostThreads {
       throw invalid("\(name) must be at most \(Self.mostThreads) (got \(value))")
     }
+    if let tolerance = stopping.tolerance, !(tolerance.isFinite && tolerance >= 0) {
+      throw invalid("the tolerance must be a finite number of 0 or more (got \(tolerance))")
+    }
+    if let target = stopping.targetLoss, !(target.isFinite && target >= 0) {
+      throw invalid("the target loss must be a finite number of 0 or more (got \(target))")
+    }
     if problem.loss == .softmax, problem.multiclass == .ovr {
       throw invalid("--loss softmax is itself multiclass; leave out --multiclass ovr")
     }

@@ -45,6 +45,7 @@ final class TrainingSet: @unchecked Sendable {
   /// otherwise the configuration's holdout share of `source`.
   init(rows source: RowBlock, test: RowBlock?, configuration: TrainingConfiguration) throws(TrainingError) {
     guard source.count > 0 else { throw .noTrainingRows }
+    guard source.columns > 0 else { throw .invalidConfiguration("the data has no features to train on") }
     if let test, test.columns > source.columns || (source.layout == .dense && test.columns != source.columns)
     {
       throw .invalidConfiguration(
@@ -93,6 +94,11 @@ final class TrainingSet: @unchecked Sendable {
       if configuration.isHeldOut(row) { validation.append(Int32(row)) } else { training.append(Int32(row)) }
     }
     guard !training.isEmpty else { throw .noTrainingRows }
+    if test == nil, let fraction = configuration.stopping.holdoutFraction, validation.isEmpty {
+      throw .invalidConfiguration(
+        "a holdout of \(fraction) holds out no row of the \(source.count); use at least \(String(format: "%g", 1 / Double(source.count))) (one row)"
+      )
+    }
     self.training = training
     var weightSum: Double = 0
     for row in training { weightSum += Double(rows.weight(Int(row))) }

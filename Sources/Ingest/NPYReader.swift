@@ -50,9 +50,18 @@ struct NPYHeader: Equatable {
       throw fail("expected a 'shape' entry in the .npy header, found \(text)")
     }
     let shape = shapeText.split(whereSeparator: { "(), ".contains($0) }).compactMap { Int($0) }
+    guard shape.allSatisfy({ $0 >= 0 }) else {
+      throw fail("expected dimensions of 0 or more in the shape, found \(shapeText)")
+    }
     let header = NPYHeader(type: type, shape: shape, dataOffset: dataOffset)
-    let (needed, overflow) = shape.reduce(header.elementSize) { $0 * $1 }.multipliedReportingOverflow(by: 1)
-    guard !overflow, dataOffset + needed <= bytes.count else {
+    // The shape comes from the file: its product is checked, never trusted.
+    var needed = header.elementSize
+    for dimension in shape {
+      let (product, overflow) = needed.multipliedReportingOverflow(by: dimension)
+      guard !overflow else { throw fail("expected a shape whose size fits in memory, found \(shapeText)") }
+      needed = product
+    }
+    guard needed <= bytes.count - dataOffset else {
       throw fail("expected \(needed) bytes of data for shape \(shapeText), found \(bytes.count - dataOffset)")
     }
     return header

@@ -111,6 +111,9 @@ public enum SyntheticData {
       throw .invalidOptions(
         "--rows and --features must be at least 1 (got \(spec.rows) and \(spec.features))")
     }
+    guard spec.noise.isFinite, spec.noise >= 0 else {
+      throw .invalidOptions("--noise must be a finite number of 0 or more (got \(spec.noise))")
+    }
     guard spec.features <= Int(Int32.max) else {
       throw .invalidOptions(
         "--features must be at most \(Int32.max): column indices are 32-bit (got \(spec.features))")

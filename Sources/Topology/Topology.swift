@@ -124,6 +124,9 @@ public struct Topology: Sendable {
     try Topology(handle: HwlocTopology(synthetic: nil), name: "this machine")
   }
 
+  /// The most processing units a synthetic machine may have.
+  public static let maximumSyntheticUnits = 65_536
+
   /// Builds a simulated machine from hwloc's synthetic description, levels
   /// from the top down with a count each, e.g. `"pack:2 numa:2 core:8 pu:2"`
   /// (2 packages of 2 NUMA nodes of 8 cores of 2 hardware threads).
@@ -131,6 +134,18 @@ public struct Topology: Sendable {
   public static func synthetic(_ description: String) throws(TopologyError) -> Topology {
     let trimmed = description.trimmingWhitespace()
     guard !trimmed.isEmpty else { throw .invalidSyntheticDescription(description) }
+    // Sized before hwloc builds it: "pack:1000 numa:1000 core:1000 pu:8" would take minutes and gigabytes.
+    var units = 1
+    for level in trimmed.split(separator: " ") {
+      guard let colon = level.firstIndex(of: ":"),
+        let count = Int(level[level.index(after: colon)...].prefix { $0.isNumber })
+      else { continue }
+      let (product, overflow) = units.multipliedReportingOverflow(by: count)
+      units = overflow ? Int.max : product
+    }
+    guard units <= maximumSyntheticUnits else {
+      throw .syntheticTooLarge(description: trimmed, units: units, limit: maximumSyntheticUnits)
+    }
     return try Topology(handle: HwlocTopology(synthetic: trimmed), name: trimmed)
   }
 

@@ -8,6 +8,8 @@ public enum TopologyError: Error, Equatable, Sendable, CustomStringConvertible {
   case hwloc(function: String, errno: Int32)
   /// hwloc rejected a synthetic topology description.
   case invalidSyntheticDescription(String)
+  /// A synthetic machine larger than Sounder builds (its levels' counts multiplied).
+  case syntheticTooLarge(description: String, units: Int, limit: Int)
   /// The operation needs the real machine but the topology is synthetic
   /// (hwloc accepts binding requests on a synthetic topology and ignores them).
   case notThisSystem(operation: String)
@@ -26,6 +28,9 @@ public enum TopologyError: Error, Equatable, Sendable, CustomStringConvertible {
     switch self {
     case .hwloc(let function, let code):
       return "hwloc: \(function) failed: \(Self.message(for: code))"
+    case .syntheticTooLarge(let text, let units, let limit):
+      return
+        "synthetic topology \"\(text)\" has \(units == Int.max ? "more than \(Int.max)" : "\(units)") processing units; at most \(limit)"
     case .invalidSyntheticDescription(let text):
       return
         "invalid synthetic topology \"\(text)\": expected hwloc's synthetic syntax, "

@@ -248,6 +248,27 @@ struct TrainerTests {
         }(),
         "the optimal schedule η₀/(1 + η₀λt) needs an L2 strength above 0; set l2 or use another schedule"
       ),
+      (
+        {
+          var c = configuration(.logistic, .auto, .sgd)
+          c.stopping.tolerance = -1
+          return c
+        }(), "the tolerance must be a finite number of 0 or more (got -1.0)"
+      ),
+      (
+        {
+          var c = configuration(.logistic, .auto, .sgd)
+          c.stopping.targetLoss = -0.5
+          return c
+        }(), "the target loss must be a finite number of 0 or more (got -0.5)"
+      ),
+      (
+        {
+          var c = configuration(.logistic, .auto, .sgd)
+          c.stopping.holdoutFraction = 0.00001
+          return c
+        }(), "a holdout of 1e-05 holds out no row of the 4000; use at least 0.00025 (one row)"
+      ),
     ])
   func badConfiguration(setup: TrainingConfiguration, message: String) {
     let error = #expect(throws: TrainingError.self) { try Trainer(setup).fit(Self.dense.block) }

@@ -41,6 +41,11 @@ struct NPYTests {
       ("<f8", "(6,)", "(4,)", false, "y.npy", "expected a 2-D float array"),
       ("<f8", "(3, 2)", "(4,)", false, "y.npy", "expected 3 labels"),
       ("<f8", "(4, 2)", "(4,)", false, "y.npy", "expected 64 bytes of data"),
+      (
+        "<f8", "(9223372036854775807, 4)", "(4,)", false, "y.npy",
+        "expected a shape whose size fits in memory"
+      ),
+      ("<f8", "(-3, -2)", "(4,)", false, "y.npy", "expected dimensions of 0 or more"),
     ])
   func bad(descr: String, shape: String, labelShape: String, fortran: Bool, labels: String, message: String)
     throws

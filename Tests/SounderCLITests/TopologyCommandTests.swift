@@ -80,6 +80,10 @@ struct TopologyCommandTests {
       (
         ["topology", "--policy", "sideways"], "Error: The value 'sideways' is invalid for '--policy <policy>'"
       ),
+      (
+        ["topology", "--synthetic", "pack:1000 numa:1000 core:1000 pu:8"],
+        "Error: synthetic topology \"pack:1000 numa:1000 core:1000 pu:8\" has 8000000000 processing units; at most 65536"
+      ),
     ])
   func badInput(arguments: [String], message: String) throws {
     let result = try runSounder(arguments)
