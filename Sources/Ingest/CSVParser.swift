@@ -20,8 +20,9 @@ public enum ColumnSelector: Sendable, Equatable {
 /// Options for CSV text (dense rows, one label column).
 public struct CSVOptions: Sendable, Equatable {
   /// Whether the first line is a header: `nil` to detect. The first line is
-  /// a header when a field other than the label is text (not a number and
-  /// not a missing value); when only its label is text, it is a header if the
+  /// a header when every field other than the label is text (not a number
+  /// and not a missing value); numbers with some text among them are a data
+  /// row with a typo, reported with its line; when only its label is text, it is a header if the
   /// next line's label is a number, and otherwise the first row of a file
   /// whose labels are class names. (The label here is `--label-column`'s
   /// index, else the last field.)
@@ -78,7 +79,7 @@ struct CSVLineParser: LineParser {
     firstLine: UnsafeRawBufferPointer, next: (text: UnsafeRawBufferPointer, line: Int)?, options: CSVOptions,
     path: String
   ) throws(IngestError) -> (parser: Self, skip: Bool) {
-    let fields = splitFields(firstLine, delimiter: options.delimiter)
+    let fields = splitFields(withoutByteOrderMark(firstLine), delimiter: options.delimiter)
     let isHeader: Bool
     if let header = options.header {
       isHeader = header
@@ -87,8 +88,12 @@ struct CSVLineParser: LineParser {
     } else {
       var label = fields.count - 1
       if case .index(let index) = options.labelColumn, index >= 0, index < fields.count { label = index }
-      if fields.indices.contains(where: { $0 != label && isText(fields[$0].bytes) }) {
+      let others = fields.indices.filter { $0 != label }
+      if !others.isEmpty, others.allSatisfy({ isText(fields[$0].bytes) }) {
         isHeader = true
+      } else if others.contains(where: { isText(fields[$0].bytes) }) {
+        // Numbers and some text among the features: a data row with a typo, which its line reports.
+        isHeader = false
       } else if isText(fields[label].bytes) {
         // Numbers and a text label: a header over numeric labels, or the
         // first row of name labels. The next line's label tells them apart.
@@ -163,7 +168,8 @@ struct CSVLineParser: LineParser {
   }
 
   /// Adds one line's row to `piece`; returns what went wrong, if anything.
-  private func parseLine(_ line: UnsafeRawBufferPointer, into piece: inout ParsedPiece) -> String? {
+  private func parseLine(_ text: UnsafeRawBufferPointer, into piece: inout ParsedPiece) -> String? {
+    let line = withoutByteOrderMark(text)
     guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return nil }
     var label: Float = 0
     var field = 0
@@ -328,4 +334,12 @@ func isMissing(_ field: UnsafeRawBufferPointer) -> Bool {
   guard field.count <= 4 else { return false }
   let word = String(decoding: field, as: UTF8.self).lowercased()
   return ["na", "nan", "null", "n/a", "none"].contains(word)
+}
+
+/// `text` without a leading UTF-8 byte order mark (EF BB BF), which some
+/// editors write at the start of a file: only the first line can have one.
+@inline(__always)
+func withoutByteOrderMark(_ text: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+  guard text.count >= 3, text[0] == 0xEF, text[1] == 0xBB, text[2] == 0xBF else { return text }
+  return UnsafeRawBufferPointer(rebasing: text[3...])
 }

@@ -102,4 +102,38 @@ struct CSVTests {
     _ = try Importer.convert(input: folder + "/r2.csv", output: folder + "/r3.sds")
     #expect(try contents(folder + "/r1.sds") == contents(folder + "/r3.sds"))
   }
+
+  @Test("a byte order mark is skipped, and a typo in the first row is an error, not a header")
+  func firstLineShape() throws {
+    let folder = try temporaryFolder()
+    let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+    let cases: [(name: String, bytes: [UInt8], rows: Int?)] = [
+      ("bom-data", bom + Array("1,2,0\n3,4,1\n5,6,0\n".utf8), 3),
+      ("bom-header", bom + Array("x,label,z\n3,1,4\n5,0,6\n".utf8), 2),
+      ("typo", Array("1e,2,0\n3,4,1\n".utf8), nil),
+    ]
+    for (name, bytes, rows) in cases {
+      let input = folder + "/\(name).csv"
+      try Data(bytes).write(to: URL(fileURLWithPath: input))
+      let output = folder + "/\(name).sds"
+      if let rows {
+        let summary = try Importer.convert(input: input, output: output)
+        #expect(summary.rows == rows, "\(name): \(summary.rows) rows")
+        if name == "bom-header" {
+          // The label is the column named label, not the last one.
+          let data = try Dataset(path: output)
+          #expect(data.rows.label(0) == 1 && Array(data.rows.denseRow(0)) == [3, 4])
+        }
+      } else {
+        #expect {
+          _ = try Importer.convert(input: input, output: output)
+        } throws: { error in
+          #expect(
+            "\(error)".contains("\(input):1: expected a number in column 0, found '1e'"), "got \(error)")
+          return true
+        }
+        #expect(!FileManager.default.fileExists(atPath: output))
+      }
+    }
+  }
 }
