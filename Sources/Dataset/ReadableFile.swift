@@ -13,6 +13,11 @@ public final class ReadableFile {
   public let size: Int
   /// The last modification time, in nanoseconds since 1970.
   public let modificationTime: Int64
+  /// The last status change time, in nanoseconds since 1970: set by the
+  /// kernel on every write or metadata change, never by `cp -p` or `touch`.
+  public let changeTime: Int64
+  /// The file's device and inode: which file it is, whatever its name.
+  public let identity: (device: UInt64, inode: UInt64)
   private let descriptor: Int32
 
   /// Opens `path` for reading.
@@ -34,6 +39,8 @@ public final class ReadableFile {
     self.descriptor = descriptor
     size = Int(info.st_size)
     modificationTime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+    changeTime = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+    identity = (UInt64(info.st_dev), UInt64(info.st_ino))
   }
 
   /// Reads up to `buffer.count` bytes at the current position; returns how

@@ -79,6 +79,10 @@ struct CSVLineParser: LineParser {
     firstLine: UnsafeRawBufferPointer, next: (text: UnsafeRawBufferPointer, line: Int)?, options: CSVOptions,
     path: String
   ) throws(IngestError) -> (parser: Self, skip: Bool) {
+    if let fill = options.fill, !fill.isFinite {
+      throw .invalidOptions(
+        "--fill must be a finite number (got \(fill)): the datasets hold finite values only")
+    }
     let fields = splitFields(withoutByteOrderMark(firstLine), delimiter: options.delimiter)
     let isHeader: Bool
     if let header = options.header {
@@ -190,6 +194,11 @@ struct CSVLineParser: LineParser {
           case .success(let parsed): value = parsed
           case .failure(let problem):
             if isMissing(bytes) {
+              guard field != labelField else {
+                return "expected a label in \(columnName(field)), found a missing value "
+                  + "(\(bytes.isEmpty ? "an empty field" : quoted(bytes))); --fill replaces missing features, "
+                  + "never labels"
+              }
               guard let fill = options.fill else {
                 return "expected a number in \(columnName(field)), found a missing value "
                   + "(\(bytes.isEmpty ? "an empty field" : quoted(bytes))); use --fill VALUE to replace missing values"

@@ -7,7 +7,8 @@ import Foundation
 ///
 /// The cache for `data/train.svm` is `data/.train.svm.sounder.sds`, with
 /// `data/.train.svm.sounder.key` beside it recording what it was made from:
-/// the source's size, modification time, CRC-32C of its first 64 KiB, and the
+/// the source's size, modification and status-change times, device and
+/// inode, CRC-32C of its first 64 KiB, and the
 /// parsing options. When any of those differ, or the cache does not open, the
 /// source is converted again (atomically, so a reader never sees half a
 /// cache). Where the source's folder is not writable, the cache goes to the
@@ -73,8 +74,11 @@ public enum DatasetCache {
     let count: Int
     do { count = try file.read(into: prefix) } catch { throw .dataset(error) }
     let checksum = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: prefix[0..<count]))
+    // ctime and the inode catch what size, mtime and the first 64 KiB miss: an edit past the
+    // prefix with size and mtime restored (cp -p, rsync -t, touch -r) changes one of them.
     return
-      "sounder-cache 1\nsize \(file.size)\nmtime \(file.modificationTime)\ncrc32c \(checksum)\noptions \(options)\n"
+      "sounder-cache 2\nsize \(file.size)\nmtime \(file.modificationTime)\nctime \(file.changeTime)\n"
+      + "file \(file.identity.device):\(file.identity.inode)\ncrc32c \(checksum)\noptions \(options)\n"
   }
 
   private static func readSmallFile(_ path: String) throws(DatasetError) -> String {

@@ -136,4 +136,31 @@ struct CSVTests {
       }
     }
   }
+
+  @Test("--fill replaces missing features, never labels, and only with a finite number")
+  func fillRules() throws {
+    let folder = try temporaryFolder()
+    let input = folder + "/missing.csv"
+    try "a,b,label\n1,,0\n3,4,1\n".write(toFile: input, atomically: true, encoding: .utf8)
+    let filled = try Importer.convert(input: input, output: folder + "/filled.sds", csv: CSVOptions(fill: -1))
+    #expect(filled.rows == 2)
+    let data = try Dataset(path: folder + "/filled.sds")  // alive while its rows are read
+    #expect(Array(data.rows.denseRow(0)) == [1, -1])
+    for (text, fill, message) in [
+      (
+        "a,b,label\n1,2,0\n3,4,\n", Float(0),
+        "missing.csv:3: expected a label in column 2 (label), found a missing value"
+      ),
+      ("a,b,label\n1,,0\n", Float.nan, "--fill must be a finite number (got nan)"),
+    ] {
+      try text.write(toFile: input, atomically: true, encoding: .utf8)
+      #expect {
+        _ = try Importer.convert(input: input, output: folder + "/bad.sds", csv: CSVOptions(fill: fill))
+      } throws: { error in
+        #expect("\(error)".contains(message), "got \(error)")
+        return true
+      }
+      #expect(!FileManager.default.fileExists(atPath: folder + "/bad.sds"))
+    }
+  }
 }

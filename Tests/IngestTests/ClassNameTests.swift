@@ -67,7 +67,7 @@ struct ClassNameTests {
       ("1,2,y\n3,4,n\n", 2, ["n", "y"]),  // no header, name labels
       ("p,q,class\n1,2,b\n3,4,a\n", 2, ["a", "b"]),  // header, name labels
       ("p,q,r\n1,2,b\n", 1, ["b"]),  // header, name labels in the last column
-      ("a,b,c\n1,2,\n", 1, nil),  // header; a missing label is a number to fill
+      ("a,b,c\n1,,0\n", 1, nil),  // header; a missing feature is filled (a missing label never is)
     ] as [(String, Int, [String]?)])
   func headerRule(text: String, rows: Int, names: [String]?) throws {
     let folder = try temporaryFolder()

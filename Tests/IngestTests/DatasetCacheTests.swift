@@ -36,4 +36,27 @@ struct DatasetCacheTests {
     #expect(throws: IngestError.self) { try DatasetCache.open(source: bad) }
     #expect(!FileManager.default.fileExists(atPath: DatasetCache.cachePath(for: bad)))
   }
+
+  @Test("an edit past the first 64 KiB with the size and modification time restored is still seen")
+  func editKeepingSizeAndTime() throws {
+    let folder = try temporaryFolder()
+    let source = folder + "/wide.csv"
+    // Over 64 KiB of rows, then the last row's label, which the edit flips.
+    var text = String(repeating: "1,2,3,0\n", count: 12_000)
+    text += "4,5,6,1\n"
+    try text.write(toFile: source, atomically: false, encoding: .utf8)
+    let first = try DatasetCache.open(source: source)
+    #expect(first.converted && first.dataset.rows.label(12_000) == 1)
+    let attributes = try FileManager.default.attributesOfItem(atPath: source)
+    let modified = try #require(attributes[.modificationDate] as? Date)
+    // Same size, same bytes for the first 64 KiB, same modification time: what cp -p or rsync -t leave.
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: source))
+    try handle.seek(toOffset: UInt64(text.utf8.count - 2))
+    try handle.write(contentsOf: Data("0".utf8))
+    try handle.close()
+    try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: source)
+    let second = try DatasetCache.open(source: source)
+    #expect(second.converted, "the stale cache was used")
+    #expect(second.dataset.rows.label(12_000) == 0)
+  }
 }
