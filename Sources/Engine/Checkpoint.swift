@@ -1,3 +1,4 @@
+import Dataset
 import Learning
 
 /// Where a run stood after a whole epoch: enough to carry on from there as if
@@ -20,13 +21,17 @@ public struct Checkpoint: Sendable, Codable, Equatable {
   /// AdaGrad's sums of squared gradients, weights' then the intercepts' (`nil`
   /// under the global schedules), so a resumed run keeps its step sizes.
   public var squaredSums: [Float]? = nil
+  /// What the training data was (``TrainingData/fingerprint(of:)``), so a
+  /// run resumed on other data of the same width is refused (`nil` in
+  /// checkpoints written before it was recorded).
+  public var data: String? = nil
 
   /// Checks that a run with `configuration` on `columns` features and
-  /// `outputs` outputs can carry on from this checkpoint: only the number of
-  /// epochs may differ.
-  public func check(resuming configuration: TrainingConfiguration, columns: Int, outputs: Int)
-    throws(TrainingError)
-  {
+  /// `outputs` outputs of the data `fingerprint` can carry on from this
+  /// checkpoint: only the number of epochs may differ.
+  public func check(
+    resuming configuration: TrainingConfiguration, columns: Int, outputs: Int, fingerprint: String
+  ) throws(TrainingError) {
     var mine = self.configuration
     mine.stopping.epochs = configuration.stopping.epochs
     guard mine == configuration else {
@@ -38,6 +43,10 @@ public struct Checkpoint: Sendable, Codable, Equatable {
       throw .invalidConfiguration(
         "the checkpoint holds \(weights.count) weights for \(intercepts.count) outputs but the data has \(columns) features and \(outputs) outputs; resume on the same data"
       )
+    }
+    if let data, data != fingerprint {
+      throw .invalidConfiguration(
+        "the checkpoint was made on other data (\(data)) than this (\(fingerprint)); resume on the same data")
     }
     let parameters = (columns + 1) * outputs
     if let squaredSums, squaredSums.count != parameters {
@@ -57,6 +66,31 @@ public struct CheckpointState: Sendable, Codable, Equatable {
   public var epochsWithoutImprovement: Int
   public var configuration: TrainingConfiguration
   public var squaredSums: [Float]?
+  public var data: String?
+}
+
+/// Identifies training data for checkpoints.
+public enum TrainingData {
+  /// Rows, columns, stored values and CRC-32C checksums of the labels and of
+  /// the first and last rows' values: different data of the same width
+  /// differs here, at the cost of one pass over the labels.
+  public static func fingerprint(of rows: RowBlock) -> String {
+    func checksum(_ row: Int) -> UInt32 {
+      switch rows.layout {
+      case .dense: return CRC32C.checksum(UnsafeRawBufferPointer(rows.denseRow(row)))
+      case .csr:
+        var crc = CRC32C()
+        let x = rows.sparseRow(row)
+        crc.update(UnsafeRawBufferPointer(x.indices))
+        crc.update(UnsafeRawBufferPointer(x.values))
+        return crc.value
+      }
+    }
+    let labels = CRC32C.checksum(UnsafeRawBufferPointer(start: rows.labels, count: rows.count * 4))
+    let edges = rows.count > 0 ? "\(checksum(0))/\(checksum(rows.count - 1))" : "-"
+    return
+      "\(rows.count) rows × \(rows.columns) columns, \(rows.nonZeros) values, labels \(labels), rows \(edges)"
+  }
 }
 
 extension ModelFile {
@@ -70,7 +104,7 @@ extension ModelFile {
     metadata.checkpoint = CheckpointState(
       epoch: checkpoint.epoch, history: checkpoint.history, bestLoss: checkpoint.bestLoss,
       epochsWithoutImprovement: checkpoint.epochsWithoutImprovement, configuration: checkpoint.configuration,
-      squaredSums: checkpoint.squaredSums)
+      squaredSums: checkpoint.squaredSums, data: checkpoint.data)
     try write(model, metadata: metadata, to: path)
   }
 
@@ -83,6 +117,6 @@ extension ModelFile {
     return Checkpoint(
       epoch: state.epoch, weights: model.weights, intercepts: model.intercepts, history: state.history,
       bestLoss: state.bestLoss, epochsWithoutImprovement: state.epochsWithoutImprovement,
-      configuration: state.configuration, squaredSums: state.squaredSums)
+      configuration: state.configuration, squaredSums: state.squaredSums, data: state.data)
   }
 }

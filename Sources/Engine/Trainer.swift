@@ -53,7 +53,9 @@ public struct Trainer: Sendable {
         "checkpoint-every must be at least 1 epoch (got \(checkpointEvery))")
     }
     let data = try TrainingSet(rows: rows, test: validation, configuration: configuration)
-    try resuming?.check(resuming: configuration, columns: rows.columns, outputs: data.outputs)
+    let fingerprint = TrainingData.fingerprint(of: rows)
+    try resuming?.check(
+      resuming: configuration, columns: rows.columns, outputs: data.outputs, fingerprint: fingerprint)
     let plan = try PlacementPlan(
       topology: machine, workers: configuration.execution.threads, policy: configuration.execution.placement)
     let workers = plan.workers.count
@@ -82,7 +84,8 @@ public struct Trainer: Sendable {
     return try withoutActuallyEscaping(progress) { progress in
       try withoutActuallyEscaping(checkpoint) { checkpoint in
         let run = TrainingRun(
-          configuration: configuration, data: data, machine: machine, plan: plan, layout: layout,
+          configuration: configuration, data: data, fingerprint: fingerprint, machine: machine, plan: plan,
+          layout: layout,
           choice: choice, reducer: reducer, resuming: resuming,
           checkpointEvery: checkpointEvery,
           counters: counters, checkpoint: checkpoint, progress: progress)
@@ -97,6 +100,8 @@ public struct Trainer: Sendable {
 private struct TrainingRun: OutputObjectiveVisitor {
   let configuration: TrainingConfiguration
   let data: TrainingSet
+  /// What the training data was, for checkpoints.
+  let fingerprint: String
   let machine: Topology
   let plan: PlacementPlan
   /// What each worker trains on, and where.
@@ -174,7 +179,8 @@ private struct TrainingRun: OutputObjectiveVisitor {
         }
       })
     let algorithm = LinearTraining(
-      body: epochBody, model: model, evaluation: evaluation, data: data, configuration: configuration,
+      body: epochBody, model: model, evaluation: evaluation, data: data, fingerprint: fingerprint,
+      configuration: configuration,
       examplesPerEpoch: assignments.reduce(0) { $0 + $1.rows.count }, bytesPerEpoch: bytesPerEpoch,
       updatesPerEpoch: updatesPerEpoch)
     var start = DriverState()
@@ -227,6 +233,7 @@ private struct LinearTraining<O: OutputObjective>: EpochAlgorithm {
   let model: ModelReplicas
   let evaluation: Evaluation<O>
   let data: TrainingSet
+  let fingerprint: String
   let configuration: TrainingConfiguration
   let examplesPerEpoch: Int
   let bytesPerEpoch: Double
@@ -252,6 +259,6 @@ private struct LinearTraining<O: OutputObjective>: EpochAlgorithm {
       epoch: state.epoch, weights: snapshot.weights, intercepts: snapshot.intercepts, history: state.history,
       bestLoss: state.best.isFinite ? state.best : nil,
       epochsWithoutImprovement: state.epochsWithoutImprovement,
-      configuration: configuration, squaredSums: model.squaredSumsSnapshot())
+      configuration: configuration, squaredSums: model.squaredSumsSnapshot(), data: fingerprint)
   }
 }

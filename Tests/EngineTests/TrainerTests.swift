@@ -317,6 +317,14 @@ struct CheckpointTests {
     var other = setup
     other.optimizer.learningRate = 0.5
     #expect(throws: TrainingError.self) { try Trainer(other).fit(rows, resuming: checkpoint) }
+    // Other data of the same width and length is refused too.
+    let otherRows = TestRows(rows: 4_000, columns: 16, classification: true, seed: 99)
+    let error = #expect(throws: TrainingError.self) {
+      try Trainer(setup).fit(otherRows.block, resuming: checkpoint)
+    }
+    #expect(
+      error?.description.hasPrefix("the checkpoint was made on other data (4000 rows × 16 columns") == true)
+    #expect(error?.description.hasSuffix("; resume on the same data") == true, "\(error?.description ?? "")")
   }
 }
 
