@@ -98,6 +98,27 @@ struct DatasetFileTests {
     }
   }
 
+  @Test("concurrent writers of one output: the file is always one writer's whole bytes")
+  func concurrentWriters() throws {
+    let folder = try temporaryFolder()
+    let path = folder + "/shared.bin"
+    let payloads = (0..<4).map { writer in [UInt8](repeating: UInt8(writer + 1), count: (1 << 20) + writer) }
+    for _ in 0..<5 {
+      DispatchQueue.concurrentPerform(iterations: payloads.count) { writer in
+        do {
+          let file = try OutputFile(creating: path)
+          try file.write(payloads[writer])
+          try file.commit()
+        } catch {
+          Issue.record("writer \(writer): \(error)")
+        }
+      }
+      let found = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+      #expect(payloads.contains(found), "a mix of writers: \(found.count) bytes")
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["shared.bin"])
+  }
+
   @Test("an unfinished or failed write leaves no file and keeps an existing one")
   func atomicWrites() throws {
     let folder = try temporaryFolder()
