@@ -79,6 +79,7 @@ struct CSVLineParser: LineParser {
     firstLine: UnsafeRawBufferPointer, next: (text: UnsafeRawBufferPointer, line: Int)?, options: CSVOptions,
     path: String
   ) throws(IngestError) -> (parser: Self, skip: Bool) {
+    try Importer.refuseCompressed(firstLine, path: path)
     if let fill = options.fill, !fill.isFinite {
       throw .invalidOptions(
         "--fill must be a finite number (got \(fill)): the datasets hold finite values only")
@@ -133,9 +134,14 @@ struct CSVLineParser: LineParser {
       labelField = usual ?? fields.count - 1
     }
     guard fields.count >= 2 else {
+      // A line of one field holding another common separator: say which to pass.
+      let hint =
+        [(UInt8(ascii: ";"), ";"), (UInt8(ascii: "\t"), "\\t"), (UInt8(ascii: "|"), "|")]
+        .first { separator, _ in firstLine.contains(separator) }
+        .map { "; the line holds '\($0.1)', so try --delimiter '\($0.1)'" } ?? ""
       throw .malformed(
         path: path, line: 1,
-        message: "expected at least 2 fields (features and a label), found \(fields.count)")
+        message: "expected at least 2 fields (features and a label), found \(fields.count)\(hint)")
     }
     // The first row's label says whether labels are numbers or names.
     let firstRow = isHeader ? next : (firstLine, 1)

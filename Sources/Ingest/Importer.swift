@@ -240,6 +240,14 @@ public enum Importer {
     }
   }
 
+  /// Refuses a text input whose first bytes are gzip's magic number, with
+  /// what to do, rather than a parse error about binary bytes.
+  static func refuseCompressed(_ firstLine: UnsafeRawBufferPointer, path: String) throws(IngestError) {
+    guard firstLine.count >= 2, firstLine[0] == 0x1F, firstLine[1] == 0x8B else { return }
+    throw .malformed(
+      path: path, line: 1, message: "expected text, found gzip-compressed data; decompress it first (gunzip)")
+  }
+
   static func openInput(_ path: String) throws(IngestError) -> ReadableFile {
     do { return try ReadableFile(path: path) } catch { throw .dataset(error) }
   }
@@ -262,6 +270,7 @@ public enum Importer {
           throw .malformed(
             path: file.path, line: 1, message: "expected at least one row, found an empty file")
         }
+        try refuseCompressed(line, path: file.path)
         let (parser, skip) = try makeParser(line)
         return (parser, skip)
       },

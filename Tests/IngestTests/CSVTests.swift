@@ -163,4 +163,32 @@ struct CSVTests {
       #expect(!FileManager.default.fileExists(atPath: folder + "/bad.sds"))
     }
   }
+
+  @Test("hints: another separator names --delimiter, gzip data says to decompress it")
+  func hints() throws {
+    let folder = try temporaryFolder()
+    let cases: [(String, [UInt8], String)] = [
+      ("semi.csv", Array("a;b;label\n1;2;0\n".utf8), "found 1; the line holds ';', so try --delimiter ';'"),
+      ("tab.csv", Array("a\tb\tlabel\n1\t2\t0\n".utf8), "the line holds '\\t', so try --delimiter '\\t'"),
+      (
+        "zipped.csv", [0x1F, 0x8B, 0x08, 0x00, 0x0A, 0x31, 0x2C, 0x32, 0x0A],
+        "zipped.csv:1: expected text, found gzip-compressed data; decompress it first"
+      ),
+      (
+        "zipped.svm", [0x1F, 0x8B, 0x08, 0x00, 0x0A],
+        "zipped.svm:1: expected text, found gzip-compressed data"
+      ),
+    ]
+    for (name, bytes, message) in cases {
+      let input = folder + "/" + name
+      try Data(bytes).write(to: URL(fileURLWithPath: input))
+      #expect {
+        _ = try Importer.convert(input: input, output: folder + "/out.sds")
+      } throws: { error in
+        #expect("\(error)".contains(message), "\(name): got \(error)")
+        return true
+      }
+      #expect(!FileManager.default.fileExists(atPath: folder + "/out.sds"))
+    }
+  }
 }
