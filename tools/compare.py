@@ -209,7 +209,6 @@ def run_sklearn(x, y, xt, yt, loss, rate, epochs):
 
 
 def run_vw(paths, loss, rate, epochs, yt):
-    from vowpalwabbit import Workspace
     cache = paths["vw"] + ".cache"
     function = "squared" if loss == "squared" else "logistic"
     history = []
@@ -218,18 +217,9 @@ def run_vw(paths, loss, rate, epochs, yt):
         model = os.path.join(WORK, f"vw-{epoch}.model")
         # No --l2: VW applies it at every update on its adaptive scale, where lambda means something
         # else; its documented default is no regularisation.
-        arguments = (f"-d {paths['vw']} --cache_file {cache} --passes 1 --loss_function {function} -l {rate} "
-                     f"--save_resume --quiet --holdout_off -f {model}"
-                     + (f" -i {previous}" if previous else ""))
-        def train():  # VW may learn while the workspace starts, runs its parser or finishes: time it all
-            workspace = Workspace(arguments)
-            workspace.run_parser()
-            workspace.finish()
-        _, seconds = timed(train)
+        seconds = vw_pass(paths, cache, f"--loss_function {function} -l {rate}", model, previous)
         predictions = os.path.join(WORK, "vw.predictions")
-        tester = Workspace(f"-d {paths['vw-test']} -t -i {model} -p {predictions} --quiet")
-        tester.run_parser()
-        tester.finish()
+        vw_run(f"-d {paths['vw-test']} -t -i {model} -p {predictions} --quiet")
         score = np.loadtxt(predictions, usecols=0)
         value, metrics = quality(loss, yt, score)
         if not np.isfinite(value):
@@ -237,6 +227,23 @@ def run_vw(paths, loss, rate, epochs, yt):
         history.append((seconds, value, metrics))
         previous = model
     return history
+
+
+def vw_run(arguments):
+    """One Vowpal Wabbit run with `arguments`, through its Python workspace."""
+    from vowpalwabbit import Workspace
+    workspace = Workspace(arguments)
+    workspace.run_parser()
+    workspace.finish()
+
+
+def vw_pass(paths, cache, options, model, previous):
+    """Seconds for one pass of VW over the training set with `options`, carrying on from the model
+    `previous` (None: a fresh one) and saving the state to `model`. VW may learn while the workspace
+    starts, runs its parser or finishes: the time covers it all."""
+    arguments = (f"-d {paths['vw']} --cache_file {cache} --passes 1 {options} --save_resume --quiet "
+                 f"--holdout_off -f {model}" + (f" -i {previous}" if previous else ""))
+    return timed(lambda: vw_run(arguments))[1]
 
 
 def run_liblinear(x, y, xt, yt, loss, threads, target):
@@ -350,15 +357,10 @@ def main():
                                run_sklearn(x, y, xt, yt, loss, rate, EPOCHS), target, "1 thread"))
         log("  scikit-learn done")
 
-        from vowpalwabbit import Workspace
         cache = paths["vw"] + ".cache"
         if os.path.exists(cache):
             os.remove(cache)
-        def parse():
-            workspace = Workspace(f"-d {paths['vw']} --cache_file {cache} --noop --quiet")
-            workspace.run_parser()
-            workspace.finish()
-        _, vw_load = timed(parse)
+        _, vw_load = timed(lambda: vw_run(f"-d {paths['vw']} --cache_file {cache} --noop --quiet"))
         rate, grids["vw"] = pick(grid["vw"], lambda r: run_vw(paths, loss, r, 2, yt))
         results.append(summary(f"Vowpal Wabbit (-l {rate})", vw_load, run_vw(paths, loss, rate, EPOCHS, yt),
                                target, "1 thread; load = parse text into its cache"))

@@ -146,23 +146,13 @@ def run_sklearn(x, y, xt, yt, classes, epochs):
 
 
 def run_vw(paths, classes, rate, epochs, yt):
-    from vowpalwabbit import Workspace
     cache = paths["vw"] + ".cache"
     history, previous = [], None
     for epoch in range(epochs):
         model = os.path.join(WORK, f"vw-oaa-{epoch}.model")
-        arguments = (f"-d {paths['vw']} --cache_file {cache} --passes 1 --oaa {classes} --loss_function logistic "
-                     f"-l {rate} --save_resume --quiet --holdout_off -f {model}" + (f" -i {previous}" if previous else ""))
-
-        def train():
-            workspace = Workspace(arguments)
-            workspace.run_parser()
-            workspace.finish()
-        _, seconds = timed(train)
+        seconds = compare.vw_pass(paths, cache, f"--oaa {classes} --loss_function logistic -l {rate}", model, previous)
         predictions = os.path.join(WORK, "vw-oaa.predictions")
-        tester = Workspace(f"-d {paths['vw-test']} -t -i {model} -p {predictions} --probabilities --quiet")
-        tester.run_parser()
-        tester.finish()
+        compare.vw_run(f"-d {paths['vw-test']} -t -i {model} -p {predictions} --probabilities --quiet")
         probabilities = np.zeros((len(yt), classes))
         with open(predictions) as file:
             for row, line in enumerate(file):
