@@ -53,7 +53,8 @@ public struct Trainer: Sendable {
         "checkpoint-every must be at least 1 epoch (got \(checkpointEvery))")
     }
     let data = try TrainingSet(rows: rows, test: validation, configuration: configuration)
-    let fingerprint = TrainingData.fingerprint(of: rows)
+    // A pass over the labels: only for runs that write or read checkpoints.
+    let fingerprint = resuming != nil || checkpointEvery != nil ? TrainingData.fingerprint(of: rows) : ""
     try resuming?.check(
       resuming: configuration, columns: rows.columns, outputs: data.outputs, fingerprint: fingerprint)
     let plan = try PlacementPlan(
