@@ -94,11 +94,10 @@ public struct Dataset: Sendable {
     return UnsafeRawBufferPointer(rebasing: file.bytes[Int(entry.offset)..<Int(entry.offset + entry.length)])
   }
 
-  /// Reads the whole file and checks every section's checksum, then the CSR
-  /// structure (offsets non-decreasing, indices strictly increasing within a
-  /// row and below the column count), that every value is finite, and, when
-  /// the classes have names, that every label is the id of a named class.
-  public func verify() throws(DatasetError) {
+  /// Reads the whole file and checks every section's checksum, then the rows
+  /// (``checkedRows(threads:)``) and, when the classes have names, that
+  /// every label is the id of a named class.
+  public func verify(threads: Int = 1) throws(DatasetError) {
     for section in Section.allCases where header[section].length > 0 {
       let found = CRC32C.checksum(bytes(of: section))
       guard found == header[section].checksum else {
@@ -106,67 +105,24 @@ public struct Dataset: Sendable {
           path: path, section: "\(section)", expected: header[section].checksum, found: found)
       }
     }
-    try checkStructure()
-    for (section, count) in [(Section.features, header.nonZeros), (.labels, header.rows)] {
-      let values = UnsafeBufferPointer(
-        start: bytes(of: section).baseAddress?.assumingMemoryBound(to: Float.self), count: count)
-      if let bad = values.firstIndex(where: { !$0.isFinite }) {
-        throw .invalidHeader(
-          path: path, field: "\(section) value \(bad)", expected: "finite", found: "\(values[bad])")
-      }
-    }
+    _ = try checkedRows(threads: threads)
     if let classNames {
       let labels = UnsafeBufferPointer(start: rows.labels, count: rows.count)
       let classes = Float(classNames.count)
       if let bad = labels.firstIndex(where: { !($0 >= 0 && $0 < classes && $0 == $0.rounded()) }) {
-        throw .invalidHeader(
-          path: path, field: "label of row \(bad)", expected: "a class id from 0 to \(classNames.count - 1)",
-          found: "\(labels[bad])")
+        throw .invalidRow(
+          source: path, row: bad,
+          problem: "label \(labels[bad]) is not a class id from 0 to \(classNames.count - 1)")
       }
     }
   }
 
-  /// Checks what the training and prediction kernels rely on, which opening
-  /// the file does not read: CSR row offsets start at 0, never decrease and
-  /// end at the non-zero count, and column indices increase within each row
-  /// and stay below the column count. O(non-zeros), rows shared out over
-  /// `threads` threads; ``verify()`` does this too, with the checksums and
-  /// the values. A damaged file gives one clear error instead of reads and
-  /// writes past the model.
-  public func checkStructure(threads: Int = 1) throws(DatasetError) {
-    guard header.layout == .csr, rows.count > 0 else { return }
-    let offsets = rows.offsets
-    let total = Int64(header.nonZeros)
-    guard offsets[0] == 0 else {
-      throw .invalidHeader(path: path, field: "row offset 0", expected: "0", found: "\(offsets[0])")
-    }
-    for row in 0..<rows.count where !(offsets[row] <= offsets[row + 1] && offsets[row + 1] <= total) {
-      throw .invalidHeader(
-        path: path, field: "row offset \(row + 1)", expected: "between \(offsets[row]) and \(total)",
-        found: "\(offsets[row + 1])")
-    }
-    let limit = Int32(clamping: header.columns)
-    let chunks = max(1, min(threads, rows.count))
-    let firstBad = Mutex<(row: Int, previous: Int32, found: Int32)?>(nil)
-    let block = rows
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-      for row in (block.count * chunk / chunks)..<(block.count * (chunk + 1) / chunks) {
-        var previous: Int32 = -1
-        for index in block.sparseRow(row).indices {
-          guard index > previous, index < limit else {
-            firstBad.withLock { bad in
-              if bad == nil || row < bad!.row { bad = (row, previous, index) }
-            }
-            return
-          }
-          previous = index
-        }
-      }
-    }
-    if let bad = firstBad.withLock({ $0 }) {
-      throw .invalidHeader(
-        path: path, field: "column index in row \(bad.row)",
-        expected: "increasing, from \(bad.previous + 1) to \(header.columns - 1)", found: "\(bad.found)")
-    }
+  /// The rows, checked once for what the kernels rely on (see
+  /// ``CheckedRows``), shared out over `threads` threads: O(non-zeros), at
+  /// memory speed. Section checksums are not read (``verify()`` reads them):
+  /// a damaged file gives one clear error instead of reads and writes past
+  /// the model, and a damaged but well-formed value trains as it reads.
+  public func checkedRows(threads: Int = 1) throws(DatasetError) -> CheckedRows {
+    try CheckedRows(rows, source: path, threads: threads, keepingAlive: file)
   }
 }

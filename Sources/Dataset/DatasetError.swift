@@ -21,6 +21,9 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
   case checksumMismatch(path: String, section: String, expected: UInt32, found: UInt32)
   /// The rows handed to a writer do not fit the dataset being written.
   case invalidRows(String)
+  /// Row `row` (from 0) of `source` breaks a rule the kernels rely on
+  /// (see ``CheckedRows``).
+  case invalidRow(source: String, row: Int, problem: String)
   /// An output that cannot be written safely (a folder, an input, a dangling link).
   case unsafeOutput(path: String, reason: String)
 
@@ -45,6 +48,8 @@ public enum DatasetError: Error, Equatable, Sendable, CustomStringConvertible {
         + "found \(hex(found))"
     case .invalidRows(let text):
       return text
+    case .invalidRow(let source, let row, let problem):
+      return "\(source): row \(row + 1): \(problem)"
     case .unsafeOutput(let path, let reason):
       return "\(path): cannot write here: \(reason)"
     }

@@ -74,7 +74,8 @@ public enum TrainingData {
   /// Rows, columns, stored values and CRC-32C checksums of the labels and of
   /// the first and last rows' values: different data of the same width
   /// differs here, at the cost of one pass over the labels.
-  public static func fingerprint(of rows: RowBlock) -> String {
+  public static func fingerprint(of checked: CheckedRows) -> String {
+    let rows = checked.block
     func checksum(_ row: Int) -> UInt32 {
       switch rows.layout {
       case .dense: return CRC32C.checksum(UnsafeRawBufferPointer(rows.denseRow(row)))

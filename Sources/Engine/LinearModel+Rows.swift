@@ -27,14 +27,16 @@ extension LinearModel {
 
   /// Checks that the model can read `rows`: dense rows need exactly its
   /// feature count; sparse rows may have fewer columns (missing ones are 0).
-  public func check(_ rows: RowBlock) throws(FeatureMismatch) {
+  public func check(_ rows: CheckedRows) throws(FeatureMismatch) {
+    let rows = rows.block
     let fits = rows.layout == .dense ? rows.columns == features : rows.columns <= features
     guard fits else { throw FeatureMismatch(modelFeatures: features, dataFeatures: rows.columns) }
   }
 
   /// The K margins `Wᵀx + b` of every row of `rows` (or of the rows listed
   /// in `subset`), row after row: `count × outputs` floats.
-  public func margins(_ rows: RowBlock, rows subset: [Int]? = nil) -> [Float] {
+  public func margins(_ rows: CheckedRows, rows subset: [Int]? = nil) -> [Float] {
+    let rows = rows.block
     precondition(
       rows.layout == .csr ? rows.columns <= features : rows.columns == features, "call check(_:) first")
     let chosen = subset ?? Array(0..<rows.count)
@@ -56,7 +58,7 @@ extension LinearModel {
   /// One prediction per row: for one output, the value, P(positive) or ±1
   /// (see ``prediction(margin:)``); for several, the predicted class's
   /// label (``classes``).
-  public func predictions(_ rows: RowBlock, rows subset: [Int]? = nil) -> [Float] {
+  public func predictions(_ rows: CheckedRows, rows subset: [Int]? = nil) -> [Float] {
     let margins = margins(rows, rows: subset)
     guard isMulticlass else { return margins.map(prediction(margin:)) }
     let labels = classes ?? (0..<outputs).map(Float.init)
@@ -67,7 +69,7 @@ extension LinearModel {
 
   /// The K class probabilities of every row, row after row, for a
   /// multiclass model with probabilities (``hasProbabilities``).
-  public func probabilities(_ rows: RowBlock, rows subset: [Int]? = nil) -> [Float] {
+  public func probabilities(_ rows: CheckedRows, rows subset: [Int]? = nil) -> [Float] {
     var values = margins(rows, rows: subset)
     values.withUnsafeMutableBufferPointer { m in
       for start in stride(from: 0, to: m.count, by: outputs) { probabilities(m.baseAddress! + start) }
@@ -78,9 +80,9 @@ extension LinearModel {
   /// Quality metrics on `rows` (or the listed `subset`): regression metrics
   /// for squared loss, binary classification metrics (labels ±1 or 0/1) for
   /// one output, multiclass metrics for several (labels as in ``classes``).
-  public func evaluate(_ rows: RowBlock, rows subset: [Int]? = nil) throws(UnknownLabel) -> Metrics {
-    let chosen = subset ?? Array(0..<rows.count)
-    let labels = chosen.map { rows.label($0) }
+  public func evaluate(_ rows: CheckedRows, rows subset: [Int]? = nil) throws(UnknownLabel) -> Metrics {
+    let chosen = subset ?? Array(0..<rows.block.count)
+    let labels = chosen.map { rows.block.label($0) }
     guard isMulticlass else {
       let scores = margins(rows, rows: chosen)
       guard loss.isClassification else { return Metrics.regression(predictions: scores, labels: labels) }

@@ -7,7 +7,7 @@ import Topology
 /// Trains linear models on the cores of this machine.
 ///
 ///     let trainer = Trainer(configuration)
-///     let result = try trainer.fit(dataset.rows) { print($0.epoch, $0.trainingLoss) }
+///     let result = try trainer.fit(try dataset.checkedRows()) { print($0.epoch, $0.trainingLoss) }
 ///     result.model.predict(dense: row)
 ///
 /// The three parts of distributed learning happen here: the training rows are
@@ -42,7 +42,7 @@ public struct Trainer: Sendable {
   /// Pass `counters` to watch the workers while an epoch runs (from another
   /// thread); the result's `workers` holds their totals either way.
   public func fit(
-    _ rows: RowBlock, validation: RowBlock? = nil, resuming: Checkpoint? = nil, checkpointEvery: Int? = nil,
+    _ rows: CheckedRows, validation: CheckedRows? = nil, resuming: Checkpoint? = nil, checkpointEvery: Int? = nil,
     counters: WorkerCounters = WorkerCounters(), checkpoint: (Checkpoint) throws -> Void = { _ in },
     progress: (EpochReport) -> Void = { _ in }
   ) throws -> TrainingResult {
@@ -56,7 +56,7 @@ public struct Trainer: Sendable {
     // A pass over the labels: only for runs that write or read checkpoints.
     let fingerprint = resuming != nil || checkpointEvery != nil ? TrainingData.fingerprint(of: rows) : ""
     try resuming?.check(
-      resuming: configuration, columns: rows.columns, outputs: data.outputs, fingerprint: fingerprint)
+      resuming: configuration, columns: rows.block.columns, outputs: data.outputs, fingerprint: fingerprint)
     let plan = try PlacementPlan(
       topology: machine, workers: configuration.execution.threads, policy: configuration.execution.placement)
     let workers = plan.workers.count

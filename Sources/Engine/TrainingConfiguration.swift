@@ -374,6 +374,8 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
   case labelsDoNotFitLoss(String)
   /// The data has no rows to train on.
   case noTrainingRows
+  /// Rows that break a rule training relies on (see `CheckedRows`).
+  case invalidData(String)
   /// The loss became infinite or NaN; the last good model is kept.
   case diverged(epoch: Int, learningRate: Float)
   /// The training rows could not be placed on the requested NUMA nodes.
@@ -384,6 +386,7 @@ public enum TrainingError: Error, Equatable, Sendable, CustomStringConvertible {
     case .invalidConfiguration(let message): message
     case .labelsDoNotFitLoss(let message): message
     case .noTrainingRows: "there are no rows to train on"
+    case .invalidData(let message): message
     case .placementFailed(let message): message
     case .diverged(let epoch, let rate):
       "training diverged in epoch \(epoch) (the loss is no longer finite) with learning rate \(rate); "

@@ -43,7 +43,11 @@ final class TrainingSet: @unchecked Sendable {
 
   /// Prepares `source` for training; validation uses `test` when given,
   /// otherwise the configuration's holdout share of `source`.
-  init(rows source: RowBlock, test: RowBlock?, configuration: TrainingConfiguration) throws(TrainingError) {
+  init(rows checked: CheckedRows, test checkedTest: CheckedRows?, configuration: TrainingConfiguration)
+    throws(TrainingError)
+  {
+    let source = checked.block
+    let test = checkedTest?.block
     guard source.count > 0 else { throw .noTrainingRows }
     guard source.columns > 0 else { throw .invalidConfiguration("the data has no features to train on") }
     if let test, test.columns > source.columns || (source.layout == .dense && test.columns != source.columns)
@@ -72,20 +76,23 @@ final class TrainingSet: @unchecked Sendable {
       ? Self.balancedWeights(source, labels: labels, classes: max(target.outputs, 2)) : nil
     ownedTestLabels = testLabels
 
-    var features: UnsafePointer<Float> = source.features
     if configuration.problem.standardize {
       let (copy, scaler) = Self.standardized(source)
       ownedFeatures = copy
       self.scaler = scaler
-      features = UnsafePointer(copy.baseAddress!)
     } else {
       ownedFeatures = nil
       scaler = nil
     }
-    rows = RowBlock(
-      count: source.count, columns: source.columns, layout: source.layout, features: features,
-      offsets: source.offsets, indices: source.indices, labels: UnsafePointer(labels.baseAddress!),
-      weights: ownedWeights.map { UnsafePointer($0.baseAddress!) } ?? source.weights)
+    // What the trainer made of the checked rows is checked too (labels and
+    // weights O(rows), a standardised copy O(non-zeros)).
+    do {
+      rows = try checked.replacing(
+        labels: UnsafeBufferPointer(labels),
+        features: ownedFeatures.map { UnsafeBufferPointer(rebasing: $0[0..<source.nonZeros]) },
+        weights: ownedWeights.map(UnsafeBufferPointer.init), source: "the prepared training rows"
+      ).block
+    } catch { throw .invalidData(error.description) }
 
     var training: [Int32] = []
     var validation: [Int32] = []

@@ -168,14 +168,14 @@ public enum Importer {
   /// Copies the rows of the `.sds` file at `path` into `sink`.
   public static func readSDS(_ path: String, into sink: RowSink) throws(IngestError) -> ConversionSummary {
     let dataset: Dataset
+    let rows: RowBlock
     do {
       dataset = try Dataset(path: path)
-      try dataset.checkStructure(threads: ProcessInfoCores.count)
+      rows = try dataset.checkedRows(threads: ProcessInfoCores.count).block
     } catch { throw .dataset(error) }
     if let names = dataset.classNames {
       do { try sink.setClassNames(names) } catch { throw .dataset(error) }
     }
-    let rows = dataset.rows
     let step = 65_536
     for first in stride(from: 0, to: rows.count, by: step) {
       let block = rows.slice(first..<min(first + step, rows.count))

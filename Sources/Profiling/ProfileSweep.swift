@@ -92,7 +92,7 @@ public struct ProfileSweep: Sendable {
   /// combination on `rows`, calling `finished` after each run and `epochDone`
   /// after each epoch (for a progress display).
   public func run(
-    on rows: RowBlock, machine: Topology, finished: (ProfileRun) -> Void = { _ in },
+    on rows: CheckedRows, machine: Topology, finished: (ProfileRun) -> Void = { _ in },
     epochDone: (ProfileCombination, EpochReport) -> Void = { _, _ in }
   ) throws -> ProfileReport {
     try validate(on: machine)
@@ -122,8 +122,8 @@ public struct ProfileSweep: Sendable {
       finished(run)
     }
     return ProfileReport(
-      machine: machine.summary, simulatedNodes: simulatedNodes, rows: rows.count, columns: rows.columns,
-      layout: rows.layout == .dense ? "dense" : "sparse", loss: base.problem.loss.rawValue,
+      machine: machine.summary, simulatedNodes: simulatedNodes, rows: rows.block.count, columns: rows.block.columns,
+      layout: rows.block.layout == .dense ? "dense" : "sparse", loss: base.problem.loss.rawValue,
       algorithm: base.optimizer.algorithm.rawValue, epochs: epochs, targetLoss: targetLoss,
       readBandwidth: bandwidth.keys.sorted().map {
         ProfileReport.Bandwidth(threads: $0, gigabytesPerSecond: bandwidth[$0]!)

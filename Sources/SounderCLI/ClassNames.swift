@@ -8,16 +8,17 @@ import Sounder
 /// before they are compared.
 final class NamedRows: @unchecked Sendable {
   /// The rows, with labels in the target names' ids.
-  let rows: RowBlock
+  let rows: CheckedRows
   private let labels: UnsafeMutableBufferPointer<Float>?
 
   /// `dataset`'s rows with labels as ids of `names`; `path` names the file
   /// in errors. Without names on either side the rows are as they are.
-  init(_ dataset: Dataset, path: String, names: [String]?) throws {
-    let source = dataset.rows
+  init(_ data: OpenedData, path: String, names: [String]?) throws {
+    let dataset = data.dataset
+    let source = data.rows.block
     switch (names, dataset.classNames) {
     case (nil, nil):
-      rows = source
+      rows = data.rows
       labels = nil
     case (let names?, nil):
       throw CLIError(
@@ -40,10 +41,13 @@ final class NamedRows: @unchecked Sendable {
       let relabeled = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(source.count, 1))
       for row in 0..<source.count { relabeled[row] = map[Int(source.label(row))] }
       labels = relabeled
-      rows = RowBlock(
-        count: source.count, columns: source.columns, layout: source.layout, features: source.features,
-        offsets: source.offsets, indices: source.indices, labels: UnsafePointer(relabeled.baseAddress!),
-        weights: source.weights)
+      do {
+        rows = try data.rows.replacing(
+          labels: UnsafeBufferPointer(rebasing: relabeled[0..<source.count]), source: path)
+      } catch {
+        relabeled.deallocate()
+        throw CLIError(error.description)
+      }
     }
   }
 

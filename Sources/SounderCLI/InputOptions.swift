@@ -51,8 +51,8 @@ struct InputOptions: ParsableArguments {
 
   /// Opens `path`: a `.sds` file directly, anything else through the cache
   /// of converted files, with a progress bar on a terminal while converting;
-  /// then checks the rows' structure (``Dataset/checkStructure(threads:)``).
-  func open(_ path: String, threads: Int? = nil) throws -> Dataset {
+  /// then checks its rows (``Dataset/checkedRows(threads:)``), timed.
+  func open(_ path: String, threads: Int? = nil) throws -> OpenedData {
     let bar = ProgressBar(quiet: false)
     defer { bar.finish() }
     do {
@@ -61,12 +61,20 @@ struct InputOptions: ParsableArguments {
         settings: IngestSettings(threads: threads ?? ProcessInfoCores.count, progress: { bar.update($0) })
       ).dataset
       // The kernels trust the offsets and indices: a damaged file stops here, not in them.
-      try dataset.checkStructure(threads: threads ?? ProcessInfoCores.count)
-      return dataset
+      let start = monotonicSeconds()
+      let rows = try dataset.checkedRows(threads: threads ?? ProcessInfoCores.count)
+      return OpenedData(dataset: dataset, rows: rows, checkSeconds: monotonicSeconds() - start)
     } catch let error as DatasetError {
       throw CLIError(error.description)
     } catch {
       throw CLIError("\(error)")
     }
   }
+}
+
+/// A dataset and its checked rows, and how long the check took.
+struct OpenedData {
+  let dataset: Dataset
+  let rows: CheckedRows
+  let checkSeconds: Double
 }

@@ -111,8 +111,9 @@ struct EvaluateCommand: ParsableCommand {
 }
 
 /// Reads a model and data, and checks that they fit together.
-func openModelAndData(model path: String, data: String, input: InputOptions) throws -> (LinearModel, Dataset)
-{
+func openModelAndData(model path: String, data: String, input: InputOptions) throws -> (
+  LinearModel, OpenedData
+) {
   let model: LinearModel
   do { model = try ModelFile.read(path).model } catch { throw CLIError(error.description) }
   let dataset = try input.open(data)

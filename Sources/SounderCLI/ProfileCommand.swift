@@ -70,7 +70,8 @@ struct ProfileCommand: ParsableCommand {
     sweep.simulatedNodes = simulateNodes
     do { try sweep.validate(on: machine) } catch { throw CLIError(error.description) }
 
-    let dataset = try input.open(data)
+    let opened = try input.open(data)
+    let dataset = opened.dataset
     let header = dataset.header
     print(
       "Profiling \(base.problem.loss.rawValue) loss on \(data): \(header.rows) rows × \(header.columns) features "
@@ -85,7 +86,7 @@ struct ProfileCommand: ParsableCommand {
     let report: ProfileReport
     do {
       report = try sweep.run(
-        on: dataset.rows, machine: machine,
+        on: opened.rows, machine: machine,
         finished: { run in
           bar.finish()
           print(Self.row(run))

@@ -117,8 +117,7 @@ struct ClassNamesTests {
     resealHeader(&bytes)
     try bytes.write(to: URL(fileURLWithPath: path))
     #expect(
-      throws: DatasetError.invalidHeader(
-        path: path, field: "label of row 1", expected: "a class id from 0 to 2", found: "3.0")
+      throws: DatasetError.invalidRow(source: path, row: 1, problem: "label 3.0 is not a class id from 0 to 2")
     ) { try Dataset(path: path).verify() }
   }
 

@@ -84,8 +84,8 @@ struct BundledDataTests {
     setup.stopping.epochs = 3_000
     setup.optimizer.learningRate = 0.3
     setup.optimizer.schedule = .constant
-    let result = try Trainer(setup).fit(dataset.rows)
-    let mse = try #require(result.model.evaluate(dataset.rows).mse)
+    let result = try Trainer(setup).fit(try dataset.checkedRows())
+    let mse = try #require(result.model.evaluate(try dataset.checkedRows()).mse)
     #expect(abs(mse - optimum) / optimum < 0.001, "MSE \(mse), least squares \(optimum)")
   }
 
@@ -102,15 +102,15 @@ struct BundledDataTests {
     setup.optimizer.learningRate = 0.02
     setup.optimizer.schedule = .inverseScaling
     setup.optimizer.power = 0.5
-    let result = try Trainer(setup).fit(dataset.rows)
-    let mse = try #require(result.model.evaluate(dataset.rows).mse)
+    let result = try Trainer(setup).fit(try dataset.checkedRows())
+    let mse = try #require(result.model.evaluate(try dataset.checkedRows()).mse)
     #expect(abs(mse - optimum) / optimum < 0.01, "MSE \(mse), least squares \(optimum)")
   }
 
   @Test("logistic loss with L2 on breast-cancer data reaches Newton's optimum within 0.5%")
   func logisticMatchesNewton() throws {
     let dataset = try Bundled.open("breast-cancer")
-    let rows = dataset.rows
+    let rows = try dataset.checkedRows()
     let lambda = 1e-2
     // Newton's method in Double on standardised features: the exact optimum
     // of mean log-loss + ½ λ ‖w‖² (no penalty on the intercept).

@@ -11,7 +11,7 @@ import Testing
 /// K-class (labels 0..<K, the largest of K noisy margins), dense or sparse
 /// (`perRow` non-zeros a row, columns drawn uniformly).
 final class OracleRows: @unchecked Sendable {
-  let block: RowBlock
+  let block: CheckedRows
   let dense: [[Double]]
   let labels: [Double]
   /// Per feature, the share of rows that hold it.
@@ -66,10 +66,11 @@ final class OracleRows: @unchecked Sendable {
     self.dense = dense
     self.labels = labels
     frequency = holders.map { $0 / Double(rows) }
-    block = RowBlock(
+    block = try! CheckedRows(
+      RowBlock(
       count: rows, columns: columns, layout: perRow == nil ? .dense : .csr,
       features: UnsafePointer(features.baseAddress!), offsets: UnsafePointer(offsets.baseAddress!),
-      indices: UnsafePointer(indices.baseAddress!), labels: UnsafePointer(stored.baseAddress!), weights: nil)
+      indices: UnsafePointer(indices.baseAddress!), labels: UnsafePointer(stored.baseAddress!), weights: nil), source: "test rows")
   }
 
   deinit {

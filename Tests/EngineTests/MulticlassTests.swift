@@ -7,11 +7,11 @@ import Testing
 
 /// A row block with other labels (and optionally weights) over the same features.
 final class Relabeled: @unchecked Sendable {
-  let block: RowBlock
+  let block: CheckedRows
   private let labels: UnsafeMutableBufferPointer<Float>
   private let weights: UnsafeMutableBufferPointer<Float>?
 
-  init(_ rows: RowBlock, labels values: [Float], weights rowWeights: [Float]? = nil) {
+  init(_ rows: CheckedRows, labels values: [Float], weights rowWeights: [Float]? = nil) {
     labels = .allocate(capacity: values.count)
     _ = labels.initialize(from: values)
     weights = rowWeights.map { w in
@@ -19,11 +19,8 @@ final class Relabeled: @unchecked Sendable {
       _ = buffer.initialize(from: w)
       return buffer
     }
-    block = RowBlock(
-      count: rows.count, columns: rows.columns, layout: rows.layout, features: rows.features,
-      offsets: rows.offsets,
-      indices: rows.indices, labels: UnsafePointer(labels.baseAddress!),
-      weights: weights.map { UnsafePointer($0.baseAddress!) })
+    block = try! rows.replacing(
+      labels: UnsafeBufferPointer(labels), weights: weights.map(UnsafeBufferPointer.init), source: "test rows")
   }
 
   deinit {

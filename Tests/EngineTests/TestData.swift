@@ -9,7 +9,7 @@ import SeededRandom
 /// sparse columns power-law: column ⌊columns · u^skew⌋ for uniform u, so
 /// low columns are frequent and high ones rare, as words in text.
 final class TestRows: @unchecked Sendable {
-  let block: RowBlock
+  let block: CheckedRows
   let truth: [Float]
   private let features: UnsafeMutableBufferPointer<Float>
   private let labels: UnsafeMutableBufferPointer<Float>
@@ -64,10 +64,11 @@ final class TestRows: @unchecked Sendable {
       let noisy = margin + offset + noise * normal()
       labels[row] = classification ? (noisy >= 0 ? 1 : 0) : noisy
     }
-    block = RowBlock(
+    block = try! CheckedRows(
+      RowBlock(
       count: rows, columns: columns, layout: perRow == nil ? .dense : .csr,
       features: UnsafePointer(features.baseAddress!), offsets: UnsafePointer(offsets.baseAddress!),
-      indices: UnsafePointer(indices.baseAddress!), labels: UnsafePointer(labels.baseAddress!), weights: nil)
+      indices: UnsafePointer(indices.baseAddress!), labels: UnsafePointer(labels.baseAddress!), weights: nil), source: "test rows")
   }
 
   deinit {

@@ -408,7 +408,7 @@ struct CheckpointCommandTests {
 
   @Test(
     "a .sds whose column indices or row offsets are damaged is refused with one line by every command",
-    arguments: [(2, 5, "column index in row"), (2, -1, "column index in row"), (1, 7, "row offset")])
+    arguments: [(2, 5, "column index"), (2, -1, "column index"), (1, 7, "row offset")])
   func damagedStructure(section: Int, damage: Int, message: String) throws {
     let folder = try scratchWithBundledData()
     defer { try? FileManager.default.removeItem(at: folder) }

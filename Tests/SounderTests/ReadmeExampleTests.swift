@@ -18,6 +18,7 @@ struct ReadmeExampleTests {
 
     // --- README: "Training from Swift" ---
     let data = try Dataset(path: trainPath)  // memory-mapped, O(1) to open
+    let rows = try data.checkedRows()  // one pass: offsets, indices, finite values
     var setup = TrainingConfiguration()
     setup.problem.loss = .logistic
     setup.execution.strategy = .auto  // or .hogwild, .perNode, .perCore, .sync
@@ -25,13 +26,13 @@ struct ReadmeExampleTests {
     setup.stopping.epochs = 10
     setup.stopping.holdoutFraction = 0.1
     let result = try Trainer(setup).fit(
-      data.rows,
+      rows,
       progress: { report in
         print(report.epoch, report.trainingLoss, report.validationMetric ?? .nan)
       })
     print(result.strategy.reason)
-    let metrics = try result.model.evaluate(data.rows)  // Metrics: accuracy, log-loss, AUC, ...
-    let p = result.model.predictions(data.rows)  // or model.predict(dense: rowBuffer)
+    let metrics = try result.model.evaluate(rows)  // Metrics: accuracy, log-loss, AUC, ...
+    let p = result.model.predictions(rows)  // or model.predict(dense: rowBuffer)
     try ModelFile.write(result.model, metadata: ModelMetadata(model: result.model), to: modelPath)
     // --- end ---
 
@@ -50,20 +51,20 @@ struct ReadmeExampleTests {
     let path = folder + "/train.sds"
     let spec = SyntheticSpec(kind: .denseClassification, rows: 4_000, features: 8, seed: 3)
     _ = try SyntheticData.write(spec, into: try DatasetWriter(path: path, layout: .dense))
-    let data = try Dataset(path: path)
+    let rows = try Dataset(path: path).checkedRows()  // keeps the mapping alive
     var setup = TrainingConfiguration()
     setup.stopping.epochs = 2
 
     // --- README: "Watching workers and profiling" ---
     let counters = WorkerCounters()  // read it from any thread during fit
-    let run = try Trainer(setup).fit(data.rows, counters: counters)
+    let run = try Trainer(setup).fit(rows, counters: counters)
     for worker in run.workers { print(worker.cpu, worker.counts.examples, worker.localPageShare ?? .nan) }
 
     var sweep = ProfileSweep(base: setup)  // threads × strategies × placement × replication
     sweep.threads = ProcessInfo.processInfo.activeProcessorCount >= 2 ? [1, 2] : [1]  // README: [1, 2]
     sweep.strategies = [.hogwild, .perCore]
     sweep.epochs = 3
-    let report = try sweep.run(on: data.rows, machine: try Topology.current())
+    let report = try sweep.run(on: rows, machine: try Topology.current())
     let svg = ProfileChart.svg(report)  // also report.json, report.csv
     // --- end ---
 
