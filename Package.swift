@@ -26,6 +26,8 @@ let package = Package(
   products: [
     .library(name: "Sounder", targets: ["Sounder"]),
     .executable(name: "sounder", targets: ["sounder"]),
+    // The command line's library, for the fuzz target (Fuzz/Package.swift).
+    .library(name: "SounderCLI", targets: ["SounderCLI"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")

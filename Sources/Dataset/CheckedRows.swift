@@ -141,11 +141,12 @@ public struct CheckedRows: Sendable {
       }
     }
     if rows.layout == .csr {
-      let limit = Int32(clamping: rows.columns)
+      // In Int: 2³¹ columns is allowed, and then every Int32 index is below the count.
+      let limit = rows.columns
       rowLoop: for row in 0..<(found.map(\.row).min() ?? rows.count) {
         var previous: Int32 = -1
         for index in rows.sparseRow(row).indices {
-          guard index > previous, index < limit else {
+          guard index > previous, Int(index) < limit else {
             let rule =
               index <= previous
               ? "above \(previous), the one before it" : "below \(rows.columns), the column count"

@@ -14,6 +14,8 @@ public final class MappedFile: @unchecked Sendable {
   public let bytes: UnsafeRawBufferPointer
   /// The path the file was opened with.
   public let path: String
+  /// This mapping's slot in ``TruncationGuard``, if it has one.
+  private let guardSlot: Int?
 
   /// Maps the file at `path` read-only and shared.
   /// The corresponding C functions are `open`, `fstat` and `mmap`.
@@ -32,6 +34,7 @@ public final class MappedFile: @unchecked Sendable {
     let size = Int(info.st_size)
     guard size > 0 else {
       bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+      guardSlot = nil
       return
     }
     let start = mmap(nil, size, PROT_READ, MAP_SHARED, descriptor, 0)
@@ -39,6 +42,7 @@ public final class MappedFile: @unchecked Sendable {
       throw .system(function: "mmap", path: path, errno: errno)
     }
     bytes = UnsafeRawBufferPointer(start: start, count: size)
+    guardSlot = TruncationGuard.register(bytes, path: path)
   }
 
   /// Tells the kernel the range will be read front to back, so it reads ahead
@@ -64,6 +68,7 @@ public final class MappedFile: @unchecked Sendable {
   }
 
   deinit {
+    if let guardSlot { TruncationGuard.unregister(guardSlot) }
     // The corresponding C function is `munmap`.
     if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
   }

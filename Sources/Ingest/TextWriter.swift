@@ -121,7 +121,8 @@ private func appendLine(
   case .csr:
     for entry in starts[row]..<starts[row + 1] {
       text.append(0x20)
-      text.append(contentsOf: String(batch.indices[entry] + 1).utf8)
+      // In Int: the index 2³¹ − 1 is a valid column, and one more overflows Int32.
+      text.append(contentsOf: String(Int(batch.indices[entry]) + 1).utf8)
       text.append(UInt8(ascii: ":"))
       text.append(contentsOf: shortest(batch.values[entry]).utf8)
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Sounder
 
 /// The `sounder` command line: one subcommand per job.
 public struct SounderCommand: ParsableCommand {
@@ -12,4 +13,12 @@ public struct SounderCommand: ParsableCommand {
   )
 
   public init() {}
+
+  /// The `sounder` program: a file that shrinks under a running command
+  /// ends it with one line and exit status 1 (``TruncationGuard``), then the
+  /// arguments are parsed and the command run.
+  public static func start() {
+    TruncationGuard.install()
+    main()
+  }
 }

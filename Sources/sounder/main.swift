@@ -1,3 +1,3 @@
 import SounderCLI
 
-SounderCommand.main()
+SounderCommand.start()

@@ -92,4 +92,24 @@ struct AdaGradTrainingTests {
     let resumed = try Trainer(setup).fit(rows, resuming: try ModelFile.readCheckpoint(path))
     #expect(resumed.model == whole.model)
   }
+
+  @Test("resuming on other data of the same width is refused")
+  func resumeOnOtherData() throws {
+    var setup = configuration(.logistic, .hogwild, .sgd, epochs: 3, threads: 1, rate: 0.5)
+    setup.optimizer.schedule = .adagrad
+    var saved: [Checkpoint] = []
+    _ = try Trainer(setup).fit(
+      TrainerTests.sparse.block, checkpointEvery: 1, checkpoint: { saved.append($0) })
+    let other = Relabeled(
+      TrainerTests.sparse.block,
+      labels: (0..<TrainerTests.sparse.block.count).map { TrainerTests.sparse.block.label($0) > 0 ? 0 : 1 })
+    #expect(other.block.columns == TrainerTests.sparse.block.columns)
+    let checkpoint = try #require(saved.first)
+    #expect {
+      try Trainer(setup).fit(other.block, resuming: checkpoint)
+    } throws: { error in
+      "\(error)".hasPrefix("the checkpoint was made on other data (")
+        && "\(error)".hasSuffix("resume on the same data")
+    }
+  }
 }

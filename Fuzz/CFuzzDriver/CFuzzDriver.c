@@ -1,0 +1,2 @@
+// Only the declaration in include/CFuzzDriver.h: libFuzzer defines the function.
+#include "CFuzzDriver.h"
