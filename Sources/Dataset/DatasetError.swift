@@ -60,3 +60,20 @@ private func hex(_ value: UInt32) -> String {
   let digits = String(value, radix: 16)
   return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
 }
+
+/// `text` with every control character written as an escape (`\n`, `\u{1b}`,
+/// …), so that a message quoting input stays one line and prints no raw
+/// bytes to a terminal: C0 controls, DEL and the C1 range U+0080–U+009F.
+public func escapingControlCharacters(_ text: String) -> String {
+  var result = ""
+  for scalar in text.unicodeScalars {
+    switch scalar.value {
+    case 0x0A: result += "\\n"
+    case 0x09: result += "\\t"
+    case 0x0D: result += "\\r"
+    case 0..<0x20, 0x7F...0x9F: result += "\\u{\(String(scalar.value, radix: 16))}"
+    default: result.unicodeScalars.append(scalar)
+    }
+  }
+  return result
+}

@@ -23,8 +23,6 @@ public enum IngestError: Error, Equatable, Sendable, CustomStringConvertible {
 /// quoting input in error messages.
 func quoted(_ bytes: UnsafeRawBufferPointer) -> String {
   let limit = 40
-  var text = String(decoding: bytes.prefix(limit), as: UTF8.self)
-  text = String(
-    text.unicodeScalars.map { $0.value < 0x20 ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined())
+  let text = escapingControlCharacters(String(decoding: bytes.prefix(limit), as: UTF8.self))
   return "'\(text)\(bytes.count > limit ? "…" : "")'"
 }

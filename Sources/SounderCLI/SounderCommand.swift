@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Sounder
 
 /// The `sounder` command line: one subcommand per job.
@@ -17,8 +18,19 @@ public struct SounderCommand: ParsableCommand {
   /// The `sounder` program: a file that shrinks under a running command
   /// ends it with one line and exit status 1 (``TruncationGuard``), then the
   /// arguments are parsed and the command run.
+  /// A command's own error (exit status 1) prints as one line with its
+  /// control characters escaped, whatever text it quotes; a mistyped command
+  /// line gets ArgumentParser's usage text and status 64.
   public static func start() {
     TruncationGuard.install()
-    main()
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      guard exitCode(for: error) == .failure, !(error is ValidationError) else { exit(withError: error) }
+      FileHandle.standardError.write(
+        Data(("Error: " + escapingControlCharacters(message(for: error)) + "\n").utf8))
+      Foundation.exit(1)
+    }
   }
 }

@@ -58,6 +58,23 @@ struct BadInputTests {
     #expect(try String(contentsOfFile: back, encoding: .utf8) == "1 2147483648:0.5\n0 1:1\n")
   }
 
+  @Test("input quoted in an error is one line with its control characters escaped")
+  func controlCharacters() throws {
+    let folder = try scratchWithBundledData()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let data = folder.appendingPathComponent("escape.csv").path
+    try Data("a,b,label\n1,2,0\n3,\u{1b}[2J\u{85}x,1\n".utf8).write(to: URL(fileURLWithPath: data))
+    let result = try runSounder(["convert", data, "-o", folder.appendingPathComponent("out.sds").path])
+    #expect(result.status == 1)
+    #expect(result.stderr.hasPrefix("Error: \(data):3: "), "\(result.stderr)")
+    #expect(result.stderr.contains("'\\u{1b}[2J\\u{85}x'"), "\(result.stderr)")
+    #expect(
+      result.stderr.dropLast().unicodeScalars.allSatisfy {
+        $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value)
+      },
+      "\(result.stderr.debugDescription)")
+  }
+
   @Test(
     "negative stopping figures and noise, and data of one class, are refused",
     arguments: [
