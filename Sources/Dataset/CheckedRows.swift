@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
 import Dispatch
 import Synchronization
 
@@ -190,4 +193,11 @@ extension RowBlock {
     }
     return low
   }
+}
+
+/// The number of cores this process may run on: what a scan over rows
+/// (the row check, conversion, metrics) shares its work out over.
+public enum ProcessInfoCores {
+  /// The corresponding C function is `sysconf(_SC_NPROCESSORS_ONLN)`.
+  public static var count: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 }

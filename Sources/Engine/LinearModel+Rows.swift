@@ -1,4 +1,5 @@
 import Dataset
+import Dispatch
 import Kernels
 import Learning
 
@@ -34,21 +35,30 @@ extension LinearModel {
   }
 
   /// The K margins `Wᵀx + b` of every row of `rows` (or of the rows listed
-  /// in `subset`), row after row: `count × outputs` floats.
+  /// in `subset`), row after row: `count × outputs` floats. Rows are shared
+  /// out over the cores in contiguous chunks, each writing its own margins.
   public func margins(_ rows: CheckedRows, rows subset: [Int]? = nil) -> [Float] {
     let rows = rows.block
     precondition(
       rows.layout == .csr ? rows.columns <= features : rows.columns == features, "call check(_:) first")
     let chosen = subset ?? Array(0..<rows.count)
     var margins = [Float](repeating: 0, count: chosen.count * outputs)
+    let outputs = self.outputs
+    // Chunks of at least 16,384 rows: below that, threads cost more than they save.
+    let chunks = max(1, min(ProcessInfoCores.count * 4, chosen.count / 16_384))
     margins.withUnsafeMutableBufferPointer { m in
-      for (position, row) in chosen.enumerated() {
-        let into = m.baseAddress! + position * outputs
-        switch rows.layout {
-        case .dense: self.margins(dense: rows.denseRow(row), into: into)
-        case .csr:
-          let x = rows.sparseRow(row)
-          self.margins(indices: x.indices, values: x.values, into: into)
+      // Each chunk writes only its own positions' margins.
+      nonisolated(unsafe) let base = m.baseAddress!
+      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        for position in (chosen.count * chunk / chunks)..<(chosen.count * (chunk + 1) / chunks) {
+          let row = chosen[position]
+          let into = base + position * outputs
+          switch rows.layout {
+          case .dense: self.margins(dense: rows.denseRow(row), into: into)
+          case .csr:
+            let x = rows.sparseRow(row)
+            self.margins(indices: x.indices, values: x.values, into: into)
+          }
         }
       }
     }

@@ -36,12 +36,6 @@ public struct IngestProgress: Sendable {
   public var rows: Int
 }
 
-/// The number of cores this process may run on.
-public enum ProcessInfoCores {
-  /// The corresponding C function is `sysconf(_SC_NPROCESSORS_ONLN)`.
-  public static var count: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
-}
-
 /// Parses a piece of text made of whole lines. Must be safe to call from
 /// several threads at once on different pieces.
 protocol LineParser: Sendable {

@@ -132,22 +132,47 @@ public struct Metrics: Sendable, Equatable, Codable {
   /// The area under the ROC curve: the chance that a random positive scores
   /// above a random negative (ties count half), from ranks (Mann–Whitney U).
   /// `nil` when one class is absent.
-  static func rocAUC(scores: [Float], labels: [Float]) -> Double? {
-    let order = scores.indices.sorted { scores[$0] < scores[$1] }
+  ///
+  /// Linear time: the scores are radix-sorted as order-preserving 32-bit
+  /// keys (three passes of 11 bits), each with its label in the low bit;
+  /// equal scores (−0 and +0 included) form one group of tied ranks.
+  public static func rocAUC(scores: [Float], labels: [Float]) -> Double? {
+    precondition(scores.count == labels.count, "\(scores.count) scores for \(labels.count) labels")
+    let n = scores.count
+    var items = [UInt64](repeating: 0, count: n)
+    for i in 0..<n {
+      // +0 for −0, so that they tie; then negative floats reversed below positive ones.
+      let bits = (scores[i] == 0 ? 0 : scores[i]).bitPattern
+      let key = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+      items[i] = UInt64(key) << 1 | (labels[i] > 0 ? 1 : 0)
+    }
+    var spare = [UInt64](repeating: 0, count: n)
+    for shift in [1, 12, 23] as [UInt64] {
+      var counts = [Int](repeating: 0, count: 2049)
+      for item in items { counts[Int((item >> shift) & 0x7FF) + 1] += 1 }
+      for bucket in 1...2048 { counts[bucket] += counts[bucket - 1] }
+      for item in items {
+        let bucket = Int((item >> shift) & 0x7FF)
+        spare[counts[bucket]] = item
+        counts[bucket] += 1
+      }
+      swap(&items, &spare)
+    }
     var rankSumPositive = 0.0
     var positives = 0.0
     var start = 0
-    while start < order.count {
+    while start < n {
       var end = start
-      while end + 1 < order.count && scores[order[end + 1]] == scores[order[start]] { end += 1 }
-      let averageRank = Double(start + end) / 2 + 1
-      for k in start...end where labels[order[k]] > 0 {
-        rankSumPositive += averageRank
-        positives += 1
+      var groupPositives = Double(items[start] & 1)
+      while end + 1 < n && items[end + 1] >> 1 == items[start] >> 1 {
+        end += 1
+        groupPositives += Double(items[end] & 1)
       }
+      rankSumPositive += groupPositives * (Double(start + end) / 2 + 1)
+      positives += groupPositives
       start = end + 1
     }
-    let negatives = Double(scores.count) - positives
+    let negatives = Double(n) - positives
     guard positives > 0, negatives > 0 else { return nil }
     return (rankSumPositive - positives * (positives + 1) / 2) / (positives * negatives)
   }

@@ -11,7 +11,10 @@ struct BandwidthCommand: ParsableCommand {
     discussion: """
       Each thread reads (or triads) its own slice of the working set, allocated on its \
       NUMA node; the best of --repetitions runs counts. On machines with several NUMA \
-      nodes, also prints read bandwidth from every node's cores to every node's memory.
+      nodes, also prints read bandwidth from every node's cores to every node's memory. \
+      With the spread policy, the read figures replace those kept in \
+      $XDG_CACHE_HOME/sounder/bandwidth.json (~/.cache/sounder), which `train` \
+      compares its epochs against instead of measuring at every start.
       """
   )
 
@@ -47,6 +50,16 @@ struct BandwidthCommand: ParsableCommand {
     let probe = BandwidthProbe(topology: topology, bytes: bytes, repetitions: repetitions, policy: policy)
     let measurements = try probe.sweep(threadCounts: counts)
     let matrix = topology.nodes.count > 1 ? try probe.nodeMatrix() : nil
+    // What training compares its epochs against from now on (read, spread placement).
+    if policy == .spread {
+      let machine = BandwidthCache.machineKey(topology)
+      let now = Date().timeIntervalSince1970
+      BandwidthCache.user.store(
+        measurements.filter { $0.kernel == .read }.map {
+          BandwidthCache.Entry(
+            machine: machine, threads: $0.threads, gigabytesPerSecond: $0.gigabytesPerSecond, measured: now)
+        })
+    }
 
     if json {
       struct Report: Encodable {

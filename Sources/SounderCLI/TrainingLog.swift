@@ -1,21 +1,27 @@
 import Foundation
 import Sounder
 
-/// The memory-bandwidth floor an epoch is compared against: measured with the
-/// training's thread count when the data is larger than the caches (for
-/// cache-resident data the floor means nothing, and none is shown).
+/// The memory-bandwidth floor an epoch is compared against: the read
+/// bandwidth of the training's thread count, when the data is larger than
+/// the caches (for cache-resident data the floor means nothing, and none is
+/// shown). Measured once per machine and thread count and kept
+/// (``BandwidthCache``); `sounder bandwidth` re-measures.
 struct BandwidthFloor {
   /// Read bandwidth in bytes per second, or `nil` when not measured.
   let bytesPerSecond: Double?
+  /// Whether the figure came from the cache.
+  let cached: Bool
 
   init(rows: RowBlock, threads: Int, machine: Topology) throws {
     let featureBytes = rows.layout == .dense ? rows.nonZeros * 4 : rows.nonZeros * 8
     guard featureBytes >= 64 << 20 else {
       bytesPerSecond = nil
+      cached = false
       return
     }
     let probe = BandwidthProbe(topology: machine, bytes: 256 << 20, repetitions: 3)
-    bytesPerSecond = try probe.measure(.read, threads: threads).gigabytesPerSecond * 1e9
+    (bytesPerSecond, cached) = try BandwidthCache.user.readBandwidth(
+      threads: threads, topology: machine, probe: probe)
   }
 
   /// The epoch's read rate as a share of the floor: 1 means the epoch took

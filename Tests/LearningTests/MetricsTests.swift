@@ -1,0 +1,47 @@
+import Testing
+
+@testable import Learning
+
+@Suite("Metrics")
+struct MetricsTests {
+  /// The definition, pair by pair: P(positive scores above negative), ties half.
+  static func bruteForceAUC(_ scores: [Float], _ labels: [Float]) -> Double? {
+    var wins = 0.0
+    var pairs = 0.0
+    for (p, pl) in zip(scores, labels) where pl > 0 {
+      for (q, ql) in zip(scores, labels) where ql <= 0 {
+        pairs += 1
+        wins += p > q ? 1 : (p == q ? 0.5 : 0)
+      }
+    }
+    return pairs > 0 ? wins / pairs : nil
+  }
+
+  @Test("ROC AUC agrees with the pairwise definition: ties, ±0, negatives, infinities, one class")
+  func rocAUC() {
+    var state: UInt64 = 7
+    func next() -> UInt64 {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return state >> 33
+    }
+    let specials: [Float] = [0, -0.0, .infinity, -.infinity, 1e-38, -1e-38, 3e38, -3e38]
+    for trial in 0..<200 {
+      let n = 1 + Int(next() % 60)
+      let scores: [Float] = (0..<n).map { _ in
+        switch next() % 4 {
+        case 0: specials[Int(next() % UInt64(specials.count))]
+        case 1: Float(Int(next() % 5)) - 2  // many ties
+        default: Float(bitPattern: UInt32(truncatingIfNeeded: next()) & 0xBF7F_FFFF)  // finite, any sign
+        }
+      }
+      let labels: [Float] = (0..<n).map { _ in trial % 17 == 0 ? 1 : (next() % 2 == 0 ? 1 : -1) }
+      let expected = Self.bruteForceAUC(scores, labels)
+      let found = Metrics.rocAUC(scores: scores, labels: labels)
+      if let expected, let found {
+        #expect(abs(found - expected) < 1e-12, "trial \(trial): \(found) against \(expected)")
+      } else {
+        #expect(found == nil && expected == nil, "trial \(trial)")
+      }
+    }
+  }
+}
