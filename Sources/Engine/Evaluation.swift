@@ -15,10 +15,12 @@ struct Evaluation<O: OutputObjective>: Sendable {
 
   /// The losses for a model given twice: as trained (`model`, on possibly
   /// standardised training rows) and for raw features (`raw`, which
-  /// validation rows are in); weights then intercepts, each.
+  /// validation rows are in); weights then intercepts, each. With a
+  /// `progressive` tally the training loss is its mean (plus the model's
+  /// penalty) and the training rows are not read.
   func losses(
     team: WorkerTeam, model: (weights: [Float], intercepts: [Float]),
-    raw: (weights: [Float], intercepts: [Float])
+    raw: (weights: [Float], intercepts: [Float]), progressive: LossTally?
   ) throws -> EpochLosses {
     let workers = team.count
     // Per worker: training loss, training weight, validation loss, validation weight, metric sum.
@@ -28,11 +30,13 @@ struct Evaluation<O: OutputObjective>: Sendable {
       var partial = [Double](repeating: 0, count: 5)
       let scratch = UnsafeMutablePointer<Float>.allocate(capacity: step.outputs)
       defer { scratch.deallocate() }
-      withView(of: model) { view in
-        for row in assignments[context.index].rows {
-          let (loss, weight, _) = evaluate(Int(row), of: data.rows, view, scratch)
-          partial[0] += loss
-          partial[1] += weight
+      if progressive == nil {
+        withView(of: model) { view in
+          for row in assignments[context.index].rows {
+            let (loss, weight, _) = evaluate(Int(row), of: data.rows, view, scratch)
+            partial[0] += loss
+            partial[1] += weight
+          }
         }
       }
       withView(of: raw) { view in
@@ -46,7 +50,8 @@ struct Evaluation<O: OutputObjective>: Sendable {
       }
       sums.withLock { $0[context.index] = partial }
     }
-    let total = sums.withLock { rows in (0..<5).map { column in rows.reduce(0) { $0 + $1[column] } } }
+    var total = sums.withLock { rows in (0..<5).map { column in rows.reduce(0) { $0 + $1[column] } } }
+    if let progressive { (total[0], total[1]) = (progressive.loss, progressive.weight) }
     let penalty = model.weights.withUnsafeBufferPointer {
       Double(Regularization(l1: configuration.problem.l1, l2: configuration.problem.l2).penalty($0))
     }

@@ -37,6 +37,8 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
   let roundCounts: NodeLocalBuffer
   let configuration: TrainingConfiguration
   let counters: CounterSlots
+  /// Where each worker leaves the loss of the rows it stepped on.
+  let tallies: EpochTallies
 
   /// Rows per update: 1 for SGD, the batch size (over all workers) for mini-batch.
   var rowsPerUpdate: Int {
@@ -90,6 +92,8 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
     defer { scratch.deallocate() }
     let sparse = rows.layout == .csr
     var counter = counters.slot(worker)
+    var tally = LossTally()
+    defer { tallies.record(tally, worker: worker) }
     for round in 0..<rounds {
       let lower = min(round * period, order.count)
       let upper = min(lower + period, order.count)
@@ -103,7 +107,7 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
         if sparse { nonZeros &+= Int(rows.offsets[row + 1] &- rows.offsets[row]) }
         if minibatch {
           batchWeight += step.accumulate(
-            sharing, row, of: rows, model: model, into: gradient, scratch: scratch)
+            sharing, row, of: rows, model: model, into: gradient, scratch: scratch, tally: &tally)
           inBatch += 1
           if inBatch == batch || position == upper - 1 {
             // The team's update count t ≈ examples seen by all workers / rows per update.
@@ -127,9 +131,10 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
             eta = schedule.rate(at: (examples &+ position &- lower) &* workers)
           }
           if let adaptive {
-            step.adagrad(sharing, row, of: rows, step: adaptive, model: model, scratch: scratch)
+            step.adagrad(
+              sharing, row, of: rows, step: adaptive, model: model, scratch: scratch, tally: &tally)
           } else {
-            step.sgd(sharing, row, of: rows, eta: eta, model: model, scratch: scratch)
+            step.sgd(sharing, row, of: rows, eta: eta, model: model, scratch: scratch, tally: &tally)
           }
           updates += 1
         }

@@ -2,6 +2,7 @@ import CAtomics
 import Dataset
 import Kernels
 import Learning
+import Parallel
 
 /// One model's memory as the row step reads and writes it: `columns ×
 /// outputs` weights (feature-major), `outputs` intercepts, and under AdaGrad
@@ -53,6 +54,21 @@ struct RowStep<O: OutputObjective>: Sendable {
   /// unbiased step on the weighted mean loss `Σ ρᵢ ℓᵢ / Σ ρᵢ` (1 for
   /// unweighted rows).
   let weightScale: Float
+  /// Whether each step adds its row's loss, at the margins it computed, to
+  /// the epoch's ``LossTally`` (the progressive training loss).
+  let tracksLoss: Bool
+
+  /// `m ← scale · ∂ℓ/∂m` at the margins `m`, and, when tracking, the row's
+  /// weighted loss there added to `tally` (computed with the derivatives).
+  @inline(__always)
+  private func derivatives(
+    _ m: UnsafeMutablePointer<Float>, label: Float, weight: Float, scale: Float, tally: inout LossTally
+  ) {
+    guard tracksLoss else { return objective.derivatives(m, label: label, scale: scale) }
+    let loss = objective.lossAndDerivatives(m, label: label, scale: scale)
+    tally.loss += Double(loss) * Double(weight)
+    tally.weight += Double(weight)
+  }
 
   /// K.
   @inline(__always)
@@ -134,11 +150,12 @@ struct RowStep<O: OutputObjective>: Sendable {
   @inline(__always)
   func sgd<S: ModelSharing>(
     _ sharing: S.Type, _ row: Int, of rows: RowBlock, eta: Float, model: ModelView,
-    scratch m: UnsafeMutablePointer<Float>
+    scratch m: UnsafeMutablePointer<Float>, tally: inout LossTally
   ) {
     margins(sharing, row, of: rows, model: model, into: m)
+    let (label, weight) = (rows.label(row), rows.weight(row))
     // m ← −η d
-    objective.derivatives(m, label: rows.label(row), scale: -eta * weightScale * rows.weight(row))
+    derivatives(m, label: label, weight: weight, scale: -eta * weightScale * weight, tally: &tally)
     addOuter(sharing, row, of: rows, m, into: model.weights)
     guard fitIntercept else { return }
     for k in 0..<outputs {
@@ -153,11 +170,12 @@ struct RowStep<O: OutputObjective>: Sendable {
   @inline(__always)
   func adagrad<S: ModelSharing>(
     _ sharing: S.Type, _ row: Int, of rows: RowBlock, step: AdaptiveStep, model: ModelView,
-    scratch m: UnsafeMutablePointer<Float>
+    scratch m: UnsafeMutablePointer<Float>, tally: inout LossTally
   ) {
     let outputs = self.outputs
     margins(sharing, row, of: rows, model: model, into: m)
-    objective.derivatives(m, label: rows.label(row), scale: weightScale * rows.weight(row))
+    let (label, weight) = (rows.label(row), rows.weight(row))
+    derivatives(m, label: label, weight: weight, scale: weightScale * weight, tally: &tally)
     let weightCount = model.weights.count
     let sums = UnsafeMutableBufferPointer(rebasing: model.sums[0..<weightCount])
     switch rows.layout {
@@ -214,17 +232,49 @@ struct RowStep<O: OutputObjective>: Sendable {
   func accumulate<S: ModelSharing>(
     _ sharing: S.Type, _ row: Int, of rows: RowBlock, model: ModelView,
     into gradient: UnsafeMutableBufferPointer<Float>,
-    scratch m: UnsafeMutablePointer<Float>
+    scratch m: UnsafeMutablePointer<Float>, tally: inout LossTally
   ) -> Float {
-    let weight = rows.weight(row)
+    let (label, weight) = (rows.label(row), rows.weight(row))
     margins(sharing, row, of: rows, model: model, into: m)
-    objective.derivatives(m, label: rows.label(row), scale: weight)
+    derivatives(m, label: label, weight: weight, scale: weight, tally: &tally)
     let weightCount = model.weights.count
     addOuter(
       PrivateModel.self, row, of: rows, m,
       into: UnsafeMutableBufferPointer(rebasing: gradient[0..<weightCount]))
     for k in 0..<outputs { gradient[weightCount + k] += m[k] }
     return weight
+  }
+}
+
+/// The loss of the rows an epoch stepped on, at the margins their steps
+/// computed: `Σ ρ ℓ` and `Σ ρ` (one per worker, added up in worker order).
+struct LossTally: Sendable {
+  var loss: Double = 0
+  var weight: Double = 0
+}
+
+/// Each worker's ``LossTally`` of the epoch that just ran, written once per
+/// worker at its end.
+final class EpochTallies: Sendable {
+  private let slots: Locked<[LossTally]>
+
+  init(workers: Int) { slots = Locked(Array(repeating: LossTally(), count: workers)) }
+
+  /// Worker `worker`'s tally of this epoch.
+  func record(_ tally: LossTally, worker: Int) { slots.withLock { $0[worker] = tally } }
+
+  /// The workers' tallies added up in worker order (the same sum for a
+  /// given thread count), and cleared for the next epoch.
+  func takeTotal() -> LossTally {
+    slots.withLock { slots in
+      var total = LossTally()
+      for slot in slots {
+        total.loss += slot.loss
+        total.weight += slot.weight
+      }
+      slots = Array(repeating: LossTally(), count: slots.count)
+      return total
+    }
   }
 }
 

@@ -34,6 +34,8 @@ struct SynchronousTraining<O: OutputObjective>: Sendable {
   let reducer: any Reducer
   let configuration: TrainingConfiguration
   let counters: CounterSlots
+  /// Where each worker leaves the loss of the rows it stepped on.
+  let tallies: EpochTallies
 
   /// How many steps an epoch has (the same for every worker).
   func stepsPerEpoch(workers: Int) -> Int {
@@ -72,6 +74,8 @@ struct SynchronousTraining<O: OutputObjective>: Sendable {
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: step.outputs)
     defer { scratch.deallocate() }
     var counter = counters.slot(worker)
+    var tally = LossTally()
+    defer { tallies.record(tally, worker: worker) }
 
     for index in 0..<steps {
       // compute: g_w = Σ_{i in my share} ρᵢ x_i ⊗ ∂ℓ/∂m,  ρ_w = Σ ρᵢ
@@ -84,7 +88,7 @@ struct SynchronousTraining<O: OutputObjective>: Sendable {
         let row = Int(rows[position])
         if block.layout == .csr { nonZeros &+= Int(block.offsets[row + 1] &- block.offsets[row]) }
         weightSum += step.accumulate(
-          PrivateModel.self, row, of: block, model: view, into: gradient, scratch: scratch)
+          PrivateModel.self, row, of: block, model: view, into: gradient, scratch: scratch, tally: &tally)
       }
       batchWeights.floats[worker] = weightSum
       counter.count(examples: upper - lower, nonZeros: nonZeros)

@@ -42,7 +42,8 @@ public struct Trainer: Sendable {
   /// Pass `counters` to watch the workers while an epoch runs (from another
   /// thread); the result's `workers` holds their totals either way.
   public func fit(
-    _ rows: CheckedRows, validation: CheckedRows? = nil, resuming: Checkpoint? = nil, checkpointEvery: Int? = nil,
+    _ rows: CheckedRows, validation: CheckedRows? = nil, resuming: Checkpoint? = nil,
+    checkpointEvery: Int? = nil,
     counters: WorkerCounters = WorkerCounters(), checkpoint: (Checkpoint) throws -> Void = { _ in },
     progress: (EpochReport) -> Void = { _ in }
   ) throws -> TrainingResult {
@@ -123,7 +124,9 @@ private struct TrainingRun: OutputObjectiveVisitor {
     let slots = counters.prepare(
       workers: workers, bytesPerNonZero: data.rows.layout == .dense ? 4 : 8)
     let step = RowStep(
-      objective: objective, fitIntercept: configuration.problem.fitIntercept, weightScale: data.weightScale)
+      objective: objective, fitIntercept: configuration.problem.fitIntercept, weightScale: data.weightScale,
+      tracksLoss: !configuration.stopping.exactLoss)
+    let tallies = EpochTallies(workers: workers)
     let scratch = try NodeLocalBuffer(count: workers, node: nil)
     let evaluation = Evaluation(
       step: step, data: data, assignments: assignments, configuration: configuration)
@@ -154,7 +157,7 @@ private struct TrainingRun: OutputObjectiveVisitor {
       let training = SynchronousTraining(
         step: step, data: data, model: model, assignments: assignments, gradients: gradients,
         combined: try NodeLocalBuffer(count: model.parameterCount + 1, node: nil), batchWeights: scratch,
-        reducer: reducer, configuration: configuration, counters: slots)
+        reducer: reducer, configuration: configuration, counters: slots, tallies: tallies)
       let steps = training.stepsPerEpoch(workers: workers)
       updatesPerEpoch = steps
       epochBody = { try training.epoch($0, epoch: $1, stepsBefore: ($1 - 1) * steps) }
@@ -164,7 +167,8 @@ private struct TrainingRun: OutputObjectiveVisitor {
       let training = ReplicaTraining(
         step: step, data: data, replicas: model, replicaOf: replicaOf, writers: writers,
         assignments: assignments,
-        gradients: gradients, roundCounts: scratch, configuration: configuration, counters: slots)
+        gradients: gradients, roundCounts: scratch, configuration: configuration, counters: slots,
+        tallies: tallies)
       updatesPerEpoch = longest * workers / training.rowsPerUpdate
       epochBody = { try training.epoch($0, epoch: $1, examplesBefore: ($1 - 1) * longest) }
     }
@@ -180,7 +184,8 @@ private struct TrainingRun: OutputObjectiveVisitor {
         }
       })
     let algorithm = LinearTraining(
-      body: epochBody, model: model, evaluation: evaluation, data: data, fingerprint: fingerprint,
+      body: epochBody, model: model, evaluation: evaluation, tallies: tallies, data: data,
+      fingerprint: fingerprint,
       configuration: configuration,
       examplesPerEpoch: assignments.reduce(0) { $0 + $1.rows.count }, bytesPerEpoch: bytesPerEpoch,
       updatesPerEpoch: updatesPerEpoch)
@@ -233,6 +238,8 @@ private struct LinearTraining<O: OutputObjective>: EpochAlgorithm {
   let body: @Sendable (WorkerContext, Int) throws -> Void
   let model: ModelReplicas
   let evaluation: Evaluation<O>
+  /// The progressive training loss, when the configuration asks for it.
+  let tallies: EpochTallies
   let data: TrainingSet
   let fingerprint: String
   let configuration: TrainingConfiguration
@@ -247,7 +254,9 @@ private struct LinearTraining<O: OutputObjective>: EpochAlgorithm {
 
   func losses(of snapshot: Snapshot, team: WorkerTeam) throws -> (losses: EpochLosses, finite: Bool) {
     let raw = data.scaler?.unscale(weights: snapshot.weights, intercepts: snapshot.intercepts) ?? snapshot
-    let losses = try evaluation.losses(team: team, model: snapshot, raw: raw)
+    // The rows' losses as their steps met them, or a separate pass for the exact one.
+    let progressive = configuration.stopping.exactLoss ? nil : tallies.takeTotal()
+    let losses = try evaluation.losses(team: team, model: snapshot, raw: raw, progressive: progressive)
     return (losses, snapshot.weights.allSatisfy(\.isFinite) && snapshot.intercepts.allSatisfy(\.isFinite))
   }
 

@@ -35,6 +35,33 @@ public struct LogisticLoss: Objective {
     return -y * tail
   }
 
+  /// Both from one exponential: with `z = y m` and `e = e^(−|z|)`,
+  /// `ℓ = max(−z, 0) + log1p(e)` and `∂ℓ/∂m = −y σ(−z)`.
+  @inlinable
+  public func lossAndDerivative(margin m: Float, label y: Float) -> (loss: Float, derivative: Float) {
+    let z = y * m
+    let e = exp(-abs(z))
+    let tail = z >= 0 ? e / (1 + e) : 1 / (1 + e)
+    return (max(-z, 0) + Self.log1pOfUnit(e), -y * tail)
+  }
+
+  /// `log(1 + e)` for `e` in [0, 1], without a library call: with
+  /// `t = e / (2 + e)` ≤ 1/3, `log(1 + e) = 2 atanh t = 2 (t + t³/3 + … + t¹³/13)`,
+  /// whose next term is below 10⁻⁸ (a Float's rounding of log 2 is 3·10⁻⁸).
+  @inlinable
+  static func log1pOfUnit(_ e: Float) -> Float {
+    let t = e / (2 + e)
+    let t2 = t * t
+    var sum: Float = 1 / 13
+    sum = sum * t2 + 1 / 11
+    sum = sum * t2 + 1 / 9
+    sum = sum * t2 + 1 / 7
+    sum = sum * t2 + 1 / 5
+    sum = sum * t2 + 1 / 3
+    sum = sum * t2 + 1
+    return 2 * t * sum
+  }
+
   /// The probability of the positive class, `σ(m) = 1 / (1 + e^(−m))`.
   @inlinable
   public func prediction(margin m: Float) -> Float {

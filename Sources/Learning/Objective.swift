@@ -18,4 +18,16 @@ public protocol Objective: Sendable {
   /// The prediction for margin `m`: the value itself (regression), a
   /// probability (logistic), or a class `±1` (margin classifiers).
   func prediction(margin m: Float) -> Float
+  /// The loss and its derivative at once, for a training step that also
+  /// reports its loss; losses whose two share work (logistic: one
+  /// exponential) compute it once.
+  func lossAndDerivative(margin m: Float, label y: Float) -> (loss: Float, derivative: Float)
+}
+
+extension Objective {
+  /// The loss and the derivative, each on its own.
+  @inlinable
+  public func lossAndDerivative(margin m: Float, label y: Float) -> (loss: Float, derivative: Float) {
+    (loss(margin: m, label: y), derivative(margin: m, label: y))
+  }
 }

@@ -26,6 +26,19 @@ public protocol OutputObjective: Sendable {
   func loss(margins m: UnsafePointer<Float>, label y: Float) -> Float
   /// Overwrites the K margins at `m` with `scale · ∂ℓ/∂mₖ`.
   func derivatives(_ m: UnsafeMutablePointer<Float>, label y: Float, scale: Float)
+  /// Returns `ℓ(m, y)` and overwrites the margins as ``derivatives(_:label:scale:)``
+  /// does, sharing the work the two have in common.
+  func lossAndDerivatives(_ m: UnsafeMutablePointer<Float>, label y: Float, scale: Float) -> Float
+}
+
+extension OutputObjective {
+  /// The loss, then the derivatives.
+  @inlinable
+  public func lossAndDerivatives(_ m: UnsafeMutablePointer<Float>, label y: Float, scale: Float) -> Float {
+    let value = loss(margins: m, label: y)
+    derivatives(m, label: y, scale: scale)
+    return value
+  }
 }
 
 /// One output: a scalar ``Objective`` (squared, logistic, hinge, modified Huber).
@@ -49,6 +62,13 @@ public struct Single<O: Objective>: OutputObjective {
   @inlinable
   public func derivatives(_ m: UnsafeMutablePointer<Float>, label y: Float, scale: Float) {
     m.pointee = scale * objective.derivative(margin: m.pointee, label: y)
+  }
+
+  @inlinable
+  public func lossAndDerivatives(_ m: UnsafeMutablePointer<Float>, label y: Float, scale: Float) -> Float {
+    let (loss, derivative) = objective.lossAndDerivative(margin: m.pointee, label: y)
+    m.pointee = scale * derivative
+    return loss
   }
 }
 
@@ -112,6 +132,18 @@ public struct Softmax: OutputObjective {
       UnsafeMutablePointer(mutating: m), count: outputs, shift: top, store: false)
     // log Σ e^(mₖ) − m_c = top + log Σ e^(mₖ − top) − m_c
     return top + log(sum) - m[Int(y)]
+  }
+
+  /// One pass of exponentials for both: `ℓ = top + log Σ e^(mₖ − top) − m_c`.
+  @inlinable
+  public func lossAndDerivatives(_ m: UnsafeMutablePointer<Float>, label y: Float, scale: Float) -> Float {
+    let top = largest(m)
+    let own = m[Int(y)]
+    let sum = VectorMath.sumOfExponentials(m, count: outputs, shift: top, store: true)
+    let share = scale / sum
+    for k in 0..<outputs { m[k] *= share }
+    m[Int(y)] -= scale
+    return top + log(sum) - own
   }
 
   @inlinable

@@ -46,6 +46,10 @@ struct TrainingLog {
     print(
       "Training \(configuration.problem.loss.rawValue) loss on \(path): \(header.rows) rows × \(header.columns) features (\(header.layout))"
     )
+    print(
+      configuration.stopping.exactLoss
+        ? "Train loss: the epoch's model on every training row (a separate pass)"
+        : "Train loss: each row's at its own step, averaged over the epoch (--exact-loss: the epoch's model)")
   }
 
   /// A line of its own on the terminal (nothing in JSON mode).

@@ -19,6 +19,8 @@ func configuration(
   configuration.execution.threads = threads
   configuration.optimizer.learningRate = rate
   configuration.optimizer.schedule = .constant
+  // These tests hold training losses against optima: the exact loss of each epoch's model.
+  configuration.stopping.exactLoss = true
   return configuration
 }
 
@@ -284,6 +286,47 @@ struct TrainerTests {
     #expect(
       error?.description.hasPrefix("logistic loss: the labels take 50 distinct values in 50 rows") == true
     )
+  }
+
+  @Test("the progressive loss of full-batch gd is the exact loss of the model each epoch started from")
+  func progressiveLossOfGD() throws {
+    var setup = configuration(.logistic, .sync, .gd, epochs: 6, threads: 2, rate: 1)
+    let exact = try Trainer(setup).fit(TrainerTests.noisyDense.block).history.map(\.trainingLoss)
+    setup.stopping.exactLoss = false
+    let progressive = try Trainer(setup).fit(TrainerTests.noisyDense.block).history.map(\.trainingLoss)
+    #expect(
+      abs(progressive[0] - log(2)) < 1e-6, "epoch 1 starts from zero weights: log 2, found \(progressive[0])")
+    for epoch in 1..<6 {
+      #expect(
+        abs(progressive[epoch] - exact[epoch - 1]) <= 1e-5 * exact[epoch - 1],
+        "epoch \(epoch + 1): progressive \(progressive[epoch]), exact after epoch \(epoch) \(exact[epoch - 1])"
+      )
+    }
+  }
+
+  @Test(
+    "every loop tallies each row's loss at its step: with steps too small to move the model it is the exact loss",
+    arguments: [UpdateStrategy.hogwild, .perCore, .sync], [Algorithm.sgd, .minibatch])
+  func progressiveLossTallies(strategy: UpdateStrategy, algorithm: Algorithm) throws {
+    guard !(strategy == .sync && algorithm == .sgd) else { return }
+    for schedule in [ScheduleKind.constant, .adagrad] {
+      var setup = configuration(.logistic, strategy, algorithm, epochs: 3, threads: 2, rate: 1e-30)
+      setup.optimizer.schedule = schedule
+      setup.stopping.exactLoss = false
+      for report in try Trainer(setup).fit(TrainerTests.noisySparse.block).history {
+        // The model stays at zero: every row's loss is log 2.
+        #expect(
+          abs(report.trainingLoss - log(2)) < 1e-6,
+          "\(schedule), epoch \(report.epoch): \(report.trainingLoss)")
+      }
+    }
+    var diverging = configuration(.squared, strategy, algorithm, epochs: 5, threads: 2, rate: 1e4)
+    diverging.stopping.exactLoss = false
+    let result = try Trainer(diverging).fit(TrainerTests.noisyDense.block)
+    guard case .diverged = result.stopReason else {
+      Issue.record("a rate of 10⁴ on squared loss did not diverge: \(result.stopReason)")
+      return
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Learning
 import Testing
 
@@ -80,5 +81,57 @@ struct ObjectiveTests {
       abs(StepSizeSchedule.optimal(initial: 0.5, lambda: 0.1).rate(at: 20) - 0.25) < 1e-7,
       "η₀/(1 + η₀λt) = 0.5/2")
     #expect(abs(StepSizeSchedule.inverseScaling(initial: 1, exponent: 0.5).rate(at: 3) - 0.5) < 1e-7, "1/√4")
+  }
+
+  @Test("the fused loss and derivative agree with each alone; logistic's against a Double reference")
+  func fused() {
+    let margins: [Float] = [-1000, -88, -30, -7.5, -1, -1e-3, 0, 1e-3, 0.7, 5, 40, 1000]
+    func check<O: Objective>(_ objective: O, labels: [Float]) {
+      for y in labels {
+        for m in margins {
+          let (loss, derivative) = objective.lossAndDerivative(margin: m, label: y)
+          #expect(derivative == objective.derivative(margin: m, label: y), "\(O.self) m \(m) y \(y)")
+          let alone = objective.loss(margin: m, label: y)
+          #expect(abs(loss - alone) <= 1e-6 * max(1, abs(alone)), "\(O.self) m \(m) y \(y): \(loss) \(alone)")
+        }
+      }
+    }
+    check(SquaredLoss(), labels: [-3, 0.5])
+    check(HingeLoss(), labels: [-1, 1])
+    check(ModifiedHuberLoss(), labels: [-1, 1])
+    check(LogisticLoss(), labels: [-1, 1])
+    for y: Double in [-1, 1] {
+      for m in margins {
+        let z = y * Double(m)
+        let reference =
+          z > 0 ? Foundation.log1p(Foundation.exp(-z)) : -z + Foundation.log1p(Foundation.exp(z))
+        let found = Double(LogisticLoss().lossAndDerivative(margin: m, label: Float(y)).loss)
+        #expect(
+          abs(found - reference) <= 2e-7 * max(1, reference), "m \(m) y \(y): \(found) against \(reference)")
+      }
+    }
+  }
+
+  @Test("K-output objectives: loss and derivatives at once equal each alone")
+  func fusedOutputs() {
+    let margins: [Float] = [2.5, -1, 0.3, 40]
+    func check<O: OutputObjective>(_ objective: O) {
+      for y in 0..<4 {
+        var alone = margins
+        var fused = margins
+        let loss = alone.withUnsafeMutableBufferPointer { m in
+          let value = objective.loss(margins: m.baseAddress!, label: Float(y))
+          objective.derivatives(m.baseAddress!, label: Float(y), scale: 0.5)
+          return value
+        }
+        let fusedLoss = fused.withUnsafeMutableBufferPointer {
+          objective.lossAndDerivatives($0.baseAddress!, label: Float(y), scale: 0.5)
+        }
+        #expect(abs(fusedLoss - loss) <= 1e-6 * max(1, abs(loss)), "\(O.self) y \(y)")
+        #expect(zip(alone, fused).allSatisfy { abs($0 - $1) <= 1e-7 }, "\(O.self) y \(y): \(alone) \(fused)")
+      }
+    }
+    check(Softmax(classes: 4))
+    check(OneVsRest(LogisticLoss(), classes: 4))
   }
 }
