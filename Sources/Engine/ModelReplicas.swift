@@ -22,23 +22,27 @@ final class ModelReplicas: @unchecked Sendable {
   /// the intercepts (``parameterCount`` floats, beside the replica); empty
   /// under the global step-size schedules.
   private let squares: [NodeLocalBuffer]
-  /// Under AdaGrad with several replicas, what every replica held after the
-  /// last merge (weights and bias, and the sums), so that a merge can add up
-  /// the replicas' changes since; `nil` otherwise.
+  /// With several replicas whose merge adds up their changes (AdaGrad, or
+  /// sparse rows), what every replica held after the last merge (weights
+  /// and bias, and under AdaGrad the sums); `nil` otherwise.
   private let merged: NodeLocalBuffer?
   private let mergedSquares: NodeLocalBuffer?
 
   /// `count` zeroed replicas of a model of `outputs` outputs over `columns`
   /// features; replica `r` lives on kernel node `nodes[r]`. `adaptive`: each
-  /// also gets zeroed AdaGrad sums.
-  init(count: Int, columns: Int, outputs: Int = 1, nodes: [Int?], adaptive: Bool = false) throws {
+  /// also gets zeroed AdaGrad sums. `addsChanges`: merges add up the
+  /// replicas' changes, so the merged state is kept.
+  init(
+    count: Int, columns: Int, outputs: Int = 1, nodes: [Int?], adaptive: Bool = false,
+    addsChanges: Bool = false
+  ) throws {
     self.columns = columns
     self.outputs = outputs
     weightCount = columns * outputs
     let size = weightCount + outputs
     buffers = try (0..<count).map { try NodeLocalBuffer(count: size, node: nodes[$0]) }
     squares = adaptive ? try (0..<count).map { try NodeLocalBuffer(count: size, node: nodes[$0]) } : []
-    merged = count > 1 && adaptive ? try NodeLocalBuffer(count: size, node: nil) : nil
+    merged = count > 1 && (adaptive || addsChanges) ? try NodeLocalBuffer(count: size, node: nil) : nil
     mergedSquares = count > 1 && adaptive ? try NodeLocalBuffer(count: size, node: nil) : nil
   }
 

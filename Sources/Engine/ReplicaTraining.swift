@@ -157,26 +157,33 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
   /// At a meeting each worker takes its slice of coordinates and merges the
   /// replicas there.
   ///
-  /// Under the global schedules it regularises every replica for the steps
-  /// its writers took since the last meeting (L2 as the decay (1 − ηλ₂)ᵏ, L1
-  /// as a clip by k η λ₁) and replaces each coordinate by its mean over the
-  /// replicas. Averaging is the stable merge there. Adding the replicas'
-  /// changes instead (what one shared model would have received) matched one
-  /// thread's loss on sparse data at some sync intervals but diverged at
-  /// others, because the bias and frequent features move most of the way to
-  /// each worker's local optimum between meetings, and two such moves
-  /// overshoot.
+  /// Under the global schedules it first regularises every replica for the
+  /// steps its writers took since the last meeting (L2 as the decay
+  /// (1 − ηλ₂)ᵏ, L1 as a clip by k η λ₁). Then:
   ///
-  /// Under AdaGrad the changes add up, weights and sums alike:
+  /// - **dense rows**: every coordinate becomes its mean over the replicas.
+  ///   Every row moves every weight, so each replica has taken the whole
+  ///   step towards its rows' optimum and adding the moves would overshoot.
+  /// - **sparse rows**: the weights add up the replicas' changes since the
+  ///   last merge, what one shared model would have received,
+  ///
+  ///       w̄ⱼ ← w̄ⱼ + Σᵣ (wᵣⱼ − w̄ⱼ),
+  ///
+  ///   and only the intercepts, which every row moves, are averaged. A
+  ///   feature that one replica's rows hold then keeps that replica's whole
+  ///   update instead of half of it: averaging lost the one-thread loss on
+  ///   power-law rows (0.5677 against 0.5183 measured), adding up matched it.
+  ///   (Adding the intercepts' changes too overshot and diverged.)
+  ///
+  /// Under AdaGrad the changes add up, weights, intercepts and sums alike:
   ///
   ///     w̄ⱼ ← w̄ⱼ + Σᵣ (wᵣⱼ − w̄ⱼ),   Ḡⱼ ← Ḡⱼ + Σᵣ (Gᵣⱼ − Ḡⱼ)
   ///
   /// with w̄, Ḡ what all replicas held after the last merge. A frequent
   /// feature's sum has grown with every replica's squared gradients, so its
-  /// steps are already small and two moves do not overshoot, while a feature
-  /// that one replica's rows hold keeps that replica's whole update instead
-  /// of half of it. On RCV1-like data per-core then needs no more epochs
-  /// than one shared model (averaging needed a third more).
+  /// steps are already small and two moves do not overshoot. On RCV1-like
+  /// data per-core then needs no more epochs than one shared model
+  /// (averaging needed a third more).
   private func meet(_ context: WorkerContext, eta: Float, lazyPenalty: Bool) {
     let weightCount = replicas.weightCount
     let slice = coordinateSlice(context.index, of: context.count, total: replicas.parameterCount)
@@ -201,7 +208,13 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
       }
     }
     guard replicas.count > 1 else { return }
-    average(slice, of: replicas.parameters)
+    if replicas.mergedParameters.isEmpty {
+      average(slice, of: replicas.parameters)
+    } else {
+      addChanges(
+        slice.clamped(to: 0..<weightCount), of: replicas.parameters, since: replicas.mergedParameters)
+      average(slice.clamped(to: weightCount..<replicas.parameterCount), of: replicas.parameters)
+    }
   }
 
   /// Replaces coordinates `slice` of every replica's buffer by their mean.

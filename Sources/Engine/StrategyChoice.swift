@@ -9,11 +9,12 @@ public struct StrategyChoice: Sendable, Equatable, Codable {
   /// A small cost model in the spirit of DimmWitted's optimizer. Dense rows
   /// update every weight, so a model shared by all cores turns each update
   /// into cache-line ping-pong: give each core its own replica while they fit
-  /// the private caches. Sparse rows touch few weights, so collisions are rare
-  /// and one shared model per NUMA node is cheapest, except under AdaGrad:
-  /// there every step also writes the features' squared-gradient sums, and
-  /// replicas merge by adding their changes, which costs no epochs (see
-  /// `ReplicaTraining.meet`), so private models win.
+  /// the private caches. Sparse rows touch few weights, yet on power-law rows
+  /// one shared model does not scale either: the hot features' lines bounce
+  /// between cores (2 threads ran at 0.41× one thread, in Sounder and in C).
+  /// Sparse replicas merge by adding up their changes, which costs no epochs
+  /// (see `ReplicaTraining.meet`), so a replica per core wins while the
+  /// replicas stay small; past 1 GiB of them, one model per NUMA node.
   static func choose(
     requested: UpdateStrategy, algorithm: Algorithm, layout: Layout, columns: Int, outputs: Int,
     density: Double,
@@ -46,19 +47,22 @@ public struct StrategyChoice: Sendable, Equatable, Codable {
           reason: "dense updates, but a \(modelBytes)-byte model is too big to copy per core")
     }
     let percent = String(Int((density * 100).rounded(.up)))
-    if adaptive {
+    let replicaBytes = modelBytes * UInt64(adaptive ? 2 : 1)
+    if replicaBytes * UInt64(workers) <= 1 << 30 {
       return StrategyChoice(
         strategy: .perCore,
-        reason: "sparse rows (\(percent)% dense) under AdaGrad: a shared model's weights and sums would "
-          + "bounce between caches, and replicas that add up their changes need no more epochs")
+        reason:
+          "sparse rows (\(percent)% dense): a shared model's hot weights\(adaptive ? " and sums" : "") would "
+          + "bounce between caches, and replicas that add up their changes lose no epochs "
+          + "(\(workers) × \(replicaBytes) bytes)")
     }
     if nodes > 1 {
       return StrategyChoice(
         strategy: .perNode,
-        reason: "sparse rows (\(percent)% dense) rarely collide; one model per NUMA node keeps writes local")
+        reason: "sparse rows (\(percent)% dense), a model too big to copy per core: one per NUMA node")
     }
     return StrategyChoice(
       strategy: .hogwild,
-      reason: "sparse rows (\(percent)% dense) rarely collide, so one shared model is cheapest")
+      reason: "sparse rows (\(percent)% dense), a model too big to copy per core: one shared model")
   }
 }

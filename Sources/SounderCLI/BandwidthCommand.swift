@@ -12,7 +12,7 @@ struct BandwidthCommand: ParsableCommand {
       Each thread reads (or triads) its own slice of the working set, allocated on its \
       NUMA node; the best of --repetitions runs counts. On machines with several NUMA \
       nodes, also prints read bandwidth from every node's cores to every node's memory. \
-      With the spread policy, the read figures replace those kept in \
+      With the spread policy and a working set of 256MiB or more, the read figures replace those kept in \
       $XDG_CACHE_HOME/sounder/bandwidth.json (~/.cache/sounder), which `train` \
       compares its epochs against instead of measuring at every start.
       """
@@ -50,8 +50,9 @@ struct BandwidthCommand: ParsableCommand {
     let probe = BandwidthProbe(topology: topology, bytes: bytes, repetitions: repetitions, policy: policy)
     let measurements = try probe.sweep(threadCounts: counts)
     let matrix = topology.nodes.count > 1 ? try probe.nodeMatrix() : nil
-    // What training compares its epochs against from now on (read, spread placement).
-    if policy == .spread {
+    // What training compares its epochs against from now on (read, spread placement,
+    // a working set at least as large as the one train measures with).
+    if policy == .spread, bytes >= 256 << 20 {
       let machine = BandwidthCache.machineKey(topology)
       let now = Date().timeIntervalSince1970
       BandwidthCache.user.store(
