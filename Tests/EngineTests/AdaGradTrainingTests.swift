@@ -51,23 +51,6 @@ struct AdaGradTrainingTests {
     #expect(adaptive < global * 0.9, "held-out log-loss: AdaGrad \(adaptive), inverse scaling \(global)")
   }
 
-  @Test("per-core replicas under AdaGrad add up their changes and lose no epochs to one shared model")
-  func replicasAddChanges() throws {
-    var setup = configuration(.logistic, .hogwild, .sgd, epochs: 3, threads: 1, rate: 0.5)
-    setup.optimizer.schedule = .adagrad
-    let rows = Self.words.block
-    let shared = try Trainer(setup).fit(rows).history.map(\.trainingLoss)
-    setup.execution.strategy = .perCore
-    setup.execution.threads = 2
-    setup.execution.syncEvery = 1_000
-    let replicated = try Trainer(setup).fit(rows).history.map(\.trainingLoss)
-    // Averaging the two replicas instead halves each rare feature's update:
-    // it measured 0.273 after 3 epochs against one shared model's 0.231.
-    for (epoch, (one, two)) in zip(shared, replicated).enumerated() {
-      #expect(two <= one * 1.01, "epoch \(epoch + 1): two replicas \(two), one shared model \(one)")
-    }
-  }
-
   @Test("auto picks per-core for sparse data under AdaGrad")
   func autoChoice() throws {
     var setup = configuration(.logistic, .auto, .sgd, epochs: 1, threads: 2, rate: 0.5)

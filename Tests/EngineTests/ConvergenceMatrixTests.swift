@@ -68,9 +68,10 @@ final class OracleRows: @unchecked Sendable {
     frequency = holders.map { $0 / Double(rows) }
     block = try! CheckedRows(
       RowBlock(
-      count: rows, columns: columns, layout: perRow == nil ? .dense : .csr,
-      features: UnsafePointer(features.baseAddress!), offsets: UnsafePointer(offsets.baseAddress!),
-      indices: UnsafePointer(indices.baseAddress!), labels: UnsafePointer(stored.baseAddress!), weights: nil), source: "test rows")
+        count: rows, columns: columns, layout: perRow == nil ? .dense : .csr,
+        features: UnsafePointer(features.baseAddress!), offsets: UnsafePointer(offsets.baseAddress!),
+        indices: UnsafePointer(indices.baseAddress!), labels: UnsafePointer(stored.baseAddress!), weights: nil
+      ), source: "test rows")
   }
 
   deinit {

@@ -20,7 +20,8 @@ final class Relabeled: @unchecked Sendable {
       return buffer
     }
     block = try! rows.replacing(
-      labels: UnsafeBufferPointer(labels), weights: weights.map(UnsafeBufferPointer.init), source: "test rows")
+      labels: UnsafeBufferPointer(labels), weights: weights.map(UnsafeBufferPointer.init), source: "test rows"
+    )
   }
 
   deinit {

@@ -66,9 +66,10 @@ final class TestRows: @unchecked Sendable {
     }
     block = try! CheckedRows(
       RowBlock(
-      count: rows, columns: columns, layout: perRow == nil ? .dense : .csr,
-      features: UnsafePointer(features.baseAddress!), offsets: UnsafePointer(offsets.baseAddress!),
-      indices: UnsafePointer(indices.baseAddress!), labels: UnsafePointer(labels.baseAddress!), weights: nil), source: "test rows")
+        count: rows, columns: columns, layout: perRow == nil ? .dense : .csr,
+        features: UnsafePointer(features.baseAddress!), offsets: UnsafePointer(offsets.baseAddress!),
+        indices: UnsafePointer(indices.baseAddress!), labels: UnsafePointer(labels.baseAddress!), weights: nil
+      ), source: "test rows")
   }
 
   deinit {

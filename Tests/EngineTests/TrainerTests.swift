@@ -147,24 +147,24 @@ struct TrainerTests {
   }
 
   @Test(
-    "per-core replicas of sparse rows add up their weights' changes and lose no epochs to one shared model")
-  func sparseReplicasAddChanges() throws {
-    for schedule in [ScheduleKind.constant, .inverseScaling] {
-      var setup = configuration(.logistic, .hogwild, .sgd, epochs: 3, threads: 1, rate: 0.5)
-      setup.optimizer.schedule = schedule
-      let rows = AdaGradTrainingTests.words.block
-      let shared = try Trainer(setup).fit(rows).history.map(\.trainingLoss)
-      setup.execution.strategy = .perCore
-      setup.execution.threads = 2
-      setup.execution.syncEvery = 1_000
-      let replicated = try Trainer(setup).fit(rows).history.map(\.trainingLoss)
-      for (epoch, (one, two)) in zip(shared, replicated).enumerated() {
-        // Measured: within 4% in the first epoch under a constant rate of 0.5, below from the second.
-        let allowed = epoch == shared.count - 1 ? 1.01 : 1.05
-        #expect(
-          two <= one * allowed,
-          "\(schedule), epoch \(epoch + 1): two replicas \(two), one shared model \(one)")
-      }
+    "per-core replicas of sparse rows add up their changes and lose no epochs to one shared model",
+    arguments: [ScheduleKind.constant, .inverseScaling, .adagrad])
+  func sparseReplicasAddChanges(schedule: ScheduleKind) throws {
+    var setup = configuration(.logistic, .hogwild, .sgd, epochs: 3, threads: 1, rate: 0.5)
+    setup.optimizer.schedule = schedule
+    let rows = AdaGradTrainingTests.words.block
+    let shared = try Trainer(setup).fit(rows).history.map(\.trainingLoss)
+    setup.execution.strategy = .perCore
+    setup.execution.threads = 2
+    setup.execution.syncEvery = 1_000
+    let replicated = try Trainer(setup).fit(rows).history.map(\.trainingLoss)
+    for (epoch, (one, two)) in zip(shared, replicated).enumerated() {
+      // Measured: within 4% in the first epoch under a constant rate of 0.5, below from the
+      // second. Averaging the replicas instead halves each rare feature's update: under
+      // AdaGrad it measured 0.273 after 3 epochs against one shared model's 0.231.
+      let allowed = epoch == shared.count - 1 ? 1.01 : 1.05
+      #expect(
+        two <= one * allowed, "\(schedule), epoch \(epoch + 1): two replicas \(two), one shared model \(one)")
     }
   }
 

@@ -9,19 +9,12 @@ struct BadInputTests {
   func truncatedWhileTraining() throws {
     let folder = try scratchWithBundledData()
     defer { try? FileManager.default.removeItem(at: folder) }
-    let data = folder.appendingPathComponent("shrinking.sds").path
-    let generated = try runSounder([
-      "generate", "--kind", "dense-classification", "--rows", "200000", "--features", "16", "-o", data,
-    ])
-    try #require(generated.status == 0, "generate failed: \(generated.stderr)")
+    let data = try generateRunningSizeData(in: folder, named: "shrinking.sds")
     let model = folder.appendingPathComponent("m.model").path
     let log = folder.appendingPathComponent("log.txt").path
     FileManager.default.createFile(atPath: log, contents: nil)
 
-    let process = Process()
-    process.executableURL = try #require(
-      Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("sounder"))
-    process.arguments = ["train", data, "-o", model, "--epochs", "1000000", "--threads", "1"]
+    let process = try sounderProcess(["train", data, "-o", model, "--epochs", "1000000", "--threads", "1"])
     process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
     let errors = Pipe()
     process.standardError = errors

@@ -27,6 +27,26 @@ func runSounder(_ arguments: [String]) throws -> (status: Int32, stdout: String,
   )
 }
 
+/// A 200,000 × 16 dense classification set written to `name` in `folder`:
+/// large enough that an epoch takes a while, for tests that act on a running job.
+func generateRunningSizeData(in folder: URL, named name: String) throws -> String {
+  let path = folder.appendingPathComponent(name).path
+  let generated = try runSounder([
+    "generate", "--kind", "dense-classification", "--rows", "200000", "--features", "16", "-o", path,
+  ])
+  try #require(generated.status == 0, "generate failed: \(generated.stderr)")
+  return path
+}
+
+/// The built `sounder` executable as a process with `arguments`, not started.
+func sounderProcess(_ arguments: [String]) throws -> Process {
+  let process = Process()
+  process.executableURL = try #require(
+    Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("sounder"))
+  process.arguments = arguments
+  return process
+}
+
 @Suite("sounder topology")
 struct TopologyCommandTests {
   @Test("prints this machine and a plan with one worker per core")

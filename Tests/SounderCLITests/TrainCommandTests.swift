@@ -154,11 +154,7 @@ struct CheckpointCommandTests {
   func killAndResume() throws {
     let folder = try scratchWithBundledData()
     defer { try? FileManager.default.removeItem(at: folder) }
-    let data = folder.appendingPathComponent("big.sds").path
-    let generated = try runSounder([
-      "generate", "--kind", "dense-classification", "--rows", "200000", "--features", "16", "-o", data,
-    ])
-    try #require(generated.status == 0, "generate failed: \(generated.stderr)")
+    let data = try generateRunningSizeData(in: folder, named: "big.sds")
     let model = folder.appendingPathComponent("m.model").path
     let arguments = [
       "train", data, "-o", model, "--epochs", "12", "--checkpoint-every", "1", "--strategy", "sync",
@@ -166,11 +162,7 @@ struct CheckpointCommandTests {
       "minibatch", "--threads", "1",
     ]
 
-    let binary = try #require(
-      Bundle.main.executableURL?.deletingLastPathComponent().appendingPathComponent("sounder"))
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
+    let process = try sounderProcess(arguments)
     process.standardOutput = FileHandle.nullDevice
     try process.run()
     let checkpoint = model + ".checkpoint"
