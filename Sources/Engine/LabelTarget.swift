@@ -28,12 +28,15 @@ struct LabelTarget {
   init(_ rows: RowBlock, configuration: TrainingConfiguration) throws(TrainingError) {
     let requested = configuration.problem.loss
     var distinct = Set<Float>()
+    // The last two labels seen: most rows repeat one of them, and skip hashing.
+    var recent: (Float, Float) = (.nan, .nan)
     for row in 0..<rows.count {
       let y = rows.label(row)
       guard y.isFinite else {
         throw .labelsDoNotFitLoss("row \(row + 1) has the label \(y); labels must be finite numbers")
       }
-      guard requested.isClassification else { continue }
+      guard requested.isClassification, y != recent.0, y != recent.1 else { continue }
+      recent = (y, recent.0)
       distinct.insert(y)
       guard distinct.count <= Self.maximumClasses else {
         throw .labelsDoNotFitLoss(

@@ -65,12 +65,29 @@ extension LinearModel {
     return margins
   }
 
+  /// ``prediction(margin:)`` of every margin of a one-output model, in
+  /// chunks over the cores.
+  func predictions(margins: [Float]) -> [Float] {
+    var values = [Float](repeating: 0, count: margins.count)
+    let chunks = min(64, max(1, margins.count / 65_536))
+    values.withUnsafeMutableBufferPointer { buffer in
+      // Each chunk writes only its own positions.
+      nonisolated(unsafe) let base = buffer.baseAddress!
+      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        for i in (margins.count * chunk / chunks)..<(margins.count * (chunk + 1) / chunks) {
+          base[i] = prediction(margin: margins[i])
+        }
+      }
+    }
+    return values
+  }
+
   /// One prediction per row: for one output, the value, P(positive) or ±1
   /// (see ``prediction(margin:)``); for several, the predicted class's
   /// label (``classes``).
   public func predictions(_ rows: CheckedRows, rows subset: [Int]? = nil) -> [Float] {
     let margins = margins(rows, rows: subset)
-    guard isMulticlass else { return margins.map(prediction(margin:)) }
+    guard isMulticlass else { return predictions(margins: margins) }
     let labels = classes ?? (0..<outputs).map(Float.init)
     return margins.withUnsafeBufferPointer { m in
       (0..<margins.count / outputs).map { labels[predictedClass(margins: m.baseAddress! + $0 * outputs)] }
@@ -96,7 +113,7 @@ extension LinearModel {
     guard isMulticlass else {
       let scores = margins(rows, rows: chosen)
       guard loss.isClassification else { return Metrics.regression(predictions: scores, labels: labels) }
-      let probabilities = hasProbabilities ? scores.map(prediction(margin:)) : nil
+      let probabilities = hasProbabilities ? predictions(margins: scores) : nil
       return Metrics.classification(
         scores: scores, labels: labels.map { $0 > 0 ? 1 : -1 }, probabilities: probabilities)
     }

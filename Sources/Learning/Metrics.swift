@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Quality figures of a model on labelled data.
 ///
 /// Regression: MSE, RMSE, MAE, R². Binary classification (labels ±1;
@@ -57,37 +59,62 @@ public struct Metrics: Sendable, Equatable, Codable {
     var metrics = Metrics(rows: labels.count)
     guard !labels.isEmpty else { return metrics }
     let n = Double(labels.count)
-    var truePositive = 0.0
-    var falsePositive = 0.0
-    var falseNegative = 0.0
-    var correct = 0.0
-    var hinge = 0.0
-    for (score, label) in zip(scores, labels) {
-      let predictedPositive = score >= 0
-      let positive = label > 0
-      if predictedPositive == positive { correct += 1 }
-      if predictedPositive && positive { truePositive += 1 }
-      if predictedPositive && !positive { falsePositive += 1 }
-      if !predictedPositive && positive { falseNegative += 1 }
-      hinge += max(0, 1 - Double(positive ? 1 : -1) * Double(score))
+    /// One chunk's counts and sums.
+    struct Tally {
+      var truePositive = 0.0
+      var falsePositive = 0.0
+      var falseNegative = 0.0
+      var correct = 0.0
+      var hinge = 0.0
+      var logLoss = 0.0
     }
-    metrics.accuracy = correct / n
-    metrics.hinge = hinge / n
+    // Chunks of 65,536 rows over the cores, added up in chunk order: the same
+    // sums for any thread count.
+    let chunks = min(64, max(1, labels.count / 65_536))
+    var tallies = [Tally](repeating: Tally(), count: chunks)
+    tallies.withUnsafeMutableBufferPointer { buffer in
+      // Each chunk writes only its own slot.
+      nonisolated(unsafe) let slots = buffer.baseAddress!
+      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        var t = Tally()
+        let epsilon = 1e-15
+        for i in (labels.count * chunk / chunks)..<(labels.count * (chunk + 1) / chunks) {
+          let (score, positive) = (scores[i], labels[i] > 0)
+          let predictedPositive = score >= 0
+          if predictedPositive == positive { t.correct += 1 }
+          if predictedPositive && positive { t.truePositive += 1 }
+          if predictedPositive && !positive { t.falsePositive += 1 }
+          if !predictedPositive && positive { t.falseNegative += 1 }
+          t.hinge += max(0, 1 - Double(positive ? 1 : -1) * Double(score))
+          if let probabilities {
+            let clipped = min(max(Double(probabilities[i]), epsilon), 1 - epsilon)
+            t.logLoss -= positive ? log(clipped) : log(1 - clipped)
+          }
+        }
+        slots[chunk] = t
+      }
+    }
+    var total = Tally()
+    for t in tallies {
+      total.truePositive += t.truePositive
+      total.falsePositive += t.falsePositive
+      total.falseNegative += t.falseNegative
+      total.correct += t.correct
+      total.hinge += t.hinge
+      total.logLoss += t.logLoss
+    }
+    metrics.accuracy = total.correct / n
+    metrics.hinge = total.hinge / n
+    let (truePositive, falsePositive, falseNegative) = (
+      total.truePositive, total.falsePositive, total.falseNegative
+    )
     let precision = truePositive + falsePositive > 0 ? truePositive / (truePositive + falsePositive) : 0
     let recall = truePositive + falseNegative > 0 ? truePositive / (truePositive + falseNegative) : 0
     metrics.precision = precision
     metrics.recall = recall
     metrics.f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
     metrics.rocAUC = rocAUC(scores: scores, labels: labels)
-    if let probabilities {
-      var logLoss = 0.0
-      let epsilon = 1e-15
-      for (p, label) in zip(probabilities, labels) {
-        let clipped = min(max(Double(p), epsilon), 1 - epsilon)
-        logLoss -= label > 0 ? log(clipped) : log(1 - clipped)
-      }
-      metrics.logLoss = logLoss / n
-    }
+    if probabilities != nil { metrics.logLoss = total.logLoss / n }
     return metrics
   }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Learning
@@ -43,5 +44,35 @@ struct MetricsTests {
         #expect(found == nil && expected == nil, "trial \(trial)")
       }
     }
+  }
+
+  @Test("binary metrics over many chunks equal a plain Double reference")
+  func classificationChunks() {
+    var state: UInt64 = 11
+    func next() -> Double {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return Double(state >> 11) / 9_007_199_254_740_992
+    }
+    let n = 300_001
+    let scores = (0..<n).map { _ in Float(next() * 8 - 4) }
+    let labels = scores.map { s in Float(next() < 1 / (1 + exp(-Double(s))) ? 1 : -1) }
+    let probabilities = scores.map { 1 / (1 + exp(-$0)) }
+    let metrics = Metrics.classification(scores: scores, labels: labels, probabilities: probabilities)
+    var (tp, fp, fn, correct, hinge, logLoss) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    for i in 0..<n {
+      let (p, y) = (scores[i] >= 0, labels[i] > 0)
+      correct += p == y ? 1 : 0
+      tp += p && y ? 1 : 0
+      fp += p && !y ? 1 : 0
+      fn += !p && y ? 1 : 0
+      hinge += max(0, 1 - Double(labels[i]) * Double(scores[i]))
+      let q = min(max(Double(probabilities[i]), 1e-15), 1 - 1e-15)
+      logLoss -= y ? log(q) : log(1 - q)
+    }
+    #expect(metrics.accuracy == correct / Double(n))
+    #expect(metrics.precision == tp / (tp + fp))
+    #expect(metrics.recall == tp / (tp + fn))
+    #expect(abs(metrics.hinge! - hinge / Double(n)) < 1e-12)
+    #expect(abs(metrics.logLoss! - logLoss / Double(n)) < 1e-12)
   }
 }
