@@ -32,7 +32,7 @@ enum Shared {
 /// Writes `bytes` to `name` in this run's folder and returns the path.
 func file(_ name: String, _ bytes: UnsafeRawBufferPointer) -> String {
   let path = Shared.folder + "/" + name
-  FileManager.default.createFile(atPath: path, contents: Data(bytes))
+  precondition(FileManager.default.createFile(atPath: path, contents: Data(bytes)), "cannot write \(path)")
   return path
 }
 
