@@ -91,6 +91,9 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: step.outputs)
     defer { scratch.deallocate() }
     let sparse = rows.layout == .csr
+    let lookAhead = !sparse && !minibatch && adaptive == nil && step.outputs == 1 && !S.isShared
+    // The margin of the row at `position`, when the previous step computed it.
+    var pending: Float? = nil
     var counter = counters.slot(worker)
     var tally = LossTally()
     defer { tallies.record(tally, worker: worker) }
@@ -130,7 +133,13 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
           if (position - lower) & 63 == 0 {
             eta = schedule.rate(at: (examples &+ position &- lower) &* workers)
           }
-          if let adaptive {
+          if lookAhead {
+            // Dense rows, one output, a private replica: the next row's margin
+            // is computed alongside this step (exact, see RowStep.sgdLookingAhead).
+            pending = step.sgdLookingAhead(
+              row, margin: pending, next: position + 1 < upper ? Int(order[position + 1]) : nil, of: rows,
+              eta: eta, model: model, scratch: scratch, tally: &tally)
+          } else if let adaptive {
             step.adagrad(
               sharing, row, of: rows, step: adaptive, model: model, scratch: scratch, tally: &tally)
           } else {

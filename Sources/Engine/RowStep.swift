@@ -163,6 +163,42 @@ struct RowStep<O: OutputObjective>: Sendable {
     }
   }
 
+  /// One SGD step on dense `row` for one output and a private model, the
+  /// same step as ``sgd(_:_:of:eta:model:scratch:tally:)``, with the next
+  /// row's margin computed while this row's derivative is:
+  ///
+  ///     m₊ = x₊·w + b                        (before this step: w, b)
+  ///     c  = −η ρ (n/Σρ) ℓ′(m, y),  w ← w + c x,  b ← b + c
+  ///     returns x₊·w_new + b_new = m₊ − b + (b + c) + c (x·x₊)
+  ///
+  /// The dot products of the next row do not wait for the exponential in
+  /// ℓ′, so the CPU overlaps them; the correction `c (x·x₊)` makes the
+  /// margin exact (up to rounding), not one step stale. `margin` is this
+  /// row's margin when the previous step computed it; `next` the next row,
+  /// if any; the result is its margin.
+  @inline(__always)
+  func sgdLookingAhead(
+    _ row: Int, margin: Float?, next: Int?, of rows: RowBlock, eta: Float, model: ModelView,
+    scratch m: UnsafeMutablePointer<Float>, tally: inout LossTally
+  ) -> Float? {
+    let w = UnsafeBufferPointer(model.weights)
+    let x = rows.denseRow(row)
+    m[0] = margin ?? (Dense.dot(x, w) + model.intercepts[0])
+    var ahead: Float = 0
+    var cross: Float = 0
+    if let next {
+      let following = rows.denseRow(next)
+      ahead = Dense.dot(following, w)
+      cross = Dense.dot(x, following)
+    }
+    let (label, weight) = (rows.label(row), rows.weight(row))
+    derivatives(m, label: label, weight: weight, scale: -eta * weightScale * weight, tally: &tally)
+    let c = m[0]
+    Dense.axpy(c, x, model.weights)
+    if fitIntercept { model.intercepts[0] += c }
+    return next == nil ? nil : ahead + model.intercepts[0] + c * cross
+  }
+
   /// One AdaGrad step on `row` (see ``Kernels/AdaptiveStep``), `m` a
   /// scratch of K floats: with `d` as in ``sgd(_:_:of:eta:model:scratch:)``,
   /// weight `(j, k)` steps by `η₀ / √(G + ε²)` along `dₖ xⱼ` plus its
