@@ -6,7 +6,10 @@ import Learning
 /// takes.
 ///
 /// - Regression (squared loss): labels as they are, one output.
-/// - Two classes, −1/+1 or 0/1, and no softmax asked for: one output, labels ±1.
+/// - Two classes, any two distinct labels (−1/+1, 0/1, 1/2, the ids of two
+///   names), and no softmax asked for: one output; the larger label is the
+///   positive class (+1), the smaller the negative (−1), and both are kept
+///   (``classes``, smaller first) so predictions come back as they were given.
 /// - More classes, or `--loss softmax`: one output per class. The classes
 ///   are the distinct labels in ascending order, whole numbers each; a
 ///   label becomes its class's index `0..<K`. Logistic loss becomes
@@ -20,7 +23,8 @@ struct LabelTarget {
 
   let loss: Loss
   let outputs: Int
-  /// Multiclass only: the label of each class index.
+  /// The label of each class index: K labels for multiclass, two (negative,
+  /// positive) for binary classification; `nil` for regression.
   let classes: [Float]?
 
   /// Reads `rows`' labels and decides, or says why the labels and the
@@ -54,15 +58,8 @@ struct LabelTarget {
         "a classifier needs at least two classes, but every training label is \(values.first.map(LinearModel.labelText) ?? "missing")"
       )
     }
-    let plusMinus = Set(values).isSubset(of: [-1, 1])
-    let zeroOne = Set(values).isSubset(of: [0, 1])
     if values.count == 2, requested != .softmax {
-      guard plusMinus || zeroOne else {
-        throw .labelsDoNotFitLoss(
-          "\(requested.rawValue) loss needs labels −1/+1 or 0/1 for two classes, found \(values.map(LinearModel.labelText).joined(separator: " and "))"
-        )
-      }
-      (loss, outputs, classes) = (requested, 1, nil)
+      (loss, outputs, classes) = (requested, 1, values)
       return
     }
     // A classifier needs several rows a class to learn anything; labels with
@@ -92,6 +89,10 @@ struct LabelTarget {
     let index = classes.map { classes in
       Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
     }
+    if outputs == 1, let classes {
+      try convertBinary(rows, classes: classes, into: labels, what: what)
+      return
+    }
     for row in 0..<rows.count {
       let y = rows.label(row)
       guard y.isFinite else {
@@ -114,6 +115,29 @@ struct LabelTarget {
           )
         }
         labels[row] = Float(k)
+      }
+    }
+  }
+
+  /// Binary labels as ±1: the positive class (`classes[1]`) +1, the negative
+  /// −1. Trained on −1/+1 or 0/1, the other data may use either convention.
+  private func convertBinary(
+    _ rows: RowBlock, classes: [Float], into labels: UnsafeMutableBufferPointer<Float>, what: String
+  ) throws(TrainingError) {
+    let (negative, positive) = (classes[0], classes[1])
+    let conventional = classes == [0, 1] || classes == [-1, 1]
+    for row in 0..<rows.count {
+      let y = rows.label(row)
+      if y == positive {
+        labels[row] = 1
+      } else if y == negative {
+        labels[row] = -1
+      } else if conventional, y == -1 || y == 0 || y == 1 {
+        labels[row] = y > 0 ? 1 : -1
+      } else {
+        throw .labelsDoNotFitLoss(
+          "row \(row + 1) of \(what) has the label \(LinearModel.labelText(y)), which the training labels (\(LinearModel.labelText(negative)) and \(LinearModel.labelText(positive))) do not have"
+        )
       }
     }
   }

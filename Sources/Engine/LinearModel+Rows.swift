@@ -82,11 +82,14 @@ extension LinearModel {
     return values
   }
 
-  /// One prediction per row: for one output, the value, P(positive) or ±1
-  /// (see ``prediction(margin:)``); for several, the predicted class's
-  /// label (``classes``).
+  /// One prediction per row, in the training data's terms: for regression
+  /// the value; for a classifier the predicted class's label (``classes``:
+  /// a binary model's two labels, or K). A binary model saved before labels
+  /// were kept predicts P(positive) (logistic, modified Huber) or ±1 (hinge),
+  /// as ``prediction(margin:)``.
   public func predictions(_ rows: CheckedRows, rows subset: [Int]? = nil) -> [Float] {
     let margins = margins(rows, rows: subset)
+    if binaryClasses != nil { return margins.map(binaryLabel(margin:)) }
     guard isMulticlass else { return predictions(margins: margins) }
     let labels = classes ?? (0..<outputs).map(Float.init)
     return margins.withUnsafeBufferPointer { m in
@@ -94,9 +97,13 @@ extension LinearModel {
     }
   }
 
-  /// The K class probabilities of every row, row after row, for a
-  /// multiclass model with probabilities (``hasProbabilities``).
+  /// The class probabilities of every row, row after row, for a classifier
+  /// with probabilities (``hasProbabilities``): K for a multiclass model, two
+  /// for a binary one (the negative class's, then the positive's).
   public func probabilities(_ rows: CheckedRows, rows subset: [Int]? = nil) -> [Float] {
+    guard isMulticlass else {
+      return predictions(margins: margins(rows, rows: subset)).flatMap { [1 - $0, $0] }
+    }
     var values = margins(rows, rows: subset)
     values.withUnsafeMutableBufferPointer { m in
       for start in stride(from: 0, to: m.count, by: outputs) { probabilities(m.baseAddress! + start) }
@@ -105,8 +112,9 @@ extension LinearModel {
   }
 
   /// Quality metrics on `rows` (or the listed `subset`): regression metrics
-  /// for squared loss, binary classification metrics (labels ±1 or 0/1) for
-  /// one output, multiclass metrics for several (labels as in ``classes``).
+  /// for squared loss, binary classification metrics for one output (labels
+  /// the model's two classes, or ±1 or 0/1), multiclass metrics for several
+  /// (labels as in ``classes``).
   public func evaluate(_ rows: CheckedRows, rows subset: [Int]? = nil) throws(UnknownLabel) -> Metrics {
     let chosen = subset ?? Array(0..<rows.block.count)
     let labels = chosen.map { rows.block.label($0) }
@@ -114,8 +122,19 @@ extension LinearModel {
       let scores = margins(rows, rows: chosen)
       guard loss.isClassification else { return Metrics.regression(predictions: scores, labels: labels) }
       let probabilities = hasProbabilities ? predictions(margins: scores) : nil
-      return Metrics.classification(
-        scores: scores, labels: labels.map { $0 > 0 ? 1 : -1 }, probabilities: probabilities)
+      var signs = [Float](repeating: 0, count: labels.count)
+      let (negative, positive) = binaryClasses ?? (-1, 1)
+      let conventional = [negative, positive] == [0, 1] || [negative, positive] == [-1, 1]
+      for (position, label) in labels.enumerated() {
+        if label == positive || label == negative {
+          signs[position] = label == positive ? 1 : -1
+        } else if conventional, label == -1 || label == 0 || label == 1 {
+          signs[position] = label > 0 ? 1 : -1
+        } else {
+          throw UnknownLabel(row: chosen[position] + 1, label: label, classes: [negative, positive])
+        }
+      }
+      return Metrics.classification(scores: scores, labels: signs, probabilities: probabilities)
     }
     let known = classes ?? (0..<outputs).map(Float.init)
     let index = Dictionary(uniqueKeysWithValues: known.enumerated().map { ($1, $0) })

@@ -178,7 +178,7 @@ public enum ModelFile {
           "the metadata lists \(metadata.features) features × \(outputs) outputs and \(intercepts.count) intercepts, but the file holds \(weightCount) weights"
       )
     }
-    if let classes = metadata.classes, classes.count != outputs {
+    if let classes = metadata.classes, classes.count != max(outputs, 2) {
       throw .corrupt(path: path, reason: "the metadata lists \(classes.count) classes for \(outputs) outputs")
     }
     if let names = metadata.classNames, names.count != max(outputs, 2) {

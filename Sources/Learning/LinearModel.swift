@@ -17,8 +17,11 @@ public struct LinearModel: Sendable, Equatable {
   public var weights: [Float]
   /// One intercept per output (0 when trained without one).
   public var intercepts: [Float]
-  /// For a multiclass model, the label each class index stands for, in
-  /// order (class `k` was labelled `classes[k]` in the training data).
+  /// The label each class index stands for, in order (class `k` was
+  /// labelled `classes[k]` in the training data): K labels for a multiclass
+  /// model; for a binary classifier two, the negative class then the
+  /// positive (the larger label); `nil` for regression and for binary models
+  /// saved before labels were kept (their classes are −1 and +1).
   public var classes: [Float]?
   /// For a model trained on named classes, class `k`'s name: K names, or
   /// for a binary model two (label 0, then label 1).
@@ -73,6 +76,21 @@ public struct LinearModel: Sendable, Equatable {
 
   /// Whether it predicts one of several classes.
   public var isMulticlass: Bool { outputs > 1 }
+
+  /// For a one-output classifier that kept its two training labels: the
+  /// negative and the positive class's label.
+  public var binaryClasses: (negative: Float, positive: Float)? {
+    guard outputs == 1, loss.isClassification, let classes, classes.count == 2 else { return nil }
+    return (classes[0], classes[1])
+  }
+
+  /// The class label a one-output classifier predicts for margin `m`: the
+  /// positive class's at `m ≥ 0`, else the negative's (+1/−1 for a model
+  /// without kept labels).
+  public func binaryLabel(margin m: Float) -> Float {
+    let (negative, positive) = binaryClasses ?? (-1, 1)
+    return m >= 0 ? positive : negative
+  }
 
   /// The K margins `Wᵀx + b` for a dense row of ``features`` values, written to `m`.
   public func margins(dense x: UnsafeBufferPointer<Float>, into m: UnsafeMutablePointer<Float>) {

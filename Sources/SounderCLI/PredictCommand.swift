@@ -21,7 +21,7 @@ struct PredictCommand: ParsableCommand {
 
   @Flag(
     help:
-      "Multiclass: write every class's probability, comma-separated in class order (softmax, or one-vs-rest normalised)."
+      "Write every class's probability instead, comma-separated in class order (binary: the negative class's, then the positive's; multiclass: softmax, or one-vs-rest normalised)."
   )
   var proba = false
 
@@ -34,21 +34,21 @@ struct PredictCommand: ParsableCommand {
     }
     let (model, dataset) = try openModelAndData(model: model, data: data, input: input)
     if proba {
-      guard model.isMulticlass, model.hasProbabilities else {
+      guard model.hasProbabilities, model.isMulticlass || model.binaryClasses != nil else {
         throw CLIError(
-          "--proba is for multiclass models with probabilities; this is a \(model.outputs == 1 ? "one-output" : "\(model.outputs)-class") \(model.loss.rawValue) model"
+          "--proba is for classifiers with probabilities; this is a \(model.outputs == 1 ? "one-output" : "\(model.outputs)-class") \(model.loss.rawValue) model"
             + (model.outputs == 1 && model.hasProbabilities
-              ? ", whose predictions already are P(positive)" : ""))
+              ? ", saved before models kept their labels, whose predictions already are P(positive)" : ""))
       }
     }
     let lines: String
     if proba {
-      let k = model.outputs
+      let k = max(model.outputs, 2)
       let values = model.probabilities(dataset.rows)
       lines = stride(from: 0, to: values.count, by: k).map { start in
         values[start..<start + k].map { "\($0)" }.joined(separator: ",") + "\n"
       }.joined()
-    } else if model.isMulticlass {
+    } else if model.isMulticlass || model.binaryClasses != nil {
       let names = model.classNames
       let labels = model.classes ?? (0..<model.outputs).map(Float.init)
       lines = model.predictions(dataset.rows).map { label in

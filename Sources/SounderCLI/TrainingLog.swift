@@ -101,6 +101,11 @@ struct TrainingLog {
       let how = model.loss == .softmax ? "softmax" : "one-vs-rest \(model.loss.rawValue)"
       let names = model.classNames ?? (model.classes ?? []).map(LinearModel.labelText)
       print("Multiclass: \(model.outputs) classes (\(names.joined(separator: ", "))), \(how)")
+    } else if let (negative, positive) = result.model.binaryClasses {
+      let names = result.model.classNames ?? [negative, positive].map(LinearModel.labelText)
+      print(
+        "Binary: classes \(names[0]) and \(names[1]), \(names[1]) the positive one (predictions are these labels)"
+      )
     }
     print("Strategy \(result.strategy.strategy.rawValue): \(result.strategy.reason)")
     print(

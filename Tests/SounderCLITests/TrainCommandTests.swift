@@ -34,10 +34,17 @@ struct TrainCommandTests {
     #expect(train.stdout.contains("Metrics on validation rows: accuracy 0.9"))
     #expect(FileManager.default.fileExists(atPath: model))
 
+    // Predictions are the training labels (0 and 1 here); --proba gives both classes' probabilities.
     let predict = try runSounder(["predict", model, data])
     #expect(predict.status == 0, "stderr: \(predict.stderr)")
-    let probabilities = predict.stdout.split(separator: "\n").compactMap { Float($0) }
-    #expect(probabilities.count == 569 && probabilities.allSatisfy { $0 >= 0 && $0 <= 1 })
+    let labels = predict.stdout.split(separator: "\n")
+    #expect(labels.count == 569 && Set(labels).isSubset(of: ["0", "1"]))
+    let proba = try runSounder(["predict", model, data, "--proba"])
+    let pairs = proba.stdout.split(separator: "\n").map { $0.split(separator: ",").compactMap { Float($0) } }
+    #expect(pairs.count == 569 && pairs.allSatisfy { $0.count == 2 && abs($0[0] + $0[1] - 1) < 1e-6 })
+    #expect(
+      zip(pairs, labels).allSatisfy { ($0[1] >= 0.5) == ($1 == "1") },
+      "P(class 1) ≥ ½ exactly where 1 is predicted")
 
     let evaluate = try runSounder(["evaluate", model, data, "--json"])
     #expect(evaluate.status == 0, "stderr: \(evaluate.stderr)")
@@ -263,7 +270,7 @@ struct CheckpointCommandTests {
       ), "\(refused.stderr)")
   }
 
-  @Test("multiclass on numbered classes, and --proba refused for a one-output model")
+  @Test("multiclass on numbered classes, and --proba refused for a model without probabilities")
   func multiclassNumbered() throws {
     let folder = try scratchWithBundledData()
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -284,13 +291,61 @@ struct CheckpointCommandTests {
 
     let cancer = folder.appendingPathComponent("breast-cancer.csv").path
     let binary = folder.appendingPathComponent("bc.model").path
-    #expect(try runSounder(["train", cancer, "-o", binary, "--epochs", "1"]).status == 0)
+    #expect(try runSounder(["train", cancer, "-o", binary, "--epochs", "1", "--loss", "hinge"]).status == 0)
     let proba = try runSounder(["predict", binary, cancer, "--proba"])
     #expect(proba.status == 1)
     #expect(
       proba.stderr.hasPrefix(
-        "Error: --proba is for multiclass models with probabilities; this is a one-output logistic model, whose predictions already are P(positive)"
+        "Error: --proba is for classifiers with probabilities; this is a one-output hinge model"
       ), "\(proba.stderr)")
+  }
+
+  @Test(
+    "binary labels as given: any two values or names, kept in the model, predicted back for every loss",
+    arguments: ["logistic", "hinge", "modified-huber"])
+  func binaryLabelsAsGiven(loss: String) throws {
+    let folder = try scratchWithBundledData()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    // Two features, the class of a row the sign of their sum: 1/2 as numbers, ham/spam as names.
+    var numbers = ""
+    var names = "a,b,label\n"
+    var state: UInt64 = 5
+    for _ in 0..<300 {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      let a = Double(state >> 40 & 0xFFFF) / 32_768 - 1
+      let b = Double(state >> 20 & 0xFFFF) / 32_768 - 1
+      numbers += "\(a),\(b),\(a + b > 0 ? 2 : 1)\n"
+      names += "\(a),\(b),\(a + b > 0 ? "spam" : "ham")\n"
+    }
+    for (file, text, expected) in [
+      ("numbers.csv", numbers, ["1", "2"]), ("names.csv", names, ["ham", "spam"]),
+    ] {
+      let data = folder.appendingPathComponent(file).path
+      try text.write(toFile: data, atomically: true, encoding: .utf8)
+      let model = folder.appendingPathComponent(file + ".model").path
+      let train = try runSounder(["train", data, "-o", model, "--loss", loss, "--epochs", "20"])
+      #expect(train.status == 0, "\(train.stderr)")
+      #expect(
+        train.stdout.contains(
+          "Binary: classes \(expected[0]) and \(expected[1]), \(expected[1]) the positive one"),
+        "\(train.stdout)")
+      let predicted = try runSounder(["predict", model, data]).stdout.split(separator: "\n").map(String.init)
+      let truth = text.split(separator: "\n").dropFirst(file == "names.csv" ? 1 : 0).map {
+        String($0.split(separator: ",")[2])
+      }
+      #expect(Set(predicted).isSubset(of: Set(expected)), "\(Set(predicted))")
+      let right = zip(predicted, truth).filter { $0 == $1 }.count
+      #expect(right >= 285, "\(loss) on \(file): \(right) of 300 predicted right")
+      let evaluate = try runSounder(["evaluate", model, data])
+      #expect(
+        evaluate.status == 0 && evaluate.stdout.contains("accuracy 0.9"),
+        "\(evaluate.stdout)\(evaluate.stderr)")
+    }
+    // A label the training data did not have is refused by evaluate, with the row.
+    let other = folder.appendingPathComponent("other.csv").path
+    try "0.5,0.5,3\n".write(toFile: other, atomically: true, encoding: .utf8)
+    let refused = try runSounder(["evaluate", folder.appendingPathComponent("numbers.csv.model").path, other])
+    #expect(refused.status == 1 && refused.stderr.contains("row 1 has the label 3"), "\(refused.stderr)")
   }
 
   @Test(
