@@ -215,7 +215,7 @@ private struct TrainingRun: OutputObjectiveVisitor {
       history: outcome.history, strategy: choice, placement: plan.workers.map(\.cpu),
       stopReason: outcome.stopReason,
       trainingRows: data.training.count, validationRows: data.validation.count,
-      workers: workerStats(replicaOf: replicaOf))
+      workers: workerStats(replicaOf: replicaOf), scaling: data.scaling)
   }
 
   /// What each worker did, and how much of its partitions' memory is on its

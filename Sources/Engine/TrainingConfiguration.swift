@@ -78,8 +78,11 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// each class the same total weight.
     public var classWeight: ClassWeight?
     /// Standardise features before training (sparse data: scale only); the
-    /// scaling is folded into the final weights.
-    public var standardize = false
+    /// scaling is folded into the final weights. `nil` (the default) decides
+    /// from the data: dense features whose scales differ are standardised,
+    /// features already on one scale and sparse data are not (see
+    /// `TrainingSet.scalingNeed`); the result says which and why.
+    public var standardize: Bool?
   }
 
   /// How each update is computed.
@@ -208,7 +211,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     try c.encode(problem.l2, forKey: .l2)
     try c.encode(problem.fitIntercept, forKey: .fitIntercept)
     try c.encodeIfPresent(problem.classWeight, forKey: .classWeight)
-    try c.encode(problem.standardize, forKey: .standardize)
+    try c.encodeIfPresent(problem.standardize, forKey: .standardize)
     try c.encode(optimizer.algorithm, forKey: .algorithm)
     try c.encode(optimizer.learningRate, forKey: .learningRate)
     try c.encode(optimizer.schedule, forKey: .schedule)

@@ -59,6 +59,9 @@ public struct TrainingResult: Sendable {
   public var validationRows: Int
   /// What each worker did, and where its data was.
   public var workers: [WorkerStats]
+  /// Whether the features were standardised, and why (from the data when
+  /// the configuration left it open).
+  public var scaling: (standardized: Bool, reason: String) = (false, "as requested")
 }
 
 /// One worker of a training run: where it ran, what it did, and how much of

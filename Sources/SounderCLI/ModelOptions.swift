@@ -43,8 +43,13 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "Seed for row shuffles.")
   var seed: UInt64 = 1
 
-  @Flag(help: "Standardise features (sparse: scale only); the scaling is folded into the model.")
-  var standardize = false
+  @Flag(
+    inversion: .prefixedNo,
+    help: """
+      Standardise features (sparse: scale only); the scaling is folded into the model. Default: \
+      decided from the data (dense features on different scales are standardised; the log says why).
+      """)
+  var standardize: Bool?
 
   @Option(help: "balanced: weigh each class by rows / (classes × its rows) (classification losses).")
   var classWeight: ClassWeight?

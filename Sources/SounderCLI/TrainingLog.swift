@@ -89,11 +89,14 @@ struct TrainingLog {
         var trainingRows: Int
         var validationRows: Int
         var workers: [WorkerStats]
+        var standardized: Bool
+        var scalingReason: String
       }
       emit(
         Line(
           strategy: result.strategy, cpus: result.placement, stopReason: result.stopReason.description,
-          trainingRows: result.trainingRows, validationRows: result.validationRows, workers: result.workers))
+          trainingRows: result.trainingRows, validationRows: result.validationRows, workers: result.workers,
+          standardized: result.scaling.standardized, scalingReason: result.scaling.reason))
       return
     }
     if result.model.isMulticlass {
@@ -107,6 +110,9 @@ struct TrainingLog {
         "Binary: classes \(names[0]) and \(names[1]), \(names[1]) the positive one (predictions are these labels)"
       )
     }
+    print(
+      "Features: \(result.scaling.standardized ? "standardised" : "as they are")"
+        + (result.scaling.reason == "as requested" ? ", as requested" : ": \(result.scaling.reason)"))
     print("Strategy \(result.strategy.strategy.rawValue): \(result.strategy.reason)")
     print(
       "Workers: \(result.placement.count) on CPUs \(result.placement.map(String.init).joined(separator: ",")); "

@@ -415,7 +415,7 @@ struct ClassWeightTests {
       #"{"algorithm":"minibatch","batchSize":64,"dataPlacement":"as-loaded","dataReplication":"shard","epochs":7,"fitIntercept":false,"iterationsWithoutChange":5,"l1":0,"l2":0.001,"learningRate":0.5,"loss":"hinge","placement":"spread","power":0.25,"schedule":"constant","seed":3,"standardize":true,"strategy":"per-core","threads":2}"#
     let decoded = try JSONDecoder().decode(TrainingConfiguration.self, from: Data(old.utf8))
     #expect(decoded.problem.loss == .hinge && decoded.problem.l2 == 0.001 && !decoded.problem.fitIntercept)
-    #expect(decoded.problem.standardize && decoded.problem.multiclass == nil)
+    #expect(decoded.problem.standardize == true && decoded.problem.multiclass == nil)
     #expect(decoded.optimizer.algorithm == .minibatch && decoded.optimizer.batchSize == 64)
     #expect(
       decoded.execution.strategy == .perCore && decoded.execution.threads == 2 && decoded.execution.seed == 3)
