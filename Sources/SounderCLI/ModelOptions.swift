@@ -6,9 +6,9 @@ import Sounder
 struct ModelOptions: ParsableArguments {
   @Option(
     help:
-      "squared (regression); logistic, hinge, modified-huber or softmax (classification, two classes or more)."
+      "squared (regression); logistic, hinge, modified-huber or softmax (classification, two classes or more). Default: squared when the labels are real numbers (--label-kind real, or read so), else logistic."
   )
-  var loss: Loss = .logistic
+  var loss: Loss?
 
   @Option(
     help:
@@ -60,7 +60,7 @@ struct ModelOptions: ParsableArguments {
   /// A training configuration with these settings (and defaults for the rest).
   var configuration: TrainingConfiguration {
     var setup = TrainingConfiguration()
-    setup.problem.loss = loss
+    setup.problem.loss = loss ?? .logistic
     setup.problem.multiclass = multiclass
     setup.optimizer.algorithm = algorithm
     setup.optimizer.learningRate = learningRate
@@ -74,5 +74,13 @@ struct ModelOptions: ParsableArguments {
     setup.problem.classWeight = classWeight
     setup.problem.fitIntercept = !noIntercept
     return setup
+  }
+
+  /// The loss for data whose labels are of `kind`, and why, when `--loss`
+  /// was not given: squared for real-valued labels, logistic otherwise.
+  func loss(for kind: LabelKind) -> (loss: Loss, reason: String) {
+    if let loss { return (loss, "as requested") }
+    return kind == .real
+      ? (.squared, "the labels are real numbers (regression)") : (.logistic, "the labels are classes")
   }
 }

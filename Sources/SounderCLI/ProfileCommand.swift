@@ -73,6 +73,9 @@ struct ProfileCommand: ParsableCommand {
     let opened = try input.open(data)
     let dataset = opened.dataset
     let header = dataset.header
+    sweep.base.problem.loss = model.loss(for: header.labelKind).loss
+    base.problem.loss = sweep.base.problem.loss
+    do { try sweep.validate(on: machine) } catch { throw CLIError(error.description) }
     print(
       "Profiling \(base.problem.loss.rawValue) loss on \(data): \(header.rows) rows × \(header.columns) features "
         + "(\(header.layout)); \(sweep.combinations.count) runs on \(machine.summary)")

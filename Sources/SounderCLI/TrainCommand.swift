@@ -130,6 +130,8 @@ struct TrainCommand: ParsableCommand {
     }
     let opened = try input.open(data, threads: threads)
     let dataset = opened.dataset
+    setup.problem.loss = model.loss(for: dataset.header.labelKind).loss
+    do { try setup.validate(on: machine) } catch { throw CLIError(error.description) }
     let testSet = try test.map { try input.open($0, threads: threads) }
     // Keep the test file's renumbered labels alive for the run.
     let testRows = try test.flatMap { path in

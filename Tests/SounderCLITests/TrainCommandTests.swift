@@ -69,6 +69,22 @@ struct TrainCommandTests {
     #expect((metrics["r2"] as? Double ?? 0) > 0.5, "R² should be about 0.52 on diabetes: \(metrics)")
   }
 
+  @Test("with no options but --label-kind real, diabetes trains squared loss on standardised features")
+  func regressionDefaults() throws {
+    let folder = try scratchWithBundledData()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let data = folder.appendingPathComponent("diabetes.csv").path
+    let result = try runSounder([
+      "train", data, "-o", folder.appendingPathComponent("d.model").path, "--label-kind", "real", "--holdout",
+      "0.2",
+    ])
+    #expect(result.status == 0, "stderr: \(result.stderr)")
+    #expect(result.stdout.hasPrefix("Training squared loss on \(data)"), "\(result.stdout)")
+    #expect(result.stdout.contains("Features: standardised: feature spreads differ"), "\(result.stdout)")
+    let r2 = result.stdout.split(separator: "R² ").last.flatMap { Double($0.prefix { $0 != "\n" }) }
+    #expect((r2 ?? 0) > 0.4, "validation R² \(String(describing: r2)) (0.444 measured)")
+  }
+
   @Test("bad input gives a clear message, a non-zero exit and no model file")
   func badInput() throws {
     let folder = try scratchWithBundledData()
