@@ -88,8 +88,10 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
   /// How each update is computed.
   public struct Optimizer: Sendable, Equatable {
     public var algorithm: Algorithm = .sgd
-    /// The initial step size `η₀`.
-    public var learningRate: Float = 0.01
+    /// The initial step size `η₀`; `nil` (the default) chooses it from the
+    /// data when training starts (see `Trainer.automaticRate`), and the
+    /// result says which and why.
+    public var learningRate: Float?
     public var schedule: ScheduleKind = .inverseScaling
     /// The exponent `p` of ``ScheduleKind/inverseScaling``.
     public var power: Float = 0.25
@@ -213,7 +215,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     try c.encodeIfPresent(problem.classWeight, forKey: .classWeight)
     try c.encodeIfPresent(problem.standardize, forKey: .standardize)
     try c.encode(optimizer.algorithm, forKey: .algorithm)
-    try c.encode(optimizer.learningRate, forKey: .learningRate)
+    try c.encodeIfPresent(optimizer.learningRate, forKey: .learningRate)
     try c.encode(optimizer.schedule, forKey: .schedule)
     try c.encode(optimizer.power, forKey: .power)
     try c.encode(optimizer.batchSize, forKey: .batchSize)
@@ -234,9 +236,12 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     try c.encode(stopping.exactLoss, forKey: .exactLoss)
   }
 
-  /// The step-size schedule the configuration describes.
+  /// The step-size schedule the configuration describes (a configuration
+  /// whose rate is still to be chosen from the data has none yet).
   public var stepSizes: StepSizeSchedule {
-    let rate = optimizer.learningRate
+    guard let rate = optimizer.learningRate else {
+      preconditionFailure("the learning rate is chosen from the data when training starts")
+    }
     switch optimizer.schedule {
     case .constant: return .constant(rate)
     case .optimal: return .optimal(initial: rate, lambda: problem.l2)
@@ -249,7 +254,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
   /// folded into each step; `nil` under the global schedules.
   public var adaptiveStep: AdaptiveStep? {
     optimizer.schedule == .adagrad
-      ? AdaptiveStep(rate: optimizer.learningRate, l1: problem.l1, l2: problem.l2) : nil
+      ? AdaptiveStep(rate: stepSizes.rate(at: 0), l1: problem.l1, l2: problem.l2) : nil
   }
 
   /// The examples per worker between meetings: `execution.syncEvery` when
@@ -304,8 +309,8 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     func invalid(_ message: String) -> TrainingError { .invalidConfiguration(message) }
     let (problem, optimizer, execution, stopping) = (problem, optimizer, execution, stopping)
     guard stopping.epochs >= 1 else { throw invalid("epochs must be at least 1 (got \(stopping.epochs))") }
-    guard optimizer.learningRate.isFinite, optimizer.learningRate > 0 else {
-      throw invalid("the learning rate must be a finite number above 0 (got \(optimizer.learningRate))")
+    if let rate = optimizer.learningRate, !(rate.isFinite && rate > 0) {
+      throw invalid("the learning rate must be a finite number above 0 (got \(rate))")
     }
     guard problem.l1.isFinite, problem.l1 >= 0, problem.l2.isFinite, problem.l2 >= 0 else {
       throw invalid(

@@ -62,6 +62,9 @@ public struct TrainingResult: Sendable {
   /// Whether the features were standardised, and why (from the data when
   /// the configuration left it open).
   public var scaling: (standardized: Bool, reason: String) = (false, "as requested")
+  /// The learning rate `η₀` trained with, and why (chosen from the data
+  /// when the configuration left it open).
+  public var learningRate: (value: Float, reason: String) = (0, "as requested")
 }
 
 /// One worker of a training run: where it ran, what it did, and how much of

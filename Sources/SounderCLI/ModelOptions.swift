@@ -19,8 +19,12 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "gd (full batch), sgd or minibatch.")
   var algorithm: Algorithm = .sgd
 
-  @Option(name: .customLong("lr"), help: "The initial learning rate η₀.")
-  var learningRate: Float = 0.01
+  @Option(
+    name: .customLong("lr"),
+    help:
+      "The initial learning rate η₀. Default: from the data (1 / (loss curvature × mean squared row norm); AdaGrad 0.5), printed with the reason."
+  )
+  var learningRate: Float?
 
   @Option(
     help:

@@ -91,12 +91,15 @@ struct TrainingLog {
         var workers: [WorkerStats]
         var standardized: Bool
         var scalingReason: String
+        var learningRate: Float
+        var learningRateReason: String
       }
       emit(
         Line(
           strategy: result.strategy, cpus: result.placement, stopReason: result.stopReason.description,
           trainingRows: result.trainingRows, validationRows: result.validationRows, workers: result.workers,
-          standardized: result.scaling.standardized, scalingReason: result.scaling.reason))
+          standardized: result.scaling.standardized, scalingReason: result.scaling.reason,
+          learningRate: result.learningRate.value, learningRateReason: result.learningRate.reason))
       return
     }
     if result.model.isMulticlass {
@@ -113,6 +116,10 @@ struct TrainingLog {
     print(
       "Features: \(result.scaling.standardized ? "standardised" : "as they are")"
         + (result.scaling.reason == "as requested" ? ", as requested" : ": \(result.scaling.reason)"))
+    print(
+      "Learning rate: \(String(format: "%.3g", result.learningRate.value))"
+        + (result.learningRate.reason == "as requested"
+          ? ", as requested" : ": \(result.learningRate.reason)"))
     print("Strategy \(result.strategy.strategy.rawValue): \(result.strategy.reason)")
     print(
       "Workers: \(result.placement.count) on CPUs \(result.placement.map(String.init).joined(separator: ",")); "

@@ -3,7 +3,7 @@ import Testing
 
 @testable import Engine
 
-@Suite("Feature scaling chosen from the data")
+@Suite("Defaults chosen from the data: scaling and learning rate")
 struct ScalingTests {
   /// The decision for dense rows whose column `j` is `scale[j] · z + shift[j]`, z standard-normal-like.
   static func decision(scales: [Float], shifts: [Float], rows: Int = 1_000) -> (Bool, String) {
@@ -53,5 +53,31 @@ struct ScalingTests {
     setup.problem.standardize = nil
     let decided = try Trainer(setup).fit(TrainerTests.dense.block)
     #expect(!decided.scaling.standardized, "\(decided.scaling.reason)")
+  }
+
+  @Test("the learning rate from the data is 1 / (c × (mean ‖x‖² + 1)); full-batch gd with it only goes down")
+  func automaticRate() throws {
+    let rows = TrainerTests.dense.block
+    var setup = TrainingConfiguration()
+    setup.stopping.epochs = 1
+    setup.problem.standardize = false
+    let result = try Trainer(setup).fit(rows)
+    // Every row is in the sample (fewer than 8,192); logistic: c = ¼; the intercept adds 1.
+    let meanSquare =
+      (0..<rows.count).map { r in rows.denseRow(r).reduce(0.0) { $0 + Double($1) * Double($1) } }
+      .reduce(0, +) / Double(rows.count) + 1
+    #expect(abs(Double(result.learningRate.value) - 4 / meanSquare) <= 1e-5 * 4 / meanSquare)
+    #expect(result.learningRate.reason.hasPrefix("1 / (¼ × "), "\(result.learningRate.reason)")
+    // η ≤ 1/L for the L-smooth mean logistic loss: gradient descent never goes up.
+    setup.optimizer.algorithm = .gd
+    setup.execution.strategy = .sync
+    setup.optimizer.schedule = .constant
+    setup.stopping.epochs = 60
+    setup.stopping.exactLoss = true
+    let losses = try Trainer(setup).fit(rows).history.map(\.trainingLoss)
+    for (epoch, (before, after)) in zip(losses, losses.dropFirst()).enumerated() {
+      #expect(after <= before + 1e-7, "epoch \(epoch + 2): \(after) after \(before)")
+    }
+    #expect(losses.last! < losses.first! * 0.9, "gd moved from \(losses.first!) to \(losses.last!)")
   }
 }
