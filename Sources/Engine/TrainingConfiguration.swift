@@ -92,7 +92,10 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// data when training starts (see `Trainer.automaticRate`), and the
     /// result says which and why.
     public var learningRate: Float?
-    public var schedule: ScheduleKind = .inverseScaling
+    /// How the step size changes; `nil` (the default) chooses from the
+    /// algorithm and the data when training starts (see
+    /// `Trainer.automaticSchedule`), and the result says which and why.
+    public var schedule: ScheduleKind?
     /// The exponent `p` of ``ScheduleKind/inverseScaling``.
     public var power: Float = 0.25
     /// Rows per update for ``Algorithm/minibatch`` (summed over workers).
@@ -216,7 +219,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     try c.encodeIfPresent(problem.standardize, forKey: .standardize)
     try c.encode(optimizer.algorithm, forKey: .algorithm)
     try c.encodeIfPresent(optimizer.learningRate, forKey: .learningRate)
-    try c.encode(optimizer.schedule, forKey: .schedule)
+    try c.encodeIfPresent(optimizer.schedule, forKey: .schedule)
     try c.encode(optimizer.power, forKey: .power)
     try c.encode(optimizer.batchSize, forKey: .batchSize)
     try c.encode(execution.strategy, forKey: .strategy)
@@ -239,10 +242,10 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
   /// The step-size schedule the configuration describes (a configuration
   /// whose rate is still to be chosen from the data has none yet).
   public var stepSizes: StepSizeSchedule {
-    guard let rate = optimizer.learningRate else {
-      preconditionFailure("the learning rate is chosen from the data when training starts")
+    guard let rate = optimizer.learningRate, let schedule = optimizer.schedule else {
+      preconditionFailure("the learning rate and schedule are chosen from the data when training starts")
     }
-    switch optimizer.schedule {
+    switch schedule {
     case .constant: return .constant(rate)
     case .optimal: return .optimal(initial: rate, lambda: problem.l2)
     case .inverseScaling: return .inverseScaling(initial: rate, exponent: optimizer.power)

@@ -65,6 +65,8 @@ public struct TrainingResult: Sendable {
   /// The learning rate `η₀` trained with, and why (chosen from the data
   /// when the configuration left it open).
   public var learningRate: (value: Float, reason: String) = (0, "as requested")
+  /// The step-size schedule trained with, and why.
+  public var schedule: (kind: ScheduleKind, reason: String) = (.constant, "as requested")
 }
 
 /// One worker of a training run: where it ran, what it did, and how much of

@@ -28,7 +28,7 @@ struct ModelOptions: ParsableArguments {
 
   @Option(
     help:
-      "constant, optimal (η₀/(1+η₀λt), needs --l2), inverse-scaling (η₀/(t+1)^p) or adagrad (η₀/√Gᵢ per feature: best on sparse data)."
+      "constant, optimal (η₀/(1+η₀λt), needs --l2), inverse-scaling (η₀/(t+1)^p) or adagrad (η₀/√Gᵢ per feature: best on sparse data). Default: constant for gd, adagrad for sparse rows, else inverse-scaling (the log says which)."
   )
   var schedule: ScheduleKind?
 
@@ -68,7 +68,7 @@ struct ModelOptions: ParsableArguments {
     setup.problem.multiclass = multiclass
     setup.optimizer.algorithm = algorithm
     setup.optimizer.learningRate = learningRate
-    setup.optimizer.schedule = schedule ?? (algorithm == .gd ? .constant : .inverseScaling)
+    setup.optimizer.schedule = schedule
     setup.optimizer.power = power
     setup.problem.l1 = l1
     setup.problem.l2 = l2

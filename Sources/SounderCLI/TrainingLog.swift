@@ -93,13 +93,16 @@ struct TrainingLog {
         var scalingReason: String
         var learningRate: Float
         var learningRateReason: String
+        var schedule: String
+        var scheduleReason: String
       }
       emit(
         Line(
           strategy: result.strategy, cpus: result.placement, stopReason: result.stopReason.description,
           trainingRows: result.trainingRows, validationRows: result.validationRows, workers: result.workers,
           standardized: result.scaling.standardized, scalingReason: result.scaling.reason,
-          learningRate: result.learningRate.value, learningRateReason: result.learningRate.reason))
+          learningRate: result.learningRate.value, learningRateReason: result.learningRate.reason,
+          schedule: result.schedule.kind.rawValue, scheduleReason: result.schedule.reason))
       return
     }
     if result.model.isMulticlass {
@@ -116,6 +119,9 @@ struct TrainingLog {
     print(
       "Features: \(result.scaling.standardized ? "standardised" : "as they are")"
         + (result.scaling.reason == "as requested" ? ", as requested" : ": \(result.scaling.reason)"))
+    print(
+      "Schedule: \(result.schedule.kind.rawValue)"
+        + (result.schedule.reason == "as requested" ? ", as requested" : ": \(result.schedule.reason)"))
     print(
       "Learning rate: \(String(format: "%.3g", result.learningRate.value))"
         + (result.learningRate.reason == "as requested"
