@@ -116,16 +116,13 @@ struct TrainingLog {
         "Binary: classes \(names[0]) and \(names[1]), \(names[1]) the positive one (predictions are these labels)"
       )
     }
-    print(
-      "Features: \(result.scaling.standardized ? "standardised" : "as they are")"
-        + (result.scaling.reason == "as requested" ? ", as requested" : ": \(result.scaling.reason)"))
-    print(
-      "Schedule: \(result.schedule.kind.rawValue)"
-        + (result.schedule.reason == "as requested" ? ", as requested" : ": \(result.schedule.reason)"))
-    print(
-      "Learning rate: \(String(format: "%.3g", result.learningRate.value))"
-        + (result.learningRate.reason == "as requested"
-          ? ", as requested" : ": \(result.learningRate.reason)"))
+    /// "Name: value, as requested" or "Name: value: why it was chosen".
+    func choice(_ name: String, _ value: String, _ reason: String) {
+      print("\(name): \(value)" + (reason == "as requested" ? ", as requested" : ": \(reason)"))
+    }
+    choice("Features", result.scaling.standardized ? "standardised" : "as they are", result.scaling.reason)
+    choice("Schedule", result.schedule.kind.rawValue, result.schedule.reason)
+    choice("Learning rate", String(format: "%.3g", result.learningRate.value), result.learningRate.reason)
     print("Strategy \(result.strategy.strategy.rawValue): \(result.strategy.reason)")
     print(
       "Workers: \(result.placement.count) on CPUs \(result.placement.map(String.init).joined(separator: ",")); "
