@@ -86,12 +86,12 @@ struct LabelTarget {
   func convert(_ rows: RowBlock, into labels: UnsafeMutableBufferPointer<Float>, what: String)
     throws(TrainingError)
   {
-    let index = classes.map { classes in
-      Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-    }
     if outputs == 1, let classes {
       try convertBinary(rows, classes: classes, into: labels, what: what)
       return
+    }
+    let index = classes.map { classes in
+      Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
     }
     for row in 0..<rows.count {
       let y = rows.label(row)

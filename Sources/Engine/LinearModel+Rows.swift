@@ -102,7 +102,10 @@ extension LinearModel {
   /// for a binary one (the negative class's, then the positive's).
   public func probabilities(_ rows: CheckedRows, rows subset: [Int]? = nil) -> [Float] {
     guard isMulticlass else {
-      return predictions(margins: margins(rows, rows: subset)).flatMap { [1 - $0, $0] }
+      let positive = predictions(margins: margins(rows, rows: subset))
+      var pairs = [Float](repeating: 0, count: positive.count * 2)
+      for (row, p) in positive.enumerated() { (pairs[2 * row], pairs[2 * row + 1]) = (1 - p, p) }
+      return pairs
     }
     var values = margins(rows, rows: subset)
     values.withUnsafeMutableBufferPointer { m in
