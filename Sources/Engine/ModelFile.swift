@@ -12,6 +12,8 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
   case unsupportedVersion(path: String, found: UInt32, supported: UInt32)
   /// The file is shorter than its header says or a part is damaged.
   case corrupt(path: String, reason: String)
+  /// The file holds another kind of model than the one asked for.
+  case wrongKind(path: String, found: String, expected: String)
 
   public var description: String {
     switch self {
@@ -20,6 +22,7 @@ public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible 
     case .unsupportedVersion(let path, let found, let supported):
       "\(path): model format version \(found) is newer than this Sounder reads (\(supported)); upgrade Sounder"
     case .corrupt(let path, let reason): "\(path): damaged model file: \(reason)"
+    case .wrongKind(let path, let found, let expected): "\(path): this is \(found), not \(expected)"
     }
   }
 }
@@ -73,6 +76,23 @@ public struct ModelMetadata: Sendable, Codable, Equatable {
   }
 }
 
+/// What a model file holds, recorded in its metadata as `kind` (absent:
+/// linear, as in every file written before clustering existed).
+public enum ModelKind: String, Sendable, Codable {
+  /// A ``LinearModel`` from `sounder train`.
+  case linear
+  /// A ``ClusterModel`` from `sounder cluster`.
+  case kMeans = "k-means"
+
+  /// The kind with its article, for messages.
+  var article: String {
+    switch self {
+    case .linear: "a linear model (from sounder train)"
+    case .kMeans: "a k-means model (from sounder cluster)"
+    }
+  }
+}
+
 /// The Sounder release, recorded in model files.
 public let sounderVersion = "0.1.0"
 
@@ -102,6 +122,75 @@ public enum ModelFile {
   public static func write(_ model: LinearModel, metadata: ModelMetadata, to path: String)
     throws(ModelFileError)
   {
+    try write(encoding: metadata, values: model.weights, to: path)
+  }
+
+  /// Reads the model and its metadata from `path`, checking the header, the
+  /// sizes and both checksums.
+  public static func read(_ path: String) throws(ModelFileError) -> (
+    model: LinearModel, metadata: ModelMetadata
+  ) {
+    let (json, weights) = try readParts(path)
+    try expect(.linear, in: json, path: path)
+    let metadata: ModelMetadata = try decode(json, path: path)
+    let weightCount = weights.count
+    let intercepts = metadata.intercepts ?? [metadata.bias ?? 0]
+    let outputs = metadata.outputs ?? 1
+    guard outputs >= 1, intercepts.count == outputs, metadata.features >= 0,
+      metadata.features.multipliedReportingOverflow(by: outputs) == (weightCount, false)
+    else {
+      throw .corrupt(
+        path: path,
+        reason:
+          "the metadata lists \(metadata.features) features × \(outputs) outputs and \(intercepts.count) intercepts, but the file holds \(weightCount) weights"
+      )
+    }
+    if let classes = metadata.classes, classes.count != max(outputs, 2) {
+      throw .corrupt(path: path, reason: "the metadata lists \(classes.count) classes for \(outputs) outputs")
+    }
+    if let names = metadata.classNames, names.count != max(outputs, 2) {
+      throw .corrupt(
+        path: path, reason: "the metadata lists \(names.count) class names for \(outputs) outputs")
+    }
+    return (
+      LinearModel(
+        loss: metadata.loss, weights: weights, intercepts: intercepts, classes: metadata.classes,
+        classNames: metadata.classNames, scaler: metadata.scaler),
+      metadata
+    )
+  }
+
+  /// What kind of model the file at `path` holds (its header and metadata
+  /// checked as by a read).
+  public static func kind(of path: String) throws(ModelFileError) -> ModelKind {
+    try kind(in: readParts(path).json, path: path)
+  }
+
+  /// The metadata's `kind`; files without one are linear.
+  static func kind(in json: [UInt8], path: String) throws(ModelFileError) -> ModelKind {
+    struct Probe: Decodable { var kind: ModelKind? }
+    let probe: Probe = try decode(json, path: path)
+    return probe.kind ?? .linear
+  }
+
+  /// Refuses a file of another kind with one line saying what it is.
+  static func expect(_ expected: ModelKind, in json: [UInt8], path: String) throws(ModelFileError) {
+    let found = try kind(in: json, path: path)
+    guard found == expected else {
+      throw .wrongKind(path: path, found: found.article, expected: expected.article)
+    }
+  }
+
+  static func decode<T: Decodable>(_ json: [UInt8], path: String) throws(ModelFileError) -> T {
+    do { return try JSONDecoder().decode(T.self, from: Data(json)) } catch {
+      throw .corrupt(path: path, reason: "the metadata is not valid: \(error)")
+    }
+  }
+
+  /// Writes the header, `metadata` as JSON and `values` to `path`, complete or not at all.
+  static func write<Metadata: Encodable>(encoding metadata: Metadata, values: [Float], to path: String)
+    throws(ModelFileError)
+  {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     let json: [UInt8]
@@ -113,25 +202,23 @@ public enum ModelFile {
     header.replaceSubrange(0..<8, with: magic)
     put(version, into: &header, at: 8)
     put(UInt32(json.count), into: &header, at: 12)
-    put(UInt64(model.weights.count), into: &header, at: 16)
+    put(UInt64(values.count), into: &header, at: 16)
     put(UInt64(offset), into: &header, at: 24)
     put(json.withUnsafeBytes { CRC32C.checksum($0) }, into: &header, at: 32)
-    put(model.weights.withUnsafeBytes { CRC32C.checksum($0) }, into: &header, at: 36)
+    put(values.withUnsafeBytes { CRC32C.checksum($0) }, into: &header, at: 36)
     do {
       let file = try OutputFile(creating: path)
       try file.write(header)
       try file.write(json)
       try file.pad(toMultipleOf: 64)
-      try file.write(model.weights)
+      try file.write(values)
       try file.commit()
     } catch { throw .io(error) }
   }
 
-  /// Reads the model and its metadata from `path`, checking the header, the
-  /// sizes and both checksums.
-  public static func read(_ path: String) throws(ModelFileError) -> (
-    model: LinearModel, metadata: ModelMetadata
-  ) {
+  /// The metadata bytes and the values of the file at `path`, its header,
+  /// sizes and both checksums checked.
+  static func readParts(_ path: String) throws(ModelFileError) -> (json: [UInt8], values: [Float]) {
     let mapped: MappedFile
     do { mapped = try MappedFile(path: path) } catch { throw .io(error) }
     let bytes = mapped.bytes
@@ -163,38 +250,11 @@ public enum ModelFile {
     guard CRC32C.checksum(weightBytes) == get(bytes, 36) else {
       throw .corrupt(path: path, reason: "the weights checksum does not match")
     }
-    let metadata: ModelMetadata
-    do { metadata = try JSONDecoder().decode(ModelMetadata.self, from: Data(json)) } catch {
-      throw .corrupt(path: path, reason: "the metadata is not valid: \(error)")
-    }
-    let intercepts = metadata.intercepts ?? [metadata.bias ?? 0]
-    let outputs = metadata.outputs ?? 1
-    guard outputs >= 1, intercepts.count == outputs, metadata.features >= 0,
-      metadata.features.multipliedReportingOverflow(by: outputs) == (Int(weightCount), false)
-    else {
-      throw .corrupt(
-        path: path,
-        reason:
-          "the metadata lists \(metadata.features) features × \(outputs) outputs and \(intercepts.count) intercepts, but the file holds \(weightCount) weights"
-      )
-    }
-    if let classes = metadata.classes, classes.count != max(outputs, 2) {
-      throw .corrupt(path: path, reason: "the metadata lists \(classes.count) classes for \(outputs) outputs")
-    }
-    if let names = metadata.classNames, names.count != max(outputs, 2) {
-      throw .corrupt(
-        path: path, reason: "the metadata lists \(names.count) class names for \(outputs) outputs")
-    }
-    let weights = (0..<Int(weightCount)).map {
+    let values = (0..<Int(weightCount)).map {
       Float(
         bitPattern: UInt32(littleEndian: weightBytes.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
     }
-    return (
-      LinearModel(
-        loss: metadata.loss, weights: weights, intercepts: intercepts, classes: metadata.classes,
-        classNames: metadata.classNames, scaler: metadata.scaler),
-      metadata
-    )
+    return (Array(json), values)
   }
 
   private static func put<T: FixedWidthInteger>(_ value: T, into bytes: inout [UInt8], at offset: Int) {

@@ -211,13 +211,12 @@ final class TrainingSet: @unchecked Sendable {
   /// A standardised copy of the features and the scaler that made it: dense
   /// columns get mean 0 and variance 1; sparse columns are only divided by
   /// their standard deviation, so that zeros stay zeros.
-  private static func standardized(_ rows: RowBlock) -> (UnsafeMutableBufferPointer<Float>, FeatureScaler) {
+  static func standardized(_ rows: RowBlock) -> (
+    values: UnsafeMutableBufferPointer<Float>, scaler: FeatureScaler
+  ) {
     let columns = rows.columns
     var sums = [Double](repeating: 0, count: columns)
     var squares = [Double](repeating: 0, count: columns)
-    let values = rows.nonZeros
-    let copy = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(values, 1))
-    let stored = UnsafeBufferPointer(start: rows.features, count: values)
     for row in 0..<rows.count {
       switch rows.layout {
       case .dense:
@@ -239,19 +238,31 @@ final class TrainingSet: @unchecked Sendable {
       let deviation = (max(square / n - mean * mean, 0)).squareRoot()
       return deviation > 1e-12 ? deviation : 1
     }
+    let scaler = FeatureScaler(
+      means: rows.layout == .dense ? means.map(Float.init) : Array(repeating: 0, count: columns),
+      scales: scales.map(Float.init))
+    return (scaled(rows, by: scaler), scaler)
+  }
+
+  /// A copy of the rows' stored values scaled by `scaler`: `(x − μ)/σ`
+  /// (sparse: `x/σ`, zeros stay zeros), in Double, rounded once.
+  static func scaled(_ rows: RowBlock, by scaler: FeatureScaler) -> UnsafeMutableBufferPointer<Float> {
+    let columns = rows.columns
+    let values = rows.nonZeros
+    let copy = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(values, 1))
+    let stored = UnsafeBufferPointer(start: rows.features, count: values)
     switch rows.layout {
     case .dense:
       for row in 0..<rows.count {
         for j in 0..<columns {
           let index = row * columns + j
-          copy[index] = Float((Double(stored[index]) - means[j]) / scales[j])
+          copy[index] = Float((Double(stored[index]) - Double(scaler.means[j])) / Double(scaler.scales[j]))
         }
       }
-      return (copy, FeatureScaler(means: means.map(Float.init), scales: scales.map(Float.init)))
     case .csr:
       let indices = UnsafeBufferPointer(start: rows.indices, count: values)
-      for k in 0..<values { copy[k] = Float(Double(stored[k]) / scales[Int(indices[k])]) }
-      return (copy, FeatureScaler(means: Array(repeating: 0, count: columns), scales: scales.map(Float.init)))
+      for k in 0..<values { copy[k] = Float(Double(stored[k]) / Double(scaler.scales[Int(indices[k])])) }
     }
+    return copy
   }
 }

@@ -7,10 +7,10 @@ struct PredictCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "predict",
     abstract:
-      "Write one prediction per row: the value (squared), P(positive) (logistic, modified-huber), ±1 (hinge), or the class (multiclass)."
+      "Write one prediction per row: the value (regression), the class (classification), or the cluster (k-means)."
   )
 
-  @Argument(help: "The model file written by sounder train.")
+  @Argument(help: "The model file written by sounder train or sounder cluster.")
   var model: String
 
   @Argument(help: "The data (.sds, LIBSVM, CSV or .npy; labels are read but not needed).")
@@ -25,6 +25,9 @@ struct PredictCommand: ParsableCommand {
   )
   var proba = false
 
+  @Flag(help: "k-means models: write each row's cluster and its distance to the centre, comma-separated.")
+  var distance = false
+
   @OptionGroup(title: "Reading the data")
   var input: InputOptions
 
@@ -32,7 +35,28 @@ struct PredictCommand: ParsableCommand {
     if let output {
       try refuseOutput(output, sameAsAnyOf: [model, data] + (input.labels.map { [$0] } ?? []))
     }
-    let (model, dataset) = try openModelAndData(model: model, data: data, input: input)
+    switch try openStoredModel(model) {
+    case .linear(let linear):
+      guard !distance else {
+        throw CLIError("--distance is for k-means models (from sounder cluster); \(model) is a linear model")
+      }
+      try predict(linear)
+    case .clusters(let clusters):
+      guard !proba else {
+        throw CLIError("--proba is for classifiers; \(model) is a k-means model (use --distance)")
+      }
+      let dataset = try input.open(data)
+      let assigned = try assign(dataset.rows, to: clusters, data: data)
+      let lines = zip(assigned.clusters, assigned.squaredDistances).map { cluster, squared in
+        distance ? "\(cluster),\(squared.squareRoot())\n" : "\(cluster)\n"
+      }.joined()
+      try write(lines)
+    }
+  }
+
+  private func predict(_ model: LinearModel) throws {
+    let dataset = try input.open(data)
+    do { try model.check(dataset.rows) } catch { throw CLIError("\(data): \(error.description)") }
     if proba {
       guard model.hasProbabilities, model.isMulticlass || model.binaryClasses != nil else {
         throw CLIError(
@@ -57,6 +81,11 @@ struct PredictCommand: ParsableCommand {
     } else {
       lines = model.predictions(dataset.rows).map { "\($0)\n" }.joined()
     }
+    try write(lines)
+  }
+
+  /// Writes `lines` to the output file, complete or not at all, or to standard output.
+  private func write(_ lines: String) throws {
     guard let output else {
       print(lines, terminator: "")
       return
@@ -75,13 +104,14 @@ struct PredictCommand: ParsableCommand {
 struct EvaluateCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "evaluate",
-    abstract: "Print a model's metrics on labelled data (MSE, R², … or accuracy, log-loss, ROC AUC, F1, …)."
+    abstract:
+      "Print a model's metrics on labelled data (MSE, R², … or accuracy, log-loss, ROC AUC, F1, …; k-means: inertia and adjusted Rand index)."
   )
 
-  @Argument(help: "The model file written by sounder train.")
+  @Argument(help: "The model file written by sounder train or sounder cluster.")
   var model: String
 
-  @Argument(help: "Labelled data (.sds, LIBSVM, CSV or .npy).")
+  @Argument(help: "Labelled data (.sds, LIBSVM, CSV or .npy); for a k-means model labels are optional.")
   var data: String
 
   @OptionGroup(title: "Reading the data")
@@ -91,6 +121,10 @@ struct EvaluateCommand: ParsableCommand {
   var json = false
 
   func run() throws {
+    if case .clusters(let clusters) = try openStoredModel(model) {
+      try evaluate(clusters)
+      return
+    }
     let (model, dataset) = try openModelAndData(model: model, data: data, input: input)
     let named = try NamedRows(dataset, path: data, names: model.classNames)
     let metrics: Metrics
@@ -107,6 +141,59 @@ struct EvaluateCommand: ParsableCommand {
         print(confusionTable(confusion, classes: classes))
       }
     }
+  }
+}
+
+extension EvaluateCommand {
+  /// A k-means model's inertia on the data and, when the data has labels,
+  /// the adjusted Rand index of its clusters against them.
+  private func evaluate(_ model: ClusterModel) throws {
+    let dataset = try input.open(data)
+    let assigned = try assign(dataset.rows, to: model, data: data)
+    let labels = UnsafeBufferPointer(start: dataset.rows.block.labels, count: dataset.rows.count)
+    let kind = dataset.dataset.header.labelKind
+    let rand =
+      kind == .binary || kind == .classIndex ? adjustedRandIndex(Array(labels), assigned.clusters) : nil
+    if json {
+      struct Figures: Encodable {
+        var rows: Int
+        var inertia: Double
+        var adjustedRandIndex: Double?
+      }
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+      let figures = Figures(rows: dataset.rows.count, inertia: assigned.inertia, adjustedRandIndex: rand)
+      print(String(decoding: try encoder.encode(figures), as: UTF8.self))
+    } else {
+      print(
+        "\(data): \(dataset.rows.count) rows; inertia \(String(format: "%.6g", assigned.inertia))"
+          + (rand.map { String(format: ", adjusted Rand index %.4f against the labels", $0) } ?? ""))
+    }
+  }
+}
+
+/// A model file's model, of whichever kind it holds.
+enum StoredModel {
+  case linear(LinearModel)
+  case clusters(ClusterModel)
+}
+
+/// Reads the model at `path`, linear or k-means.
+func openStoredModel(_ path: String) throws -> StoredModel {
+  do {
+    switch try ModelFile.kind(of: path) {
+    case .linear: return .linear(try ModelFile.read(path).model)
+    case .kMeans: return .clusters(try ModelFile.readClusters(path).model)
+    }
+  } catch { throw CLIError(error.description) }
+}
+
+/// Each row's cluster under `model`, with one clear line when the data does not fit it.
+func assign(_ rows: CheckedRows, to model: ClusterModel, data: String) throws -> (
+  clusters: [Int32], squaredDistances: [Float], inertia: Double
+) {
+  do { return try KMeans.assign(rows, to: model) } catch let error as TrainingError {
+    throw CLIError("\(data): \(error.description)")
   }
 }
 

@@ -9,7 +9,8 @@ public struct SounderCommand: ParsableCommand {
     abstract: "A shared-memory multicore trainer for linear models.",
     subcommands: [
       TopologyCommand.self, ConvertCommand.self, InfoCommand.self, GenerateCommand.self, TrainCommand.self,
-      PredictCommand.self, EvaluateCommand.self, BandwidthCommand.self, ProfileCommand.self,
+      ClusterCommand.self, PredictCommand.self, EvaluateCommand.self, BandwidthCommand.self,
+      ProfileCommand.self,
     ]
   )
 

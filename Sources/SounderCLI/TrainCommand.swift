@@ -33,31 +33,17 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Passes over the training rows.")
   var epochs: Int = 10
 
-  @Option(help: "Worker threads (default: one per core).")
-  var threads: Int?
-
-  @Option(help: "Row partitions (default: one per worker), dealt to workers round-robin.")
-  var partitions: Int?
-
   @Option(
     help:
       "Examples per worker between replica meetings (hogwild, per-node, per-core); default: 1024 dense, up to 4096 sparse."
   )
   var syncEvery: Int?
 
-  @Option(help: "Worker placement: spread or close.")
-  var policy: PlacementPolicy = .spread
-
-  @Option(
-    help:
-      "Where the training rows' pages go: as-loaded, local (each worker's node), interleave or single-node.")
-  var dataPlacement: DataPlacement = .asLoaded
-
   @Option(help: "shard: each row to one worker; full: every NUMA node trains on its own copy of all rows.")
   var dataReplication: DataReplication = .shard
 
-  @Option(help: "Treat this one-node machine as K NUMA nodes (its cores split in K); the log says so.")
-  var simulateNodes: Int?
+  @OptionGroup(title: "Where the work runs")
+  var execution: ExecutionOptions
 
   @Flag(help: "Print per-worker counters: examples, bytes, compute/wait/merge time, local pages.")
   var stats = false
@@ -105,13 +91,9 @@ struct TrainCommand: ParsableCommand {
     var setup = model.configuration
     setup.execution.strategy = strategy
     setup.stopping.epochs = epochs
-    setup.execution.threads = threads
-    setup.execution.partitions = partitions
+    execution.apply(to: &setup.execution)
     setup.execution.syncEvery = syncEvery
-    setup.execution.placement = policy
-    setup.execution.dataPlacement = dataPlacement
     setup.execution.dataReplication = dataReplication
-    setup.execution.simulatedNodes = simulateNodes
     setup.stopping.tolerance = tol
     setup.stopping.iterationsWithoutChange = nIterNoChange
     setup.stopping.targetLoss = targetLoss
@@ -123,16 +105,12 @@ struct TrainCommand: ParsableCommand {
     do { _ = try OutputFile(creating: output) } catch { throw CLIError(error.description) }
     let machine = try Topology.current()
     do { try setup.validate(on: machine) } catch { throw CLIError(error.description) }
-    if let threads, threads > machine.processingUnits.count {
-      throw CLIError(
-        "--threads \(threads) is more than the \(machine.processingUnits.count) processing units of this machine; use at most \(machine.processingUnits.count)"
-      )
-    }
-    let opened = try input.open(data, threads: threads)
+    try execution.check(on: machine)
+    let opened = try input.open(data, threads: execution.threads)
     let dataset = opened.dataset
     setup.problem.loss = model.loss(for: dataset.header.labelKind).loss
     do { try setup.validate(on: machine) } catch { throw CLIError(error.description) }
-    let testSet = try test.map { try input.open($0, threads: threads) }
+    let testSet = try test.map { try input.open($0, threads: execution.threads) }
     // Keep the test file's renumbered labels alive for the run.
     let testRows = try test.flatMap { path in
       try testSet.map { try NamedRows($0, path: path, names: dataset.classNames) }
@@ -145,7 +123,7 @@ struct TrainCommand: ParsableCommand {
         String(format: "Rows checked in %.3f s (offsets, indices, finite values)", opened.checkSeconds))
     }
     let floor = try BandwidthFloor(
-      rows: rows.block, threads: threads ?? machine.cores.count, machine: machine)
+      rows: rows.block, threads: execution.threads ?? machine.cores.count, machine: machine)
 
     let checkpointPath = output + ".checkpoint"
     var resuming: Checkpoint?
@@ -176,7 +154,7 @@ struct TrainCommand: ParsableCommand {
     }
     bar.stop()
     result.model.classNames = dataset.classNames
-    if let simulateNodes {
+    if let simulateNodes = execution.simulateNodes {
       log.note("Simulated: \(simulateNodes) NUMA nodes on this machine's one; memory is all local")
     }
     log.finish(result, stats: stats)

@@ -1,0 +1,137 @@
+import Dataset
+import Kernels
+import Parallel
+
+/// The memory a k-means fit shares between its workers, allocated once per
+/// fit and freed with it.
+///
+/// Sharing: during an assignment pass each worker writes only its own rows'
+/// entries of ``labels``, ``upper`` and ``lower``, and its own ``sums`` and
+/// ``counts`` and ``tallies`` slot; during the reduce each writes only its
+/// slice of centres in ``next``, ``combined``, ``totals`` and ``shifts``; the
+/// centres, panel, norms and bounds' per-centre terms change only between
+/// passes, on the calling thread. Barriers and `WorkerTeam.run`'s return
+/// order those phases, which is why the type may be `@unchecked Sendable`.
+final class ClusterState: @unchecked Sendable {
+  let rows: Int
+  let columns: Int
+  let clusters: Int
+  let workers: Int
+  /// Per row: its nearest centre (−1 before the first assignment).
+  let labels: UnsafeMutablePointer<Int32>
+  /// Per row, for the bounded iteration: an upper bound on the distance to
+  /// its centre and a lower bound on the distance to every other centre.
+  let upper: UnsafeMutablePointer<Float>
+  let lower: UnsafeMutablePointer<Float>
+  /// The centres (k × d, centre-major) and the next ones.
+  let centres: UnsafeMutablePointer<Float>
+  let next: UnsafeMutablePointer<Float>
+  /// The centres as the distance kernel reads them.
+  let panel: CentrePanel
+  /// ‖c‖² per centre, in Double (sparse distances).
+  let centreNorms: UnsafeMutablePointer<Double>
+  /// Per worker: weighted sums of its rows per centre (k × d) and their weights (k).
+  let sums: [UnsafeMutablePointer<Double>]
+  let counts: [UnsafeMutablePointer<Double>]
+  /// Per worker, a cache line of figures: inertia, rows changed, distance computations.
+  let tallies: UnsafeMutablePointer<Double>
+  /// The reduced sums and weights, and per centre `‖c′ − c‖²`.
+  let combined: UnsafeMutablePointer<Double>
+  let totals: UnsafeMutablePointer<Double>
+  let shifts: UnsafeMutablePointer<Double>
+  /// Bounded iteration, per centre: how far it moved in the last update
+  /// (rounded up), and half the distance to its nearest other centre.
+  let movement: UnsafeMutablePointer<Float>
+  let separation: UnsafeMutablePointer<Float>
+  /// Bounded iteration: the largest movement, its centre, and the second largest.
+  var largestMove: Float = 0
+  var largestMover: Int32 = -1
+  var secondMove: Float = 0
+  /// Per row: `ρ · min distance²` while seeding (k-means++).
+  let potential: UnsafeMutablePointer<Float>
+  private var allocations: [UnsafeMutableRawPointer] = []
+
+  init(rows: Int, columns: Int, clusters: Int, workers: Int, bounded: Bool) {
+    self.rows = rows
+    self.columns = columns
+    self.clusters = clusters
+    self.workers = workers
+    var owned: [UnsafeMutableRawPointer] = []
+    func allocate<T>(_ type: T.Type, _ count: Int, _ value: T) -> UnsafeMutablePointer<T> {
+      let raw = UnsafeMutableRawPointer.allocate(
+        byteCount: max(count, 1) * MemoryLayout<T>.stride, alignment: 64)
+      owned.append(raw)
+      let typed = raw.bindMemory(to: T.self, capacity: max(count, 1))
+      typed.initialize(repeating: value, count: max(count, 1))
+      return typed
+    }
+    let size = clusters * columns
+    labels = allocate(Int32.self, rows, -1)
+    upper = allocate(Float.self, bounded ? rows : 0, 0)
+    lower = allocate(Float.self, bounded ? rows : 0, 0)
+    centres = allocate(Float.self, size, 0)
+    next = allocate(Float.self, size, 0)
+    panel = CentrePanel(
+      centres: clusters, columns: columns,
+      memory: allocate(Float.self, CentrePanel.floats(centres: clusters, columns: columns), 0))
+    centreNorms = allocate(Double.self, clusters, 0)
+    sums = (0..<workers).map { _ in allocate(Double.self, size, 0) }
+    counts = (0..<workers).map { _ in allocate(Double.self, clusters, 0) }
+    tallies = allocate(Double.self, workers * 8, 0)
+    combined = allocate(Double.self, size, 0)
+    totals = allocate(Double.self, clusters, 0)
+    shifts = allocate(Double.self, clusters, 0)
+    movement = allocate(Float.self, clusters, 0)
+    separation = allocate(Float.self, clusters, 0)
+    potential = allocate(Float.self, rows, 0)
+    allocations = owned
+  }
+
+  deinit { for raw in allocations { raw.deallocate() } }
+
+  /// Makes `values` (k × d) the centres: copies them, loads the panel, and
+  /// computes their norms.
+  func setCentres(_ values: UnsafePointer<Float>) {
+    centres.update(from: values, count: clusters * columns)
+    panel.load(centres)
+    for c in 0..<clusters {
+      var norm = 0.0
+      for j in 0..<columns { norm += Double(centres[c * columns + j]) * Double(centres[c * columns + j]) }
+      centreNorms[c] = norm
+    }
+  }
+
+  /// Bounded iteration: half the distance from each centre to its nearest
+  /// other centre (rounded down), from the current centres. O(k² d).
+  func updateSeparation() {
+    for c in 0..<clusters {
+      var nearest = Double.infinity
+      for other in 0..<clusters where other != c {
+        let distance = Double(
+          Distances.squaredDistance(
+            dense: centres + c * columns, centre: centres + other * columns, columns: columns))
+        nearest = min(nearest, distance)
+      }
+      separation[c] = nearest.isFinite ? Float(nearest.squareRoot() / 2).nextDown : .infinity
+    }
+  }
+
+  /// Bounded iteration: each centre's movement `‖c′ − c‖` from ``shifts``
+  /// (rounded up), and the largest two.
+  func updateMovement() {
+    largestMove = 0
+    secondMove = 0
+    largestMover = -1
+    for c in 0..<clusters {
+      let move = Float(shifts[c].squareRoot()).nextUp
+      movement[c] = move
+      if move > largestMove {
+        secondMove = largestMove
+        largestMove = move
+        largestMover = Int32(c)
+      } else if move > secondMove {
+        secondMove = move
+      }
+    }
+  }
+}

@@ -1,0 +1,334 @@
+import Dataset
+import Kernels
+import Learning
+import Parallel
+import SeededRandom
+import Topology
+
+/// Clusters rows with k-means on the cores of this machine.
+///
+///     var configuration = KMeansConfiguration(clusters: 8)
+///     configuration.runs = 3
+///     let result = try KMeans(configuration).fit(try dataset.checkedRows())
+///     print(result.inertia, result.model.centre(0))
+///
+/// The rows are partitioned and dealt to pinned workers as for training;
+/// each iteration is one ``LloydPass`` (assign, then reduce in worker
+/// order), and the calling thread moves the centres between passes. A fit
+/// is bitwise reproducible for a given seed and thread count.
+public struct KMeans: Sendable {
+  /// How to cluster.
+  public var configuration: KMeansConfiguration
+  /// The machine to run on (`nil`: this machine, read when the fit starts).
+  public var topology: Topology?
+
+  /// A k-means fitter with `configuration`.
+  public init(_ configuration: KMeansConfiguration, topology: Topology? = nil) {
+    self.configuration = configuration
+    self.topology = topology
+  }
+
+  /// Clusters `rows` (labels are ignored; weights count), calling
+  /// `progress` after every iteration on the calling thread. Pass `counters`
+  /// to watch the workers from another thread.
+  public func fit(
+    _ rows: CheckedRows, counters: WorkerCounters = WorkerCounters(),
+    progress: (KMeansReport) -> Void = { _ in }
+  ) throws -> KMeansResult {
+    try configuration.validate()
+    let k = configuration.clusters
+    guard rows.count > 0 else { throw TrainingError.noTrainingRows }
+    guard rows.columns > 0 else {
+      throw TrainingError.invalidConfiguration("the data has no features to cluster")
+    }
+    guard k <= rows.count else {
+      throw TrainingError.invalidConfiguration("k = \(k) is more than the \(rows.count) rows to cluster")
+    }
+    let machine = try topology ?? Topology.current()
+    let scaled = configuration.standardize ? TrainingSet.standardized(rows.block) : nil
+    defer { scaled?.values.deallocate() }
+    let team = try ClusterTeam(
+      rows: rows, scaled: scaled?.values, clusters: k, execution: configuration.execution, machine: machine,
+      bounded: configuration.algorithm == .bounded, counters: counters)
+    let block = team.block
+    let state = team.state
+    let plan = team.plan
+    let layout = team.layout
+    let fit = KMeansRun(
+      configuration: configuration, block: block, state: state, team: team.team,
+      assignments: layout.assignments, counters: counters, slots: team.slots)
+
+    var best: (run: Int, inertia: Double, centres: [Float], stop: KMeansStop)?
+    var history: [KMeansReport] = []
+    var inertias: [Double] = []
+    var seeding = 0.0
+    for run in 1...configuration.runs {
+      let started = monotonicSeconds()
+      try fit.seed(run: run)
+      seeding += monotonicSeconds() - started
+      let (inertia, stop) = try fit.iterate(run: run) { report in
+        history.append(report)
+        progress(report)
+      }
+      inertias.append(inertia)
+      if inertia < best?.inertia ?? .infinity {
+        best = (
+          run, inertia, Array(UnsafeBufferPointer(start: state.centres, count: k * block.columns)), stop
+        )
+      }
+    }
+    let winner = best!
+    let totalWeight =
+      block.weights.map { weights in (0..<rows.count).reduce(0.0) { $0 + Double(weights[$1]) } }
+      ?? Double(rows.count)
+    return KMeansResult(
+      model: ClusterModel(centres: winner.centres, features: block.columns, scaler: scaled?.scaler),
+      inertia: winner.inertia, runInertias: inertias, bestRun: winner.run, stopReason: winner.stop,
+      history: history, initializationSeconds: seeding, rows: rows.count, totalWeight: totalWeight,
+      placement: plan.workers.map(\.cpu),
+      workers: zip(plan.workers.indices, counters.perWorker).map { worker, counts in
+        WorkerStats(
+          worker: worker, cpu: plan.workers[worker].cpu, node: layout.assignments[worker].node,
+          memoryNode: layout.assignments[worker].memoryNode, replica: 0, counts: counts,
+          localPageShare: layout.localShare(of: worker))
+      })
+  }
+
+  /// Each row's nearest centre of `model` and its squared distance (in
+  /// the model's space: standardised when the model has a scaler), on
+  /// `threads` workers (`nil`: one per core), and the inertia
+  /// `Σ ρᵢ ‖xᵢ − c(xᵢ)‖²`. The lowest centre wins ties.
+  public static func assign(
+    _ rows: CheckedRows, to model: ClusterModel, threads: Int? = nil, topology: Topology? = nil
+  ) throws -> (clusters: [Int32], squaredDistances: [Float], inertia: Double) {
+    guard rows.columns <= model.features, rows.layout == .csr || rows.columns == model.features else {
+      throw TrainingError.invalidConfiguration(
+        "the data has \(rows.columns) features but the model \(model.features); they must match")
+    }
+    guard rows.count > 0 else { return ([], [], 0) }
+    let machine = try topology ?? Topology.current()
+    var execution = TrainingConfiguration.Execution()
+    execution.threads = threads
+    let scaled = model.scaler.map { TrainingSet.scaled(rows.block, by: $0) }
+    defer { scaled?.deallocate() }
+    let team = try ClusterTeam(
+      rows: rows, scaled: scaled, clusters: model.clusters, execution: execution, machine: machine,
+      bounded: false, counters: WorkerCounters(), columns: model.features)
+    model.centres.withUnsafeBufferPointer { team.state.setCentres($0.baseAddress!) }
+    var distances = [Float](repeating: 0, count: rows.count)
+    try distances.withUnsafeMutableBufferPointer { buffer in
+      let pass = LloydPass(
+        state: team.state, assignments: team.layout.assignments, bounded: false, counters: team.slots,
+        distances: UnsafeSendable(buffer.baseAddress!))
+      try team.team.run { try pass.run($0, first: true) }
+    }
+    var inertia = 0.0
+    for w in 0..<team.state.workers { inertia += team.state.tallies[w * 8] }
+    return (Array(UnsafeBufferPointer(start: team.state.labels, count: rows.count)), distances, inertia)
+  }
+}
+
+/// What every k-means pass runs on: the rows (standardised when asked),
+/// their partitions dealt to pinned workers, and the shared state.
+private struct ClusterTeam {
+  let block: RowBlock
+  let plan: PlacementPlan
+  let layout: DataLayout
+  let team: WorkerTeam
+  let state: ClusterState
+  /// The counters' slots, and the counters that own them (kept alive with the team).
+  let slots: CounterSlots
+  let counters: WorkerCounters
+
+  /// `scaled`: the rows' values standardised, to read instead of theirs.
+  /// `columns`: the centres' width when it differs from the rows' (sparse
+  /// rows may use fewer columns than the model).
+  init(
+    rows: CheckedRows, scaled: UnsafeMutableBufferPointer<Float>?, clusters: Int,
+    execution: TrainingConfiguration.Execution, machine: Topology, bounded: Bool, counters: WorkerCounters,
+    columns: Int? = nil
+  ) throws {
+    let source = rows.block
+    block = RowBlock(
+      count: source.count, columns: columns ?? source.columns, layout: source.layout,
+      features: scaled.map { UnsafePointer($0.baseAddress!) } ?? source.features, offsets: source.offsets,
+      indices: source.indices, labels: source.labels, weights: source.weights)
+    plan = try PlacementPlan(topology: machine, workers: execution.threads, policy: execution.placement)
+    do {
+      layout = try DataLayout(
+        rows: Array(0..<Int32(rows.count)), of: block, plan: plan, on: machine,
+        partitions: min(execution.partitions ?? plan.workers.count, rows.count),
+        placement: execution.dataPlacement, simulating: execution.simulatedNodes)
+    } catch { throw TrainingError.placementFailed(error.description) }
+    team = try WorkerTeam(topology: machine, plan: plan)
+    self.counters = counters
+    slots = counters.prepare(workers: plan.workers.count, bytesPerNonZero: block.layout == .dense ? 4 : 8)
+    state = ClusterState(
+      rows: rows.count, columns: block.columns, clusters: clusters, workers: plan.workers.count,
+      bounded: bounded)
+  }
+}
+
+/// One fit's runs: seeding, then Lloyd's (or the bounded) iteration until
+/// the centres settle.
+private struct KMeansRun {
+  let configuration: KMeansConfiguration
+  let block: RowBlock
+  let state: ClusterState
+  let team: WorkerTeam
+  let assignments: [WorkerAssignment]
+  let counters: WorkerCounters
+  let slots: CounterSlots
+
+  /// The tolerance in squared distance: `tolerance × mean_j Var(x_j)`.
+  var absoluteTolerance: Double {
+    let columns = block.columns
+    var sums = [Double](repeating: 0, count: columns)
+    var squares = [Double](repeating: 0, count: columns)
+    for row in 0..<block.count {
+      switch block.layout {
+      case .dense:
+        for (j, x) in block.denseRow(row).enumerated() {
+          sums[j] += Double(x)
+          squares[j] += Double(x) * Double(x)
+        }
+      case .csr:
+        let x = block.sparseRow(row)
+        for (j, value) in zip(x.indices, x.values) {
+          sums[Int(j)] += Double(value)
+          squares[Int(j)] += Double(value) * Double(value)
+        }
+      }
+    }
+    let n = Double(block.count)
+    let variance = zip(sums, squares).reduce(0.0) { $0 + max($1.1 / n - ($1.0 / n) * ($1.0 / n), 0) }
+    return configuration.tolerance * variance / Double(columns)
+  }
+
+  /// Chooses run `run`'s starting centres into the state.
+  func seed(run: Int) throws {
+    var generator = SplitMix64(seed: configuration.execution.seed &+ UInt64(run) &* 0x9E37_79B9_7F4A_7C15)
+    let centres: [Float]
+    switch configuration.initialization {
+    case .random:
+      centres = try KMeansSeeding.random(block, clusters: configuration.clusters, using: &generator)
+    case .kMeansPlusPlus:
+      centres = try KMeansSeeding(state: state, block: block, team: team, assignments: assignments)
+        .plusPlus(using: &generator)
+    }
+    centres.withUnsafeBufferPointer { state.setCentres($0.baseAddress!) }
+    state.labels.update(repeating: -1, count: state.rows)
+  }
+
+  /// Iterates from the seeded centres; returns the final centres' inertia
+  /// (with one last assignment when the run did not end stable) and why it
+  /// stopped. The state's centres are the run's final ones.
+  func iterate(run: Int, report: (KMeansReport) -> Void) throws -> (Double, KMeansStop) {
+    let tolerance = absoluteTolerance
+    let pass = LloydPass(
+      state: state, assignments: assignments, bounded: configuration.algorithm == .bounded, counters: slots)
+    let k = state.clusters
+    let d = state.columns
+    if configuration.algorithm == .bounded { state.updateSeparation() }
+    for iteration in 1...configuration.maxIterations {
+      counters.beginEpoch(iteration, examples: state.rows)
+      let started = monotonicSeconds()
+      try team.run { try pass.run($0, first: iteration == 1) }
+      let (inertia, changed, computed) = tallies()
+      let reseeded = reseedEmpty()
+      var shift = 0.0
+      for c in 0..<k { shift += state.shifts[c] }
+      if configuration.algorithm == .bounded { state.updateMovement() }
+      report(
+        KMeansReport(
+          run: run, iteration: iteration, inertia: inertia, shift: shift, changed: changed,
+          distanceShare: computed / (Double(state.rows) * Double(k)), reseeded: reseeded,
+          seconds: monotonicSeconds() - started))
+      if changed == 0 && reseeded == 0 { return (inertia, .stable(iteration: iteration)) }
+      state.setCentres(state.next)
+      if configuration.algorithm == .bounded { state.updateSeparation() }
+      if shift <= tolerance {
+        return (try finalInertia(pass), .converged(iteration: iteration))
+      }
+    }
+    _ = d
+    return (try finalInertia(pass), .iterationLimit)
+  }
+
+  /// The inertia of the current centres: one more assignment, centres kept.
+  private func finalInertia(_ pass: LloydPass) throws -> Double {
+    try team.run { try pass.run($0, first: false) }
+    return tallies().inertia
+  }
+
+  /// The workers' tallies of the last pass, summed in worker order.
+  private func tallies() -> (inertia: Double, changed: Int, computed: Double) {
+    var inertia = 0.0
+    var changed = 0.0
+    var computed = 0.0
+    for w in 0..<state.workers {
+      inertia += state.tallies[w * 8]
+      changed += state.tallies[w * 8 + 1]
+      computed += state.tallies[w * 8 + 2]
+    }
+    return (inertia, Int(changed), computed)
+  }
+
+  /// Gives each empty cluster of the next centres the row farthest from its
+  /// own centre (scikit-learn's rule), taking it out of that centre's sums;
+  /// returns how many were empty.
+  private func reseedEmpty() -> Int {
+    let k = state.clusters
+    let d = state.columns
+    let empty = (0..<k).filter { state.totals[$0] == 0 }
+    guard !empty.isEmpty else { return 0 }
+    // The rows farthest from their centres, farthest first (lowest row on ties).
+    var distances = [(distance: Float, row: Int)]()
+    distances.reserveCapacity(block.count)
+    for row in 0..<block.count {
+      distances.append((rowDistance(row, to: Int(state.labels[row])), row))
+    }
+    distances.sort { $0.distance > $1.distance || ($0.distance == $1.distance && $0.row < $1.row) }
+    for (c, far) in zip(empty, distances) {
+      let row = far.row
+      let from = Int(state.labels[row])
+      let weight = Double(block.weight(row))
+      let x = dense(row)
+      for j in 0..<d {
+        state.combined[from * d + j] -= weight * Double(x[j])
+        state.next[c * d + j] = x[j]
+      }
+      state.totals[from] -= weight
+      state.totals[c] = weight
+      for centre in [from, c] {
+        var shift = 0.0
+        for j in 0..<d {
+          if centre == from && state.totals[from] > 0 {
+            state.next[from * d + j] = Float(state.combined[from * d + j] / state.totals[from])
+          }
+          let move = Double(state.next[centre * d + j]) - Double(state.centres[centre * d + j])
+          shift += move * move
+        }
+        state.shifts[centre] = shift
+      }
+    }
+    return empty.count
+  }
+
+  /// Row `row`'s squared distance to centre `c`.
+  private func rowDistance(_ row: Int, to c: Int) -> Float {
+    let centre = UnsafePointer(state.centres + c * state.columns)
+    switch block.layout {
+    case .dense:
+      return Distances.squaredDistance(
+        dense: block.denseRow(row).baseAddress!, centre: centre, columns: block.columns)
+    case .csr:
+      let x = block.sparseRow(row)
+      return Distances.squaredDistance(
+        sparse: x.indices, values: x.values, centre: centre, centreNorm: state.centreNorms[c])
+    }
+  }
+
+  /// Row `row`'s values, all `columns` of them.
+  private func dense(_ row: Int) -> [Float] { KMeansSeeding.dense(block, row) }
+}

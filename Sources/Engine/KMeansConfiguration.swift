@@ -1,0 +1,104 @@
+import Learning
+import Parallel
+import Topology
+
+/// How k-means picks its first centres.
+public enum KMeansInitialization: String, Sendable, Codable, CaseIterable {
+  /// k-means++ (Arthur and Vassilvitskii, 2007), greedy as scikit-learn's:
+  /// each centre is the best of `2 + ⌊ln k⌋` rows drawn with probability
+  /// proportional to their weighted squared distance from the centres so far.
+  case kMeansPlusPlus = "k-means++"
+  /// k distinct rows drawn uniformly.
+  case random
+}
+
+/// How k-means iterates.
+public enum KMeansAlgorithm: String, Sendable, Codable, CaseIterable {
+  /// Lloyd's iteration: assign every row to its nearest centre, move every
+  /// centre to the mean of its rows.
+  case lloyd
+  /// Lloyd's iteration with Hamerly's distance bounds (2010): a row whose
+  /// bounds show its centre is still the nearest skips its distances. The
+  /// same assignments and centres as ``lloyd``.
+  case bounded
+}
+
+/// Everything that decides a k-means fit: the problem (k, standardisation),
+/// the start (initialisation, runs, seed), the iteration (algorithm, when to
+/// stop) and, as for training, how the work is spread over the machine.
+public struct KMeansConfiguration: Sendable, Equatable {
+  /// k, the number of centres.
+  public var clusters: Int
+  public var initialization: KMeansInitialization = .kMeansPlusPlus
+  /// Fits from different starting centres; the one of least inertia wins.
+  public var runs: Int = 1
+  public var algorithm: KMeansAlgorithm = .lloyd
+  /// Iterations per run, at most.
+  public var maxIterations: Int = 300
+  /// A run stops when the centres move less than this in total, as a share
+  /// of the mean feature variance: `Σ_c ‖c′ − c‖² ≤ tolerance · mean_j Var(x_j)`
+  /// (scikit-learn's rule), or when no row changes cluster.
+  public var tolerance: Double = 1e-4
+  /// Standardise the features before clustering (dense: mean 0 and
+  /// variance 1; sparse: scaled only). The model keeps the scaler.
+  public var standardize = false
+  /// Threads, placement and seed, as for training; the strategy and sync
+  /// interval play no part in Lloyd's iteration.
+  public var execution = TrainingConfiguration.Execution()
+
+  /// A configuration for `clusters` centres, the rest at their defaults.
+  public init(clusters: Int) {
+    self.clusters = clusters
+  }
+
+  /// Checks every value, so that a fit never starts with one that cannot work.
+  public func validate() throws(TrainingError) {
+    func invalid(_ message: String) -> TrainingError { .invalidConfiguration(message) }
+    guard clusters >= 1 else { throw invalid("k must be at least 1 (got \(clusters))") }
+    guard runs >= 1 else { throw invalid("--n-init must be at least 1 (got \(runs))") }
+    guard maxIterations >= 1 else { throw invalid("--max-iter must be at least 1 (got \(maxIterations))") }
+    guard tolerance.isFinite, tolerance >= 0 else {
+      throw invalid("the tolerance must be a finite number of at least 0 (got \(tolerance))")
+    }
+    let limit = TrainingConfiguration.largestCount
+    for (name, value) in [("k", clusters), ("--n-init", runs), ("--max-iter", maxIterations)]
+    where value > limit {
+      throw invalid("\(name) must be at most \(limit) (got \(value))")
+    }
+    if let threads = execution.threads, !(1...TrainingConfiguration.mostThreads).contains(threads) {
+      throw invalid("threads must be from 1 to \(TrainingConfiguration.mostThreads) (got \(threads))")
+    }
+  }
+}
+
+extension KMeansConfiguration: Codable {
+  private enum CodingKeys: String, CodingKey {
+    case clusters, initialization, runs, algorithm, maxIterations, tolerance, standardize, threads, seed
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let values = try decoder.container(keyedBy: CodingKeys.self)
+    clusters = try values.decode(Int.self, forKey: .clusters)
+    initialization = try values.decode(KMeansInitialization.self, forKey: .initialization)
+    runs = try values.decode(Int.self, forKey: .runs)
+    algorithm = try values.decode(KMeansAlgorithm.self, forKey: .algorithm)
+    maxIterations = try values.decode(Int.self, forKey: .maxIterations)
+    tolerance = try values.decode(Double.self, forKey: .tolerance)
+    standardize = try values.decode(Bool.self, forKey: .standardize)
+    execution.threads = try values.decodeIfPresent(Int.self, forKey: .threads)
+    execution.seed = try values.decode(UInt64.self, forKey: .seed)
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var values = encoder.container(keyedBy: CodingKeys.self)
+    try values.encode(clusters, forKey: .clusters)
+    try values.encode(initialization, forKey: .initialization)
+    try values.encode(runs, forKey: .runs)
+    try values.encode(algorithm, forKey: .algorithm)
+    try values.encode(maxIterations, forKey: .maxIterations)
+    try values.encode(tolerance, forKey: .tolerance)
+    try values.encode(standardize, forKey: .standardize)
+    try values.encodeIfPresent(execution.threads, forKey: .threads)
+    try values.encode(execution.seed, forKey: .seed)
+  }
+}

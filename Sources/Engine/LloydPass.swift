@@ -1,0 +1,222 @@
+import Dataset
+import Kernels
+import Parallel
+
+/// One pass of Lloyd's iteration over every worker's rows, the source's
+/// partition / assign / aggregate pattern:
+/// 1. **assign**: each worker finds its rows' nearest centres, in chunks of
+///    64 rows (the blocked kernel, four rows × sixteen centres at a time;
+///    under ``KMeansAlgorithm/bounded`` only for rows whose bounds cannot
+///    rule out a change), then adds each row, in row order, to its own
+///    per-centre sums and weights, with the row's `ρ ‖x − c‖²`;
+/// 2. **reduce**: after a barrier each worker sums one slice of centres
+///    over all workers, in worker order, into the next centres `S_c / W_c`
+///    and how far each moved.
+///
+/// The sums run in the same order whatever the bounds skipped, so both
+/// algorithms give bitwise the same centres for a given thread count.
+struct LloydPass: Sendable {
+  let state: ClusterState
+  let assignments: [WorkerAssignment]
+  let bounded: Bool
+  let counters: CounterSlots
+  /// Where to leave each row's squared distance to its centre, if anywhere.
+  var distances: UnsafeSendable<UnsafeMutablePointer<Float>>? = nil
+
+  static let chunk = 64
+
+  /// Runs on worker `context.index`. `first`: no bounds yet (every row is
+  /// assigned in full).
+  func run(_ context: WorkerContext, first: Bool) throws {
+    let worker = context.index
+    var counter = counters.slot(worker)
+    assign(worker, first: first)
+    counter.count(examples: assignments[worker].rows.count, nonZeros: nonZeros(worker))
+    counter.charge(.compute)
+    try context.barrier.arrive()
+    counter.charge(.wait)
+    reduce(worker)
+    counter.charge(.merge)
+  }
+
+  private func nonZeros(_ worker: Int) -> Int {
+    let assignment = assignments[worker]
+    let block = assignment.block
+    guard block.layout == .csr else { return assignment.rows.count * block.columns }
+    return assignment.rows.reduce(0) { $0 + Int(block.offsets[Int($1) + 1] - block.offsets[Int($1)]) }
+  }
+
+  /// Step 1 on one worker: labels, bounds, sums, weights and tallies.
+  private func assign(_ worker: Int, first: Bool) {
+    let state = state
+    let d = state.columns
+    let sums = state.sums[worker]
+    let counts = state.counts[worker]
+    sums.update(repeating: 0, count: state.clusters * d)
+    counts.update(repeating: 0, count: state.clusters)
+    let assignment = assignments[worker]
+    let block = assignment.block
+    let rows = assignment.rows
+    var inertia = 0.0
+    var changed = 0
+    var computed = 0
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: state.panel.width)
+    defer { scratch.deallocate() }
+    var group = [UnsafePointer<Float>](repeating: block.features, count: 4)
+    var groupRows = [Int](repeating: 0, count: 4)
+    var nearest = [NearestCentre](repeating: NearestCentre(centre: 0, score: 0, secondScore: 0), count: 4)
+    var waiting = 0
+    // Chunk rows' new labels, before they are written back.
+    var chosen = [Int32](repeating: 0, count: Self.chunk)
+
+    func squaredNorm(_ row: Int) -> Float {
+      switch block.layout {
+      case .dense:
+        let x = block.denseRow(row)
+        return Dense.squaredNorm(x)
+      case .csr:
+        let x = block.sparseRow(row)
+        return Dense.squaredNorm(x.values)
+      }
+    }
+
+    // Full nearest-centre search for the waiting dense rows.
+    func flush(_ base: Int) {
+      guard waiting > 0 else { return }
+      group.withUnsafeBufferPointer { pointers in
+        nearest.withUnsafeMutableBufferPointer { out in
+          Distances.nearest(
+            dense: pointers.baseAddress!, count: waiting, panel: state.panel, into: out.baseAddress!)
+        }
+      }
+      for slot in 0..<waiting { settle(groupRows[slot], base: base, nearest[slot]) }
+      computed += waiting * state.clusters
+      waiting = 0
+    }
+
+    // A full search's answer: the label, and the bounds from its two scores.
+    func settle(_ position: Int, base: Int, _ found: NearestCentre) {
+      chosen[position - base] = found.centre
+      if bounded {
+        let row = Int(rows[position])
+        let norm = squaredNorm(row)
+        state.upper[row] = max(norm + found.score, 0).squareRoot().nextUp
+        state.lower[row] = max(norm + found.secondScore, 0).squareRoot().nextDown
+      }
+    }
+
+    var start = 0
+    while start < rows.count {
+      let end = min(start + Self.chunk, rows.count)
+      // assign: the nearest centre of each row in the chunk
+      for position in start..<end {
+        let row = Int(rows[position])
+        if bounded && !first {
+          // Hamerly: u ≥ ‖x − c(x)‖ and l ≤ ‖x − c′‖ for every other c′, moved with the centres.
+          let label = Int(state.labels[row])
+          var upper = state.upper[row] + state.movement[label]
+          let lower =
+            state.lower[row] - (Int32(label) == state.largestMover ? state.secondMove : state.largestMove)
+          let bound = max(state.separation[label], lower)
+          if upper > bound {
+            upper = tightDistance(row, label: label, block: block).nextUp
+            computed += 1
+          }
+          state.lower[row] = lower
+          if upper <= bound {
+            state.upper[row] = upper
+            chosen[position - start] = Int32(label)
+            continue
+          }
+        }
+        switch block.layout {
+        case .dense:
+          group[waiting] = block.denseRow(row).baseAddress!
+          groupRows[waiting] = position
+          waiting += 1
+          if waiting == 4 { flush(start) }
+        case .csr:
+          let x = block.sparseRow(row)
+          settle(
+            position, base: start,
+            Distances.nearest(sparse: x.indices, values: x.values, panel: state.panel, scratch: scratch))
+          computed += state.clusters
+        }
+      }
+      flush(start)
+      // aggregate, in row order: S_c ← S_c + ρ x, W_c ← W_c + ρ, inertia += ρ ‖x − c‖²
+      for position in start..<end {
+        let row = Int(rows[position])
+        let label = Int(chosen[position - start])
+        if state.labels[row] != Int32(label) { changed += 1 }
+        state.labels[row] = Int32(label)
+        let weight = block.weight(row)
+        let centre = UnsafePointer(state.centres + label * d)
+        let distance: Float
+        switch block.layout {
+        case .dense:
+          distance = Distances.accumulate(
+            dense: block.denseRow(row).baseAddress!, centre: centre, columns: d, weight: weight,
+            into: sums + label * d)
+        case .csr:
+          let x = block.sparseRow(row)
+          distance = Distances.accumulate(
+            sparse: x.indices, values: x.values, centre: centre, centreNorm: state.centreNorms[label],
+            weight: weight, into: sums + label * d)
+        }
+        counts[label] += Double(weight)
+        inertia += Double(weight) * Double(distance)
+        if bounded { state.upper[row] = distance.squareRoot().nextUp }
+        distances?.value[row] = distance
+      }
+      start = end
+    }
+    let tally = state.tallies + worker * 8
+    tally[0] = inertia
+    tally[1] = Double(changed)
+    tally[2] = Double(computed)
+  }
+
+  /// `‖x − c‖` for row `row` and centre `label`, from the differences.
+  private func tightDistance(_ row: Int, label: Int, block: RowBlock) -> Float {
+    let centre = UnsafePointer(state.centres + label * state.columns)
+    switch block.layout {
+    case .dense:
+      return Distances.squaredDistance(
+        dense: block.denseRow(row).baseAddress!, centre: centre, columns: state.columns
+      ).squareRoot()
+    case .csr:
+      let x = block.sparseRow(row)
+      return Distances.squaredDistance(
+        sparse: x.indices, values: x.values, centre: centre, centreNorm: state.centreNorms[label]
+      ).squareRoot()
+    }
+  }
+
+  /// Step 2 on one worker: its slice of centres, summed over the workers in
+  /// worker order, `c′ = S_c / W_c` (an empty centre stays put until the
+  /// caller re-seeds it) and `‖c′ − c‖²`.
+  private func reduce(_ worker: Int) {
+    let state = state
+    let d = state.columns
+    let k = state.clusters
+    let lower = k * worker / state.workers
+    let upper = k * (worker + 1) / state.workers
+    for c in lower..<upper {
+      var weight = 0.0
+      for w in 0..<state.workers { weight += state.counts[w][c] }
+      state.totals[c] = weight
+      var shift = 0.0
+      for j in 0..<d {
+        var sum = 0.0
+        for w in 0..<state.workers { sum += state.sums[w][c * d + j] }
+        state.combined[c * d + j] = sum
+        let old = state.centres[c * d + j]
+        let value = weight > 0 ? Float(sum / weight) : old
+        state.next[c * d + j] = value
+        shift += (Double(value) - Double(old)) * (Double(value) - Double(old))
+      }
+      state.shifts[c] = shift
+    }
+  }
+}

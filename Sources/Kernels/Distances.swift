@@ -1,0 +1,383 @@
+/// K-means centres laid out for ``Distances``: column-major, so that one
+/// feature's value in sixteen consecutive centres is two vector loads.
+///
+/// For `k` centres of `d` features the panel holds `d × width` floats, where
+/// `width` is `k` rounded up to a multiple of 16: `values[j·width + c]` is
+/// centre `c`'s feature `j`. The `width` norms `‖c‖²` follow; a padding
+/// centre has values 0 and norm +∞, so it is never the nearest.
+///
+/// The panel does not own its memory: `memory` must hold
+/// ``floats(centres:columns:)`` floats and outlive it. It is written by
+/// ``load(_:)`` only, between passes that read it.
+public struct CentrePanel: @unchecked Sendable {
+  /// k, the real centres.
+  public let centres: Int
+  /// d, the features.
+  public let columns: Int
+  /// `k` rounded up to a multiple of 16.
+  public let width: Int
+  /// `columns × width` floats, then `width` squared norms.
+  public let values: UnsafeMutablePointer<Float>
+
+  /// The floats a panel of `centres` centres over `columns` features needs.
+  public static func floats(centres: Int, columns: Int) -> Int {
+    (centres + 15) / 16 * 16 * (columns + 1)
+  }
+
+  /// A panel over `memory`, which must hold ``floats(centres:columns:)``
+  /// floats; call ``load(_:)`` before reading it.
+  public init(centres: Int, columns: Int, memory: UnsafeMutablePointer<Float>) {
+    precondition(centres >= 1 && columns >= 0, "a panel of \(centres) centres and \(columns) features")
+    self.centres = centres
+    self.columns = columns
+    width = (centres + 15) / 16 * 16
+    values = memory
+  }
+
+  /// The squared norms `‖c‖²`, `width` of them.
+  public var norms: UnsafeMutablePointer<Float> { values + columns * width }
+
+  /// Copies `centres` (`k × d` floats, centre-major) into the panel and
+  /// computes their squared norms (in Double, rounded once).
+  public func load(_ source: UnsafePointer<Float>) {
+    for c in 0..<width {
+      var norm = 0.0
+      for j in 0..<columns {
+        let value = c < centres ? source[c &* columns &+ j] : 0
+        values[j &* width &+ c] = value
+        norm += Double(value) * Double(value)
+      }
+      norms[c] = c < centres ? Float(norm) : .infinity
+    }
+  }
+}
+
+/// The nearest centre of a row, and how near the next one is, as scores
+/// `‖c‖² − 2 x·c`: the squared distance less `‖x‖²`, which every centre
+/// shares.
+public struct NearestCentre: Sendable, Equatable {
+  /// The nearest centre's index (the lowest of equally near ones).
+  public var centre: Int32
+  /// Its score; the squared distance is `‖x‖² + score` (up to rounding,
+  /// which can make it slightly negative for a row on its centre).
+  public var score: Float
+  /// The second nearest centre's score (+∞ for one centre).
+  public var secondScore: Float
+
+  /// A result with the given fields.
+  public init(centre: Int32, score: Float, secondScore: Float) {
+    self.centre = centre
+    self.score = score
+    self.secondScore = secondScore
+  }
+}
+
+/// Distances from rows to k-means centres: the blocked kernel behind every
+/// assignment step.
+///
+/// Squared distances are expanded as `‖x‖² − 2 x·c + ‖c‖²`, so the work is
+/// the products `x·c`: for dense rows, four rows at a time against sixteen
+/// centres at a time, eight accumulators of eight lanes held in registers
+/// over the features (each feature: two loads from the panel, four
+/// broadcasts, eight fused multiply-adds); for sparse rows, one scaled panel
+/// row added per non-zero. Products run feature by feature in each lane, so
+/// a row's scores do not depend on which rows share its group.
+public enum Distances {
+  /// Scores `‖c‖² − 2 x·c` of rows `rows[0..<count]` (dense, `panel.columns`
+  /// floats each; `count` from 1 to 4) against centres `16·block ..< 16·block + 16`,
+  /// written to `scores[16·r + i]`.
+  public static func scores(
+    dense rows: UnsafePointer<UnsafePointer<Float>>, count: Int, panel: CentrePanel, block: Int,
+    into scores: UnsafeMutablePointer<Float>
+  ) {
+    precondition(count >= 1 && count <= 4, "a group of \(count) rows")
+    precondition(block >= 0 && block * 16 < panel.width, "block \(block) of a panel \(panel.width) wide")
+    blockScores(
+      rows[0], rows[min(1, count - 1)], rows[min(2, count - 1)], rows[min(3, count - 1)], panel: panel,
+      block: block, into: scores)
+  }
+
+  /// The nearest centre to each of rows `rows[0..<count]` (dense,
+  /// `panel.columns` floats each; `count` from 1 to 4), into `nearest[0..<count]`.
+  public static func nearest(
+    dense rows: UnsafePointer<UnsafePointer<Float>>, count: Int, panel: CentrePanel,
+    into nearest: UnsafeMutablePointer<NearestCentre>
+  ) {
+    precondition(count >= 1 && count <= 4, "a group of \(count) rows")
+    let x0 = rows[0]
+    let x1 = rows[min(1, count - 1)]
+    let x2 = rows[min(2, count - 1)]
+    let x3 = rows[min(3, count - 1)]
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 64) { buffer in
+      let scores = buffer.baseAddress!
+      var t0 = NearestTracker()
+      var t1 = NearestTracker()
+      var t2 = NearestTracker()
+      var t3 = NearestTracker()
+      // Preconditions: every row holds panel.columns floats; the panel is loaded.
+      for block in 0..<(panel.width / 16) {
+        blockScores(x0, x1, x2, x3, panel: panel, block: block, into: scores)
+        t0.offer(scores, block: block)
+        t1.offer(scores + 16, block: block)
+        t2.offer(scores + 32, block: block)
+        t3.offer(scores + 48, block: block)
+      }
+      nearest[0] = t0.result()
+      if count > 1 { nearest[1] = t1.result() }
+      if count > 2 { nearest[2] = t2.result() }
+      if count > 3 { nearest[3] = t3.result() }
+    }
+  }
+
+  /// Scores `‖c‖² − 2 x·c` of one sparse row against every centre of the
+  /// panel, into `scores[0..<panel.width]`. Indices must be below `panel.columns`.
+  public static func scores(
+    sparse indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>, panel: CentrePanel,
+    into scores: UnsafeMutablePointer<Float>
+  ) {
+    precondition(indices.count == values.count, "one value per index")
+    let width = panel.width
+    let two = SIMD8<Float>(repeating: -2)
+    var c = 0
+    while c < width {
+      store8(SIMD8<Float>(), scores, c)
+      c &+= 8
+    }
+    // p ← Σ_(j, v) v · panel[j]: one scaled panel row per non-zero.
+    // Preconditions: every index < panel.columns (checked rows); scores holds width floats.
+    for k in 0..<indices.count {
+      let j = Int(indices[k])
+      assert(j >= 0 && j < panel.columns, "index \(j) out of 0..<\(panel.columns)")
+      let v = SIMD8<Float>(repeating: values[k])
+      let row = UnsafePointer(panel.values + j &* width)
+      c = 0
+      while c < width {
+        store8(load8(scores, c).addingProduct(v, load8(row, c)), scores, c)
+        c &+= 8
+      }
+    }
+    // score = ‖c‖² − 2 p
+    let norms = UnsafePointer(panel.norms)
+    c = 0
+    while c < width {
+      store8(load8(norms, c).addingProduct(two, load8(scores, c)), scores, c)
+      c &+= 8
+    }
+  }
+
+  /// The nearest centre to one sparse row; `scratch` holds `panel.width` floats.
+  public static func nearest(
+    sparse indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>, panel: CentrePanel,
+    scratch: UnsafeMutablePointer<Float>
+  ) -> NearestCentre {
+    scores(sparse: indices, values: values, panel: panel, into: scratch)
+    var tracker = NearestTracker()
+    for block in 0..<(panel.width / 16) { tracker.offer(scratch + block &* 16, block: block) }
+    return tracker.result()
+  }
+
+  /// The micro-kernel: four rows × sixteen centres, products summed over
+  /// the features in eight registers, then `‖c‖² − 2 x·c` stored row by row.
+  @inline(__always)
+  static func blockScores(
+    _ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ x2: UnsafePointer<Float>,
+    _ x3: UnsafePointer<Float>, panel: CentrePanel, block: Int, into scores: UnsafeMutablePointer<Float>
+  ) {
+    let width = panel.width
+    var column = UnsafePointer(panel.values + block &* 16)
+    var a0 = SIMD8<Float>()
+    var b0 = SIMD8<Float>()
+    var a1 = SIMD8<Float>()
+    var b1 = SIMD8<Float>()
+    var a2 = SIMD8<Float>()
+    var b2 = SIMD8<Float>()
+    var a3 = SIMD8<Float>()
+    var b3 = SIMD8<Float>()
+    // Preconditions: each row holds panel.columns floats; column walks the
+    // panel's rows j = 0..<columns, sixteen centres each, inside values.
+    for j in 0..<panel.columns {
+      // pᵣ[c] ← pᵣ[c] + xᵣ[j] · panel[j][c] for sixteen centres c
+      let low = load8(column, 0)
+      let high = load8(column, 8)
+      let v0 = SIMD8<Float>(repeating: x0[j])
+      a0.addProduct(v0, low)
+      b0.addProduct(v0, high)
+      let v1 = SIMD8<Float>(repeating: x1[j])
+      a1.addProduct(v1, low)
+      b1.addProduct(v1, high)
+      let v2 = SIMD8<Float>(repeating: x2[j])
+      a2.addProduct(v2, low)
+      b2.addProduct(v2, high)
+      let v3 = SIMD8<Float>(repeating: x3[j])
+      a3.addProduct(v3, low)
+      b3.addProduct(v3, high)
+      column += width
+    }
+    let norms = UnsafePointer(panel.norms + block &* 16)
+    let nLow = load8(norms, 0)
+    let nHigh = load8(norms, 8)
+    let two = SIMD8<Float>(repeating: -2)
+    store8(nLow.addingProduct(two, a0), scores, 0)
+    store8(nHigh.addingProduct(two, b0), scores, 8)
+    store8(nLow.addingProduct(two, a1), scores, 16)
+    store8(nHigh.addingProduct(two, b1), scores, 24)
+    store8(nLow.addingProduct(two, a2), scores, 32)
+    store8(nHigh.addingProduct(two, b2), scores, 40)
+    store8(nLow.addingProduct(two, a3), scores, 48)
+    store8(nHigh.addingProduct(two, b3), scores, 56)
+  }
+}
+
+/// The two lowest scores seen in each of sixteen lanes (lane `i` sees
+/// centres `16·block + i`), and the centre of the lowest; reduced over the
+/// lanes at the end.
+struct NearestTracker {
+  var bestLow = SIMD8<Float>(repeating: .infinity)
+  var bestHigh = SIMD8<Float>(repeating: .infinity)
+  var secondLow = SIMD8<Float>(repeating: .infinity)
+  var secondHigh = SIMD8<Float>(repeating: .infinity)
+  var blockLow = SIMD8<Int32>()
+  var blockHigh = SIMD8<Int32>()
+
+  /// Takes sixteen scores of centres `16·block ..< 16·block + 16`.
+  @inline(__always)
+  mutating func offer(_ scores: UnsafePointer<Float>, block: Int) {
+    let low = load8(scores, 0)
+    let high = load8(scores, 8)
+    let index = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: block))
+    // second ← min(second, max(best, s)); best ← min(best, s), remembering the block
+    secondLow = pointwiseMin(secondLow, pointwiseMax(bestLow, low))
+    secondHigh = pointwiseMin(secondHigh, pointwiseMax(bestHigh, high))
+    blockLow.replace(with: index, where: low .< bestLow)
+    blockHigh.replace(with: index, where: high .< bestHigh)
+    bestLow = pointwiseMin(bestLow, low)
+    bestHigh = pointwiseMin(bestHigh, high)
+  }
+
+  /// The lowest score over the lanes (the lowest centre on ties) and the
+  /// second lowest: the chosen lane's second, or another lane's best.
+  @inline(__always)
+  func result() -> NearestCentre {
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { lanes in
+      withUnsafeTemporaryAllocation(of: Int32.self, capacity: 16) { blocks in
+        let best = lanes.baseAddress!
+        let second = best + 16
+        store8(bestLow, best, 0)
+        store8(bestHigh, best, 8)
+        store8(secondLow, second, 0)
+        store8(secondHigh, second, 8)
+        UnsafeMutableRawPointer(blocks.baseAddress!).storeBytes(of: blockLow, as: SIMD8<Int32>.self)
+        UnsafeMutableRawPointer(blocks.baseAddress! + 8).storeBytes(of: blockHigh, as: SIMD8<Int32>.self)
+        var lane = 0
+        var centre = blocks[0] &* 16
+        for i in 1..<16 {
+          let candidate = blocks[i] &* 16 &+ Int32(i)
+          if best[i] < best[lane] || (best[i] == best[lane] && candidate < centre) {
+            lane = i
+            centre = candidate
+          }
+        }
+        var next = second[lane]
+        for i in 0..<16 where i != lane { next = min(next, best[i]) }
+        return NearestCentre(centre: centre, score: best[lane], secondScore: next)
+      }
+    }
+  }
+}
+
+extension Distances {
+  /// Adds `weight · x` to `sums` (Double, `panel`-free: `columns` of them)
+  /// for a dense row, and returns `‖x − c‖²` for its centre `c`, summed
+  /// from the differences (no cancellation for rows far from the origin).
+  public static func accumulate(
+    dense x: UnsafePointer<Float>, centre c: UnsafePointer<Float>, columns: Int, weight: Float,
+    into sums: UnsafeMutablePointer<Double>
+  ) -> Float {
+    let w = Double(weight)
+    var squares = SIMD8<Float>()
+    // Preconditions: x and c hold `columns` floats, sums `columns` doubles; none overlap.
+    var j = 0
+    while j &+ 8 <= columns {
+      // s ← s + w x;  Σ (x − c)²
+      let value = load8(x, j)
+      let difference = value - load8(c, j)
+      squares.addProduct(difference, difference)
+      let sum = UnsafeMutableRawPointer(sums + j)
+      sum.storeBytes(
+        of: sum.loadUnaligned(as: SIMD8<Double>.self).addingProduct(w, SIMD8<Double>(value)),
+        as: SIMD8<Double>.self)
+      j &+= 8
+    }
+    var total = horizontalSum(squares)
+    while j < columns {
+      let difference = x[j] - c[j]
+      total.addProduct(difference, difference)
+      sums[j] += w * Double(x[j])
+      j &+= 1
+    }
+    return total
+  }
+
+  /// Adds `weight · x` to `sums` for a sparse row, and returns `‖x − c‖²`
+  /// for its centre `c` of squared norm `centreNorm`: the differences on
+  /// the row's columns plus the centre's norm off them, in Double.
+  public static func accumulate(
+    sparse indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
+    centre c: UnsafePointer<Float>, centreNorm: Double, weight: Float, into sums: UnsafeMutablePointer<Double>
+  ) -> Float {
+    let w = Double(weight)
+    var onRow = 0.0
+    var off = centreNorm
+    // Preconditions: every index is below the centre's length (checked rows).
+    for k in 0..<indices.count {
+      let j = Int(indices[k])
+      let value = Double(values[k])
+      let centre = Double(c[j])
+      sums[j] += w * value
+      onRow += (value - centre) * (value - centre)
+      off -= centre * centre
+    }
+    return Float(onRow + max(off, 0))
+  }
+}
+
+extension Distances {
+  /// `‖x − c‖²` for a dense row, summed from the differences.
+  public static func squaredDistance(
+    dense x: UnsafePointer<Float>, centre c: UnsafePointer<Float>, columns: Int
+  ) -> Float {
+    var squares = SIMD8<Float>()
+    // Preconditions: x and c hold `columns` floats.
+    var j = 0
+    while j &+ 8 <= columns {
+      let difference = load8(x, j) - load8(c, j)
+      squares.addProduct(difference, difference)
+      j &+= 8
+    }
+    var total = horizontalSum(squares)
+    while j < columns {
+      let difference = x[j] - c[j]
+      total.addProduct(difference, difference)
+      j &+= 1
+    }
+    return total
+  }
+
+  /// `‖x − c‖²` for a sparse row and a centre of squared norm `centreNorm`:
+  /// the differences on the row's columns plus the centre's norm off them.
+  public static func squaredDistance(
+    sparse indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
+    centre c: UnsafePointer<Float>, centreNorm: Double
+  ) -> Float {
+    var onRow = 0.0
+    var off = centreNorm
+    // Preconditions: every index is below the centre's length (checked rows).
+    for k in 0..<indices.count {
+      let value = Double(values[k])
+      let centre = Double(c[Int(indices[k])])
+      onRow += (value - centre) * (value - centre)
+      off -= centre * centre
+    }
+    return Float(onRow + max(off, 0))
+  }
+}
