@@ -1,8 +1,9 @@
+import Dispatch
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #endif
-import Dispatch
-import Synchronization
 
 /// Rows that passed the one check the kernels rely on: the only rows
 /// training, prediction and evaluation accept.

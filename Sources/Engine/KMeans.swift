@@ -30,13 +30,20 @@ public struct KMeans: Sendable {
 
   /// Clusters `rows` (labels are ignored; weights count), calling
   /// `progress` after every iteration on the calling thread. Pass `counters`
-  /// to watch the workers from another thread.
+  /// to watch the workers from another thread. `initialCentres` (k ×
+  /// features values, centre-major, in the space clustered in) replaces the
+  /// configuration's initialisation: every run starts from them.
   public func fit(
-    _ rows: CheckedRows, counters: WorkerCounters = WorkerCounters(),
+    _ rows: CheckedRows, initialCentres: [Float]? = nil, counters: WorkerCounters = WorkerCounters(),
     progress: (KMeansReport) -> Void = { _ in }
   ) throws -> KMeansResult {
     try configuration.validate()
     let k = configuration.clusters
+    if let initialCentres, initialCentres.count != k * rows.columns || !initialCentres.allSatisfy(\.isFinite)
+    {
+      throw TrainingError.invalidConfiguration(
+        "the initial centres must be \(k) × \(rows.columns) finite values (got \(initialCentres.count))")
+    }
     guard rows.count > 0 else { throw TrainingError.noTrainingRows }
     guard rows.columns > 0 else {
       throw TrainingError.invalidConfiguration("the data has no features to cluster")
@@ -64,7 +71,7 @@ public struct KMeans: Sendable {
     var seeding = 0.0
     for run in 1...configuration.runs {
       let started = monotonicSeconds()
-      try fit.seed(run: run)
+      try fit.seed(run: run, from: initialCentres)
       seeding += monotonicSeconds() - started
       let (inertia, stop) = try fit.iterate(run: run) { report in
         history.append(report)
@@ -205,11 +212,12 @@ private struct KMeansRun {
     return configuration.tolerance * variance / Double(columns)
   }
 
-  /// Chooses run `run`'s starting centres into the state.
-  func seed(run: Int) throws {
+  /// Chooses run `run`'s starting centres (`initial`, when given) into the state.
+  func seed(run: Int, from initial: [Float]?) throws {
     var generator = SplitMix64(seed: configuration.execution.seed &+ UInt64(run) &* 0x9E37_79B9_7F4A_7C15)
     let centres: [Float]
     switch configuration.initialization {
+    case _ where initial != nil: centres = initial!
     case .random:
       centres = try KMeansSeeding.random(block, clusters: configuration.clusters, using: &generator)
     case .kMeansPlusPlus:

@@ -122,7 +122,8 @@ public struct ProfileSweep: Sendable {
       finished(run)
     }
     return ProfileReport(
-      machine: machine.summary, simulatedNodes: simulatedNodes, rows: rows.block.count, columns: rows.block.columns,
+      machine: machine.summary, simulatedNodes: simulatedNodes, rows: rows.block.count,
+      columns: rows.block.columns,
       layout: rows.block.layout == .dense ? "dense" : "sparse", loss: base.problem.loss.rawValue,
       algorithm: base.optimizer.algorithm.rawValue, epochs: epochs, targetLoss: targetLoss,
       readBandwidth: bandwidth.keys.sorted().map {
