@@ -246,42 +246,53 @@ struct NearestTracker {
     let high = load8(scores, 8)
     let index = SIMD8<Int32>(repeating: Int32(truncatingIfNeeded: block))
     // second ← min(second, max(best, s)); best ← min(best, s), remembering the block
-    secondLow = pointwiseMin(secondLow, pointwiseMax(bestLow, low))
-    secondHigh = pointwiseMin(secondHigh, pointwiseMax(bestHigh, high))
+    secondLow = lanewiseMin(secondLow, lanewiseMax(bestLow, low))
+    secondHigh = lanewiseMin(secondHigh, lanewiseMax(bestHigh, high))
     blockLow.replace(with: index, where: low .< bestLow)
     blockHigh.replace(with: index, where: high .< bestHigh)
-    bestLow = pointwiseMin(bestLow, low)
-    bestHigh = pointwiseMin(bestHigh, high)
+    bestLow = lanewiseMin(bestLow, low)
+    bestHigh = lanewiseMin(bestHigh, high)
   }
 
   /// The lowest score over the lanes (the lowest centre on ties) and the
-  /// second lowest: the chosen lane's second, or another lane's best.
+  /// second lowest: the chosen lane's second, or another lane's best. All
+  /// in vector registers: a lane's centre is `16·block + lane`.
   @inline(__always)
   func result() -> NearestCentre {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { lanes in
-      withUnsafeTemporaryAllocation(of: Int32.self, capacity: 16) { blocks in
-        let best = lanes.baseAddress!
-        let second = best + 16
-        store8(bestLow, best, 0)
-        store8(bestHigh, best, 8)
-        store8(secondLow, second, 0)
-        store8(secondHigh, second, 8)
-        UnsafeMutableRawPointer(blocks.baseAddress!).storeBytes(of: blockLow, as: SIMD8<Int32>.self)
-        UnsafeMutableRawPointer(blocks.baseAddress! + 8).storeBytes(of: blockHigh, as: SIMD8<Int32>.self)
-        var lane = 0
-        var centre = blocks[0] &* 16
-        for i in 1..<16 {
-          let candidate = blocks[i] &* 16 &+ Int32(i)
-          if best[i] < best[lane] || (best[i] == best[lane] && candidate < centre) {
-            lane = i
-            centre = candidate
-          }
-        }
-        var next = second[lane]
-        for i in 0..<16 where i != lane { next = min(next, best[i]) }
-        return NearestCentre(centre: centre, score: best[lane], secondScore: next)
-      }
-    }
+    let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+    let centreLow = blockLow &* 16 &+ lanes
+    let centreHigh = blockHigh &* 16 &+ lanes &+ 8
+    let best = smallest(lanewiseMin(bestLow, bestHigh))
+    let none = SIMD8<Int32>(repeating: .max)
+    let atBest = lowest(
+      min8(
+        none.replacing(with: centreLow, where: bestLow .== SIMD8(repeating: best)),
+        none.replacing(with: centreHigh, where: bestHigh .== SIMD8(repeating: best))))
+    let chosen = SIMD8<Int32>(repeating: atBest)
+    let infinity = SIMD8<Float>(repeating: .infinity)
+    // Every lane's best but the chosen centre's, and every lane's second.
+    let others = lanewiseMin(
+      bestLow.replacing(with: infinity, where: centreLow .== chosen),
+      bestHigh.replacing(with: infinity, where: centreHigh .== chosen))
+    let second = smallest(lanewiseMin(others, lanewiseMin(secondLow, secondHigh)))
+    return NearestCentre(centre: atBest, score: best, secondScore: second)
+  }
+
+  @inline(__always)
+  private func smallest(_ v: SIMD8<Float>) -> Float {
+    let four = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .< v.lowHalf)
+    let two = four.lowHalf.replacing(with: four.highHalf, where: four.highHalf .< four.lowHalf)
+    return min(two[0], two[1])
+  }
+
+  @inline(__always)
+  private func min8(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>) -> SIMD8<Int32> { a.replacing(with: b, where: b .< a) }
+
+  @inline(__always)
+  private func lowest(_ v: SIMD8<Int32>) -> Int32 {
+    let four = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .< v.lowHalf)
+    let two = four.lowHalf.replacing(with: four.highHalf, where: four.highHalf .< four.lowHalf)
+    return min(two[0], two[1])
   }
 }
 

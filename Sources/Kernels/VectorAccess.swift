@@ -21,3 +21,12 @@ func horizontalSum(_ v: SIMD8<Float>) -> Float {
   let two = four.lowHalf + four.highHalf
   return two[0] + two[1]
 }
+
+/// Lane-wise `min(a, b)` as a compare and a blend (the standard library's
+/// `pointwiseMin` is a call per vector, lane by lane).
+@inline(__always)
+func lanewiseMin(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: b .< a) }
+
+/// Lane-wise `max(a, b)` as a compare and a blend.
+@inline(__always)
+func lanewiseMax(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { a.replacing(with: b, where: b .> a) }
