@@ -47,6 +47,8 @@ final class ClusterState: @unchecked Sendable {
   var largestMove: Float = 0
   var largestMover: Int32 = -1
   var secondMove: Float = 0
+  /// Mini-batch: the weight of the rows each centre has been given so far.
+  let seen: UnsafeMutablePointer<Double>
   /// Per row: `ρ · min distance²` while seeding (k-means++).
   let potential: UnsafeMutablePointer<Float>
   private var allocations: [UnsafeMutableRawPointer] = []
@@ -84,6 +86,7 @@ final class ClusterState: @unchecked Sendable {
     movement = allocate(Float.self, clusters, 0)
     separation = allocate(Float.self, clusters, 0)
     potential = allocate(Float.self, rows, 0)
+    seen = allocate(Double.self, clusters, 0)
     allocations = owned
   }
 

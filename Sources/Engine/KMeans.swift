@@ -65,6 +65,7 @@ public struct KMeans: Sendable {
       configuration: configuration, block: block, state: state, team: team.team,
       assignments: layout.assignments, counters: counters, slots: team.slots)
 
+    let tolerance = KMeansRun.absoluteTolerance(configuration, block: block)
     var best: (run: Int, inertia: Double, centres: [Float], stop: KMeansStop)?
     var history: [KMeansReport] = []
     var inertias: [Double] = []
@@ -73,7 +74,7 @@ public struct KMeans: Sendable {
       let started = monotonicSeconds()
       try fit.seed(run: run, from: initialCentres)
       seeding += monotonicSeconds() - started
-      let (inertia, stop) = try fit.iterate(run: run) { report in
+      let (inertia, stop) = try fit.iterate(run: run, tolerance: tolerance) { report in
         history.append(report)
         progress(report)
       }
@@ -187,8 +188,10 @@ private struct KMeansRun {
   let counters: WorkerCounters
   let slots: CounterSlots
 
-  /// The tolerance in squared distance: `tolerance × mean_j Var(x_j)`.
-  var absoluteTolerance: Double {
+  /// The tolerance in squared distance: `tolerance × mean_j Var(x_j)`
+  /// (0 without a pass over the rows when the tolerance is 0).
+  static func absoluteTolerance(_ configuration: KMeansConfiguration, block: RowBlock) -> Double {
+    guard configuration.tolerance > 0 else { return 0 }
     let columns = block.columns
     var sums = [Double](repeating: 0, count: columns)
     var squares = [Double](repeating: 0, count: columns)
@@ -231,10 +234,12 @@ private struct KMeansRun {
   /// Iterates from the seeded centres; returns the final centres' inertia
   /// (with one last assignment when the run did not end stable) and why it
   /// stopped. The state's centres are the run's final ones.
-  func iterate(run: Int, report: (KMeansReport) -> Void) throws -> (Double, KMeansStop) {
-    let tolerance = absoluteTolerance
+  func iterate(run: Int, tolerance: Double, report: (KMeansReport) -> Void) throws -> (Double, KMeansStop) {
     let pass = LloydPass(
       state: state, assignments: assignments, bounded: configuration.algorithm == .bounded, counters: slots)
+    if configuration.algorithm == .minibatch {
+      return try iterateInBatches(run: run, tolerance: tolerance, finalPass: pass, report: report)
+    }
     let k = state.clusters
     let d = state.columns
     if configuration.algorithm == .bounded { state.updateSeparation() }
@@ -261,6 +266,73 @@ private struct KMeansRun {
     }
     _ = d
     return (try finalInertia(pass), .iterationLimit)
+  }
+
+  /// Mini-batch k-means: each epoch, every worker walks its rows in a
+  /// fresh block-shuffled order, a share of each batch per step; a step is
+  /// one pass over the batch (assign, reduce in worker order) and the
+  /// centres move to their running means. An epoch reports the sum of its
+  /// batches' inertias (each row against the centres of its step) and how
+  /// far the epoch moved the centres; a run ends when that is within the
+  /// tolerance or at the epoch limit, with the exact inertia of one full
+  /// assignment.
+  private func iterateInBatches(
+    run: Int, tolerance: Double, finalPass: LloydPass, report: (KMeansReport) -> Void
+  ) throws -> (Double, KMeansStop) {
+    let k = state.clusters
+    let d = state.columns
+    let workers = state.workers
+    let share = max(1, (configuration.batchSize + workers - 1) / workers)
+    let longest = assignments.map(\.rows.count).max() ?? 0
+    let steps = (longest + share - 1) / share
+    let bytesPerRow = block.layout == .dense ? d * 4 : block.nonZeros * 8 / max(block.count, 1)
+    let blockRows = RowOrder.blockRows(bytesPerRow: bytesPerRow, rows: block.count / workers)
+    state.seen.update(repeating: 0, count: k)
+    let progressive = UnsafeMutablePointer<Double>.allocate(capacity: 2)
+    defer { progressive.deallocate() }
+    let totals = UnsafeSendable(progressive)
+    for epoch in 1...configuration.maxIterations {
+      counters.beginEpoch(epoch, examples: state.rows)
+      let started = monotonicSeconds()
+      let before = Array(UnsafeBufferPointer(start: state.centres, count: k * d))
+      var pass = finalPass
+      pass.runningMean = true
+      pass.order = assignments.enumerated().map { worker, assignment in
+        RowOrder.shuffled(
+          assignment.rows, blockRows: blockRows, seed: configuration.execution.seed &+ UInt64(run),
+          epoch: epoch,
+          stream: worker)
+      }
+      progressive[0] = 0
+      progressive[1] = 0
+      let state = state
+      let batches = pass
+      try team.run { context in
+        for step in 0..<steps {
+          try batches.run(context, first: true, window: step * share..<(step + 1) * share)
+          try context.barrier.arrive()
+          if context.index == 0 {
+            for w in 0..<workers {
+              totals.value[0] += state.tallies[w * 8]
+              totals.value[1] += state.tallies[w * 8 + 1]
+            }
+            state.setCentres(state.next)
+          }
+          try context.barrier.arrive()
+        }
+      }
+      var shift = 0.0
+      for i in 0..<k * d {
+        let move = Double(state.centres[i]) - Double(before[i])
+        shift += move * move
+      }
+      report(
+        KMeansReport(
+          run: run, iteration: epoch, inertia: progressive[0], shift: shift, changed: Int(progressive[1]),
+          distanceShare: 1, reseeded: 0, seconds: monotonicSeconds() - started))
+      if shift <= tolerance { return (try finalInertia(finalPass), .converged(iteration: epoch)) }
+    }
+    return (try finalInertia(finalPass), .iterationLimit)
   }
 
   /// The inertia of the current centres: one more assignment, centres kept.

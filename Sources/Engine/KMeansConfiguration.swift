@@ -21,6 +21,11 @@ public enum KMeansAlgorithm: String, Sendable, Codable, CaseIterable {
   /// bounds show its centre is still the nearest skips its distances. The
   /// same assignments and centres as ``lloyd``.
   case bounded
+  /// Mini-batch k-means (Sculley, 2010): each step assigns a batch of rows
+  /// and moves each centre to the running mean of every row it has been
+  /// given; an iteration is an epoch over the rows. Much less work per
+  /// epoch than Lloyd's iteration for an inertia a little above it.
+  case minibatch
 }
 
 /// Everything that decides a k-means fit: the problem (k, standardisation),
@@ -33,8 +38,10 @@ public struct KMeansConfiguration: Sendable, Equatable {
   /// Fits from different starting centres; the one of least inertia wins.
   public var runs: Int = 1
   public var algorithm: KMeansAlgorithm = .lloyd
-  /// Iterations per run, at most.
+  /// Iterations per run, at most (mini-batch: epochs).
   public var maxIterations: Int = 300
+  /// Mini-batch: rows per step, over all workers.
+  public var batchSize: Int = 1024
   /// A run stops when the centres move less than this in total, as a share
   /// of the mean feature variance: `Σ_c ‖c′ − c‖² ≤ tolerance · mean_j Var(x_j)`
   /// (scikit-learn's rule), or when no row changes cluster.
@@ -57,11 +64,14 @@ public struct KMeansConfiguration: Sendable, Equatable {
     guard clusters >= 1 else { throw invalid("k must be at least 1 (got \(clusters))") }
     guard runs >= 1 else { throw invalid("--n-init must be at least 1 (got \(runs))") }
     guard maxIterations >= 1 else { throw invalid("--max-iter must be at least 1 (got \(maxIterations))") }
+    guard batchSize >= 1 else { throw invalid("--batch-size must be at least 1 (got \(batchSize))") }
     guard tolerance.isFinite, tolerance >= 0 else {
       throw invalid("the tolerance must be a finite number of at least 0 (got \(tolerance))")
     }
     let limit = TrainingConfiguration.largestCount
-    for (name, value) in [("k", clusters), ("--n-init", runs), ("--max-iter", maxIterations)]
+    for (name, value) in [
+      ("k", clusters), ("--n-init", runs), ("--max-iter", maxIterations), ("--batch-size", batchSize),
+    ]
     where value > limit {
       throw invalid("\(name) must be at most \(limit) (got \(value))")
     }
@@ -73,7 +83,8 @@ public struct KMeansConfiguration: Sendable, Equatable {
 
 extension KMeansConfiguration: Codable {
   private enum CodingKeys: String, CodingKey {
-    case clusters, initialization, runs, algorithm, maxIterations, tolerance, standardize, threads, seed
+    case clusters, initialization, runs, algorithm, maxIterations, batchSize, tolerance, standardize, threads,
+      seed
   }
 
   public init(from decoder: any Decoder) throws {
@@ -83,6 +94,7 @@ extension KMeansConfiguration: Codable {
     runs = try values.decode(Int.self, forKey: .runs)
     algorithm = try values.decode(KMeansAlgorithm.self, forKey: .algorithm)
     maxIterations = try values.decode(Int.self, forKey: .maxIterations)
+    batchSize = try values.decodeIfPresent(Int.self, forKey: .batchSize) ?? 1024
     tolerance = try values.decode(Double.self, forKey: .tolerance)
     standardize = try values.decode(Bool.self, forKey: .standardize)
     execution.threads = try values.decodeIfPresent(Int.self, forKey: .threads)
@@ -96,6 +108,7 @@ extension KMeansConfiguration: Codable {
     try values.encode(runs, forKey: .runs)
     try values.encode(algorithm, forKey: .algorithm)
     try values.encode(maxIterations, forKey: .maxIterations)
+    try values.encode(batchSize, forKey: .batchSize)
     try values.encode(tolerance, forKey: .tolerance)
     try values.encode(standardize, forKey: .standardize)
     try values.encodeIfPresent(execution.threads, forKey: .threads)

@@ -22,16 +22,25 @@ struct LloydPass: Sendable {
   let counters: CounterSlots
   /// Where to leave each row's squared distance to its centre, if anywhere.
   var distances: UnsafeSendable<UnsafeMutablePointer<Float>>? = nil
+  /// Mini-batch: each worker's rows in this epoch's order (`nil`: its rows
+  /// as assigned); a pass reads a window of them.
+  var order: [[Int32]]? = nil
+  /// Mini-batch: each centre moves to the running mean of every row it has
+  /// been given (Sculley's update, a batch at a time) instead of the mean
+  /// of this pass's rows.
+  var runningMean = false
 
   static let chunk = 64
 
-  /// Runs on worker `context.index`. `first`: no bounds yet (every row is
-  /// assigned in full).
-  func run(_ context: WorkerContext, first: Bool) throws {
+  /// Runs on worker `context.index` over positions `window` of its rows
+  /// (`nil`: all of them). `first`: no bounds yet (every row is assigned in full).
+  func run(_ context: WorkerContext, first: Bool, window: Range<Int>? = nil) throws {
     let worker = context.index
     var counter = counters.slot(worker)
-    assign(worker, first: first)
-    counter.count(examples: assignments[worker].rows.count, nonZeros: nonZeros(worker))
+    let rows = order?[worker] ?? assignments[worker].rows
+    let positions = window.map { $0.clamped(to: 0..<rows.count) } ?? 0..<rows.count
+    assign(worker, rows: rows, positions: positions, first: first)
+    counter.count(examples: positions.count, nonZeros: nonZeros(worker, rows: rows[positions]))
     counter.charge(.compute)
     try context.barrier.arrive()
     counter.charge(.wait)
@@ -39,24 +48,21 @@ struct LloydPass: Sendable {
     counter.charge(.merge)
   }
 
-  private func nonZeros(_ worker: Int) -> Int {
-    let assignment = assignments[worker]
-    let block = assignment.block
-    guard block.layout == .csr else { return assignment.rows.count * block.columns }
-    return assignment.rows.reduce(0) { $0 + Int(block.offsets[Int($1) + 1] - block.offsets[Int($1)]) }
+  private func nonZeros(_ worker: Int, rows: ArraySlice<Int32>) -> Int {
+    let block = assignments[worker].block
+    guard block.layout == .csr else { return rows.count * block.columns }
+    return rows.reduce(0) { $0 + Int(block.offsets[Int($1) + 1] - block.offsets[Int($1)]) }
   }
 
   /// Step 1 on one worker: labels, bounds, sums, weights and tallies.
-  private func assign(_ worker: Int, first: Bool) {
+  private func assign(_ worker: Int, rows: [Int32], positions: Range<Int>, first: Bool) {
     let state = state
     let d = state.columns
     let sums = state.sums[worker]
     let counts = state.counts[worker]
     sums.update(repeating: 0, count: state.clusters * d)
     counts.update(repeating: 0, count: state.clusters)
-    let assignment = assignments[worker]
-    let block = assignment.block
-    let rows = assignment.rows
+    let block = assignments[worker].block
     var inertia = 0.0
     var changed = 0
     var computed = 0
@@ -105,9 +111,9 @@ struct LloydPass: Sendable {
       }
     }
 
-    var start = 0
-    while start < rows.count {
-      let end = min(start + Self.chunk, rows.count)
+    var start = positions.lowerBound
+    while start < positions.upperBound {
+      let end = min(start + Self.chunk, positions.upperBound)
       // assign: the nearest centre of each row in the chunk
       for position in start..<end {
         let row = Int(rows[position])
@@ -207,12 +213,15 @@ struct LloydPass: Sendable {
       for w in 0..<state.workers { weight += state.counts[w][c] }
       state.totals[c] = weight
       var shift = 0.0
+      // Mini-batch: c′ = (v_c c + S_c) / (v_c + W_c), v_c ← v_c + W_c.
+      let seen = runningMean ? state.seen[c] : 0
+      if runningMean { state.seen[c] = seen + weight }
       for j in 0..<d {
         var sum = 0.0
         for w in 0..<state.workers { sum += state.sums[w][c * d + j] }
         state.combined[c * d + j] = sum
         let old = state.centres[c * d + j]
-        let value = weight > 0 ? Float(sum / weight) : old
+        let value = weight > 0 ? Float((seen * Double(old) + sum) / (seen + weight)) : old
         state.next[c * d + j] = value
         shift += (Double(value) - Double(old)) * (Double(value) - Double(old))
       }

@@ -286,7 +286,9 @@ struct NearestTracker {
   }
 
   @inline(__always)
-  private func min8(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>) -> SIMD8<Int32> { a.replacing(with: b, where: b .< a) }
+  private func min8(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>) -> SIMD8<Int32> {
+    a.replacing(with: b, where: b .< a)
+  }
 
   @inline(__always)
   private func lowest(_ v: SIMD8<Int32>) -> Int32 {

@@ -32,8 +32,14 @@ struct ClusterCommand: ParsableCommand {
   @Option(help: "Runs from different starting centres; the one of least inertia is kept.")
   var nInit: Int = 1
 
-  @Option(help: "lloyd, or bounded (Hamerly's bounds skip distances; the same result as lloyd).")
+  @Option(
+    help:
+      "lloyd; bounded (Hamerly's bounds skip distances; the same result as lloyd); or minibatch (Sculley: running means over batches; an iteration is an epoch)."
+  )
   var algorithm: KMeansAlgorithm = .lloyd
+
+  @Option(help: "minibatch: rows per step, over all workers.")
+  var batchSize: Int = 1024
 
   @Option(help: "Iterations per run, at most.")
   var maxIter: Int = 300
@@ -65,6 +71,7 @@ struct ClusterCommand: ParsableCommand {
     setup.runs = nInit
     setup.algorithm = algorithm
     setup.maxIterations = maxIter
+    setup.batchSize = batchSize
     setup.tolerance = tol
     setup.standardize = standardize
     setup.execution.seed = seed

@@ -156,7 +156,7 @@ struct ReferenceLloyd {
     let reference = ReferenceLloyd(
       data.matrix, weights: data.weights,
       initial: stride(from: 0, to: initial.count, by: 6).map { Array(initial[$0..<$0 + 6]) })
-    for algorithm in KMeansAlgorithm.allCases {
+    for algorithm in [KMeansAlgorithm.lloyd, .bounded] {
       let result = try KMeans(
         configuration(5, threads: threads, partitions: layout.partitions, algorithm: algorithm)
       ).fit(
@@ -225,6 +225,27 @@ struct ReferenceLloyd {
     let truth = (0..<900).map { $0 % 3 }
     #expect(adjustedRandIndex(truth, assigned.clusters) == 1)
     #expect(result.runInertias.count == 5 && result.inertia == result.runInertias.min())
+  }
+
+  @Test(arguments: layouts)
+  func miniBatchesComeWithinAPercentOfLloyd(layout: (threads: Int, partitions: Int)) throws {
+    let data = MatrixRows.blobs(count: 6_000, columns: 8, clusters: 6, spread: 6, seed: 4, weighted: true)
+    let initial = start(data, k: 6)
+    let lloyd = try KMeans(configuration(6, threads: layout.threads, partitions: layout.partitions)).fit(
+      data.rows, initialCentres: initial)
+    var setup = configuration(
+      6, threads: layout.threads, partitions: layout.partitions, algorithm: .minibatch)
+    setup.batchSize = 256
+    setup.maxIterations = 20
+    setup.tolerance = 1e-4
+    let batches = try KMeans(setup).fit(data.rows, initialCentres: initial)
+    #expect(batches.inertia <= lloyd.inertia * 1.01, "mini-batch \(batches.inertia), Lloyd \(lloyd.inertia)")
+    #expect(batches.inertia >= lloyd.inertia * 0.999, "Lloyd's fixed point is a local optimum")
+    // The reported inertia is the final centres' exact one.
+    let assigned = try KMeans.assign(data.rows, to: batches.model)
+    #expect(abs(assigned.inertia - batches.inertia) <= 1e-9 * assigned.inertia)
+    let again = try KMeans(setup).fit(data.rows, initialCentres: initial)
+    #expect(again.model.centres == batches.model.centres, "bitwise reproducible for a thread count")
   }
 
   @Test func weightsCountAsRepeatedRows() throws {
