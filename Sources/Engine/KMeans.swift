@@ -62,7 +62,7 @@ public struct KMeans: Sendable {
     let plan = team.plan
     let layout = team.layout
     let fit = KMeansRun(
-      configuration: configuration, block: block, state: state, team: team.team,
+      configuration: configuration, topology: machine, block: block, state: state, team: team.team,
       assignments: layout.assignments, counters: counters, slots: team.slots)
 
     let tolerance = KMeansRun.absoluteTolerance(configuration, block: block)
@@ -181,6 +181,8 @@ private struct ClusterTeam {
 /// the centres settle.
 private struct KMeansRun {
   let configuration: KMeansConfiguration
+  /// The machine (for the small fit that reduces k-means‖'s candidates).
+  let topology: Topology
   let block: RowBlock
   let state: ClusterState
   let team: WorkerTeam
@@ -226,6 +228,9 @@ private struct KMeansRun {
     case .kMeansPlusPlus:
       centres = try KMeansSeeding(state: state, block: block, team: team, assignments: assignments)
         .plusPlus(using: &generator)
+    case .kMeansParallel:
+      centres = try KMeansSeeding(state: state, block: block, team: team, assignments: assignments)
+        .parallel(using: &generator, topology: topology)
     }
     centres.withUnsafeBufferPointer { state.setCentres($0.baseAddress!) }
     state.labels.update(repeating: -1, count: state.rows)

@@ -8,6 +8,12 @@ public enum KMeansInitialization: String, Sendable, Codable, CaseIterable {
   /// each centre is the best of `2 + ⌊ln k⌋` rows drawn with probability
   /// proportional to their weighted squared distance from the centres so far.
   case kMeansPlusPlus = "k-means++"
+  /// k-means‖ (Bahmani et al., 2012): five rounds that each keep every
+  /// row with probability `2k ρ D² / Σ ρ D²`, about 2k rows a round, all
+  /// sampled in one pass over the rows; the candidates, weighed by the rows
+  /// nearest to them, are then clustered into k by k-means++. Ten passes
+  /// instead of k-means++'s 2k: the start for large k.
+  case kMeansParallel = "k-means-parallel"
   /// k distinct rows drawn uniformly.
   case random
 }

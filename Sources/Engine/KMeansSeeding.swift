@@ -3,6 +3,7 @@ import Foundation
 import Kernels
 import Parallel
 import SeededRandom
+import Topology
 
 /// Starting centres for k-means.
 struct KMeansSeeding {
@@ -92,6 +93,147 @@ struct KMeansSeeding {
       potential = try updatePotential(with: Array(candidates[best * d..<(best + 1) * d]), first: false)
     }
     return centres
+  }
+
+  /// k-means‖ (Bahmani et al., 2012) with oversampling ℓ = 2k and five
+  /// rounds. Each round is one pass: every worker keeps each of its rows
+  /// with probability `min(1, ℓ ρ D² / ψ)` (its own random stream, so a
+  /// thread count gives the same sample every time); then one pass with the
+  /// blocked kernel moves each row's `D²` and nearest candidate to the new
+  /// ones. The candidates, weighed by their rows, are clustered into k by
+  /// k-means++ and a few Lloyd iterations on one worker. Falls back to
+  /// k-means++ when the rounds find fewer than k distinct candidates.
+  func parallel(using generator: inout SplitMix64, topology: Topology) throws -> [Float] {
+    let k = state.clusters
+    let d = state.columns
+    let n = block.count
+    let oversampling = Double(2 * k)
+    let totalWeight = block.weights.map { w in (0..<n).reduce(0.0) { $0 + Double(w[$1]) } } ?? Double(n)
+    let first = pick(generator.nextUnit() * totalWeight, total: totalWeight) { Double(block.weight($0)) }
+    var candidates = Self.dense(block, first)
+    state.labels.update(repeating: 0, count: n)
+    var potential = try updatePotential(with: candidates, first: true)
+    let seed = generator.next()
+    for round in 0..<5 where potential > 0 {
+      let sampled = try sample(
+        oversampling / potential, seed: seed ^ (UInt64(round) &* 0x9E37_79B9_7F4A_7C15))
+      guard !sampled.isEmpty else { continue }
+      let base = candidates.count / d
+      for row in sampled { candidates += Self.dense(block, row) }
+      potential = try moveToNearest(of: Array(candidates[(base * d)...]), numberedFrom: base)
+    }
+    let count = candidates.count / d
+    // Each candidate weighs as much as the rows nearest to it.
+    var weights = [Float](repeating: 0, count: count)
+    for row in 0..<n { weights[Int(state.labels[row])] += block.weight(row) }
+    guard Set(stride(from: 0, to: candidates.count, by: d).map { candidates[$0..<$0 + d] }).count >= k else {
+      return try plusPlus(using: &generator)
+    }
+    return try reduce(candidates, weights: weights, to: k, topology: topology, seed: seed)
+  }
+
+  /// Rows kept with probability `min(1, scale · ρ D²)`, in worker order.
+  private func sample(_ scale: Double, seed: UInt64) throws -> [Int] {
+    let state = state
+    let assignments = assignments
+    let kept = UnsafeMutablePointer<[Int]>.allocate(capacity: state.workers)
+    kept.initialize(repeating: [], count: state.workers)
+    defer { kept.deinitialize(count: state.workers).deallocate() }
+    let lists = UnsafeSendable(kept)
+    try team.run { context in
+      var random = SplitMix64(seed: seed ^ (UInt64(context.index) &* 0xD1B5_4A32_D192_ED03))
+      var mine: [Int] = []
+      for position in assignments[context.index].rows {
+        let row = Int(position)
+        if random.nextUnit() < scale * Double(state.potential[row]) { mine.append(row) }
+      }
+      lists.value[context.index] = mine
+    }
+    return (0..<state.workers).flatMap { kept[$0] }
+  }
+
+  /// Moves each row's potential `ρ D²` and nearest candidate (`labels`) to
+  /// the new candidates (`values`, numbered from `base`) where nearer;
+  /// returns the new total potential.
+  private func moveToNearest(of values: [Float], numberedFrom base: Int) throws -> Double {
+    let state = state
+    let block = block
+    let assignments = assignments
+    let d = state.columns
+    let count = values.count / d
+    var memory = [Float](repeating: 0, count: CentrePanel.floats(centres: count, columns: d))
+    try memory.withUnsafeMutableBufferPointer { buffer in
+      let panel = CentrePanel(centres: count, columns: d, memory: buffer.baseAddress!)
+      values.withUnsafeBufferPointer { panel.load($0.baseAddress!) }
+      try team.run { context in
+        let rows = assignments[context.index].rows
+        var total = 0.0
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: panel.width) { scratch in
+          withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 4) { group in
+            withUnsafeTemporaryAllocation(of: NearestCentre.self, capacity: 4) { found in
+              var start = 0
+              while start < rows.count {
+                let size = block.layout == .dense ? min(4, rows.count - start) : 1
+                if block.layout == .dense {
+                  for slot in 0..<size { group[slot] = block.denseRow(Int(rows[start + slot])).baseAddress! }
+                  Distances.nearest(
+                    dense: group.baseAddress!, count: size, panel: panel, into: found.baseAddress!)
+                } else {
+                  let x = block.sparseRow(Int(rows[start]))
+                  found[0] = Distances.nearest(
+                    sparse: x.indices, values: x.values, panel: panel, scratch: scratch.baseAddress!)
+                }
+                for slot in 0..<size {
+                  let row = Int(rows[start + slot])
+                  let x = block.layout == .dense ? block.denseRow(row) : block.sparseRow(row).values
+                  let distance = block.weight(row) * max(Dense.squaredNorm(x) + found[slot].score, 0)
+                  if distance < state.potential[row] {
+                    state.potential[row] = distance
+                    state.labels[row] = Int32(base) + found[slot].centre
+                  }
+                  total += Double(state.potential[row])
+                }
+                start += size
+              }
+            }
+          }
+        }
+        state.tallies[context.index * 8] = total
+      }
+    }
+    return (0..<state.workers).reduce(0.0) { $0 + state.tallies[$1 * 8] }
+  }
+
+  /// k centres from the weighted candidates: k-means++ then Lloyd's
+  /// iteration (at most 30) on one worker.
+  private func reduce(_ candidates: [Float], weights: [Float], to k: Int, topology: Topology, seed: UInt64)
+    throws -> [Float]
+  {
+    let d = state.columns
+    let count = candidates.count / d
+    var labels = [Float](repeating: 0, count: count)
+    var offsets = [Int64](repeating: 0, count: count + 1)
+    var indices = [Int32](repeating: 0, count: 1)
+    return try candidates.withUnsafeBufferPointer { values in
+      try weights.withUnsafeBufferPointer { weights in
+        try labels.withUnsafeMutableBufferPointer { labels in
+          try offsets.withUnsafeMutableBufferPointer { offsets in
+            try indices.withUnsafeMutableBufferPointer { indices in
+              let rows = try CheckedRows(
+                RowBlock(
+                  count: count, columns: d, layout: .dense, features: values.baseAddress!,
+                  offsets: offsets.baseAddress!, indices: indices.baseAddress!, labels: labels.baseAddress!,
+                  weights: weights.baseAddress!), source: "the k-means‖ candidates")
+              var setup = KMeansConfiguration(clusters: k)
+              setup.maxIterations = 30
+              setup.execution.threads = 1
+              setup.execution.seed = seed
+              return try KMeans(setup, topology: topology).fit(rows).model.centres
+            }
+          }
+        }
+      }
+    }
   }
 
   /// The first row whose running total of `value` passes `target` (the last

@@ -26,7 +26,9 @@ struct ClusterCommand: ParsableCommand {
 
   @Option(
     name: .customLong("init"),
-    help: "k-means++ (greedy: the best of 2 + ln k candidates per centre) or random (k distinct rows).")
+    help:
+      "k-means++ (greedy: the best of 2 + ln k candidates per centre), k-means-parallel (k-means‖: five sampling passes, for large k) or random (k distinct rows)."
+  )
   var initialization: KMeansInitialization = .kMeansPlusPlus
 
   @Option(help: "Runs from different starting centres; the one of least inertia is kept.")

@@ -204,6 +204,9 @@ struct ReferenceLloyd {
     let again = try KMeans(setup).fit(data.rows)
     #expect(first.model.centres == again.model.centres)
     #expect(first.runInertias == again.runInertias)
+    var sampled = setup
+    sampled.initialization = .kMeansParallel
+    #expect(try KMeans(sampled).fit(data.rows).model.centres == KMeans(sampled).fit(data.rows).model.centres)
     for (threads, partitions) in Self.layouts {
       setup.execution.threads = threads
       setup.execution.partitions = partitions
