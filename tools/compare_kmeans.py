@@ -152,7 +152,7 @@ def prepare():
     return npy, sds, seconds
 
 
-def speed(x, sds, read_bandwidth):
+def speed(x, sds):
     """Per-iteration seconds at k = 8 and 256: {k: [(tool, seconds, iterations counted, note)]}."""
     import faiss
     from sklearn.cluster import KMeans
@@ -269,7 +269,7 @@ def main():
     n, d = x.shape
     log(f"data: {n:,} x {d}; .npy load {load:.2f} s, conversion to .sds {conversion:.2f} s")
 
-    speeds = speed(x, sds, read)
+    speeds = speed(x, sds)
     qualities = quality(x, sds)
     fits = converged(x, sds)
     for tool, _, ours, _, theirs in qualities + fits:
