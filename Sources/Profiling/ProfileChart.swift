@@ -12,13 +12,15 @@ public enum ProfileChart {
   /// The whole report as an SVG document.
   public static func svg(_ report: ProfileReport) -> String {
     let series = seriesNames(report)
+    let clusters = report.loss == ProfileReport.kMeans
+    let lossName = clusters ? "inertia" : "loss"
     let width = 1000.0
     let chartHeight = 340.0
     let tableTop = 120 + chartHeight + 84
     let height = tableTop + 24 * Double(report.runs.count + 1) + 40
     var svg = SVG(width: width, height: height)
     svg.text(
-      "Sounder profile: \(report.loss) loss, \(report.algorithm), \(report.rows) × \(report.columns) \(report.layout)",
+      "Sounder profile: \(report.loss)\(clusters ? "" : " loss"), \(report.algorithm), \(report.rows) × \(report.columns) \(report.layout)",
       x: 20, y: 32, size: 20, weight: "bold")
     var subtitle = "Machine: \(report.machine)"
     if let nodes = report.simulatedNodes {
@@ -29,7 +31,9 @@ public enum ProfileChart {
       + report.readBandwidth.map { "\($0.threads)T \(String(format: "%.1f", $0.gigabytesPerSecond)) GB/s" }
       .joined(separator: ", ")
     svg.text(subtitle, x: 20, y: 56, size: 13)
-    let target = report.targetLoss.map { "target loss \(format($0))" } ?? "\(report.epochs) epochs per run"
+    let target =
+      report.targetLoss.map { "target \(lossName) \(format($0))" }
+      ?? "\(report.epochs) \(clusters ? "iterations" : "epochs") per run"
     svg.text(
       "\(target); hardware counters: \(report.hardwareCounters)", x: 20, y: 76, size: 13)
 
@@ -62,8 +66,8 @@ public enum ProfileChart {
       x: axis(allPoints.map(\.seconds), fromZero: true),
       y: axis(allPoints.map(\.loss).filter(\.isFinite), fromZero: false))
     convergence.frame(
-      into: &svg, title: "Training loss, \(most) thread\(most == 1 ? "" : "s")", xLabel: "training seconds",
-      yLabel: "loss")
+      into: &svg, title: "\(clusters ? "Inertia" : "Training loss"), \(most) thread\(most == 1 ? "" : "s")",
+      xLabel: "\(clusters ? "clustering" : "training") seconds", yLabel: lossName)
     if let targetLoss = report.targetLoss, convergence.y.contains(targetLoss) {
       convergence.horizontalLine(at: targetLoss, label: "target", into: &svg)
     }

@@ -1,3 +1,4 @@
+import Dataset
 import Engine
 import Foundation
 import Parallel
@@ -73,8 +74,46 @@ public struct ProfileRun: Sendable, Codable {
   }
 }
 
+extension ProfileRun {
+  /// A k-means run: its best run's iterations as epochs, inertia as the loss.
+  init(
+    combination: ProfileCombination, result: KMeansResult, rows: RowBlock, bandwidth: Double,
+    targetInertia: Double?, hardware: HardwareCounts?
+  ) {
+    self.combination = combination
+    strategyRun = combination.kMeansAlgorithm?.rawValue ?? "lloyd"
+    let history = result.history.filter { $0.run == result.bestRun }
+    epochsRun = history.count
+    stopReason = result.stopReason.description
+    let bytes = Double(rows.nonZeros * (rows.layout == .dense ? 4 : 8))
+    let best = history.map(\.seconds).min()
+    bestEpochSeconds = best ?? .nan
+    let sorted = history.map(\.seconds).sorted()
+    medianEpochSeconds = sorted.isEmpty ? .nan : sorted[sorted.count / 2]
+    examplesPerSecond = best.map { Double(rows.count) / $0 } ?? 0
+    gigabytesPerSecond = best.map { bytes / $0 / 1e9 } ?? 0
+    floorSeconds = bytes / (bandwidth * 1e9)
+    floorShare = bestEpochSeconds > 0 ? floorSeconds / bestEpochSeconds : 0
+    finalLoss = result.inertia
+    var elapsed = 0.0
+    curve = history.map { report in
+      elapsed += report.seconds
+      return LossPoint(seconds: elapsed, loss: report.inertia)
+    }
+    if let targetInertia, let index = history.firstIndex(where: { $0.inertia <= targetInertia }) {
+      epochsToTarget = index + 1
+      secondsToTarget = curve[index].seconds
+    }
+    workers = result.workers
+    self.hardware = hardware
+  }
+}
+
 /// Everything a sweep measured: written as JSON, CSV and an SVG report.
 public struct ProfileReport: Sendable, Codable {
+  /// The ``loss`` of a k-means sweep's report.
+  public static let kMeans = "k-means"
+
   public struct Bandwidth: Sendable, Codable, Equatable {
     public var threads: Int
     public var gigabytesPerSecond: Double

@@ -7,13 +7,16 @@ import Sounder
 struct ProfileCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "profile",
-    abstract: "Sweep threads, strategies, placement and replication; write JSON, CSV and an SVG report.",
+    abstract:
+      "Sweep threads, strategies (or k-means algorithms), placement and replication; write JSON, CSV and an SVG report.",
     discussion: """
       Every combination of the lists trains from scratch for --epochs epochs, or until the \
       training loss reaches --target-loss (then --epochs is the limit). The report gives, per \
       run: epoch time, examples/s, GB/s, the epoch time against the memory-bandwidth floor, \
       speed-up and parallel efficiency over 1 thread, and epochs and seconds to the target. \
-      A sync run with --algorithm sgd runs as minibatch (sync needs whole batches).
+      A sync run with --algorithm sgd runs as minibatch (sync needs whole batches). With \
+      --cluster K the runs are k-means fits instead: --algorithms replaces --strategy, --epochs is \
+      the iteration limit, --target-loss a target inertia, and the chart shows inertia.
       """
   )
 
@@ -50,6 +53,18 @@ struct ProfileCommand: ParsableCommand {
   @Option(help: "Worker placement: spread or close.")
   var policy: PlacementPolicy = .spread
 
+  @Option(help: "Profile k-means with this many clusters instead of training.")
+  var cluster: Int?
+
+  @Option(help: "With --cluster: k-means algorithms, comma-separated: lloyd, bounded, minibatch.")
+  var algorithms: String = "lloyd,bounded,minibatch"
+
+  @Option(name: .customLong("init"), help: "With --cluster: k-means++, k-means-parallel or random.")
+  var initialization: KMeansInitialization = .kMeansPlusPlus
+
+  @Option(help: "With --cluster: stop a run when the centres move less than this share of the mean variance.")
+  var tol: Double = 1e-4
+
   @Option(name: .shortAndLong, help: "The folder for profile.json, profile.csv and profile.svg.")
   var output: String = "."
 
@@ -68,6 +83,15 @@ struct ProfileCommand: ParsableCommand {
     sweep.epochs = epochs
     sweep.targetLoss = targetLoss
     sweep.simulatedNodes = simulateNodes
+    if let cluster {
+      var clustering = KMeansConfiguration(clusters: cluster)
+      clustering.initialization = initialization
+      clustering.tolerance = tol
+      clustering.execution.placement = policy
+      clustering.execution.seed = model.seed
+      sweep.clustering = clustering
+      sweep.kMeansAlgorithms = try list(algorithms, option: "--algorithms")
+    }
     do { try sweep.validate(on: machine) } catch { throw CLIError(error.description) }
 
     let opened = try input.open(data)
@@ -76,8 +100,9 @@ struct ProfileCommand: ParsableCommand {
     sweep.base.problem.loss = model.loss(for: header.labelKind).loss
     base.problem.loss = sweep.base.problem.loss
     do { try sweep.validate(on: machine) } catch { throw CLIError(error.description) }
+    let job = cluster.map { "k-means (k = \($0))" } ?? "\(base.problem.loss.rawValue) loss"
     print(
-      "Profiling \(base.problem.loss.rawValue) loss on \(data): \(header.rows) rows × \(header.columns) features "
+      "Profiling \(job) on \(data): \(header.rows) rows × \(header.columns) features "
         + "(\(header.layout)); \(sweep.combinations.count) runs on \(machine.summary)")
     if let simulateNodes {
       print("Simulated: \(simulateNodes) NUMA nodes on this machine's one; all memory is on the real node")
@@ -94,9 +119,10 @@ struct ProfileCommand: ParsableCommand {
           bar.finish()
           print(Self.row(run))
         },
-        epochDone: { combination, report in
-          if report.epoch == 1 { index += 1 }
-          bar.status("run \(index)/\(total): \(combination.label), epoch \(report.epoch)")
+        epochDone: { combination, epoch in
+          if epoch == 1 { index += 1 }
+          bar.status(
+            "run \(index)/\(total): \(combination.label), \(cluster == nil ? "epoch" : "iteration") \(epoch)")
         })
     } catch let error as TrainingError {
       bar.finish()
@@ -106,7 +132,7 @@ struct ProfileCommand: ParsableCommand {
     print("Hardware counters: \(report.hardwareCounters)")
     for run in report.missedTarget {
       print(
-        "Not reached: \(run.combination.label) stopped at the \(epochs)-epoch limit with loss \(ProfileChart.format(run.finalLoss)), above the target \(ProfileChart.format(targetLoss!))"
+        "Not reached: \(run.combination.label) stopped at the \(epochs)-\(cluster == nil ? "epoch" : "iteration") limit with \(cluster == nil ? "loss" : "inertia") \(ProfileChart.format(run.finalLoss)), above the target \(ProfileChart.format(targetLoss!))"
       )
     }
     // The folder appears only once there is a report to put in it.
@@ -132,7 +158,8 @@ struct ProfileCommand: ParsableCommand {
     let c = run.combination
     let target =
       run.epochsToTarget.map { "\($0) ep, \(String(format: "%.3f", run.secondsToTarget ?? 0)) s" } ?? "-"
-    let strategy = c.strategy == .auto ? "auto→\(run.strategyRun)" : run.strategyRun
+    let strategy =
+      c.strategy == .auto && c.kMeansAlgorithm == nil ? "auto→\(run.strategyRun)" : run.strategyRun
     return String(
       format: "  %@  %@  %@  %@  %@  %@  %@  %@  %@  %@  %@", String(c.threads).leftPadded(7),
       strategy.padded(14), c.placement.rawValue.padded(11), c.replication.rawValue.padded(11),

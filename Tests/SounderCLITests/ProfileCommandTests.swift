@@ -81,6 +81,38 @@ struct ProfileCommandTests {
     for strategy in strategies { #expect(names.contains { $0.hasPrefix(strategy + " ") }) }
   }
 
+  @Test("a k-means sweep has a run per algorithm and thread count and charts inertia per algorithm")
+  func clusterSweep() throws {
+    let (folder, data) = try scratch()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let out = folder.appendingPathComponent("report").path
+    let result = try runSounder([
+      "profile", data, "--cluster", "4", "--threads", "1,2", "--algorithms", "lloyd,bounded,minibatch",
+      "--epochs", "5", "--tol", "0", "-o", out, "--quiet",
+    ])
+    #expect(result.status == 0, "stderr: \(result.stderr)")
+    #expect(result.stdout.contains("Profiling k-means (k = 4) on \(data)"))
+    let json =
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: out + "/profile.json"))) as? [String: Any]
+    #expect(json?["loss"] as? String == "k-means")
+    let runs = try #require(json?["runs"] as? [[String: Any]])
+    #expect(runs.count == 3 * 2)
+    let algorithms = runs.compactMap { ($0["combination"] as? [String: Any])?["kMeansAlgorithm"] as? String }
+    #expect(Set(algorithms) == ["lloyd", "bounded", "minibatch"])
+    for run in runs {
+      let curve = try #require(run["curve"] as? [[String: Any]])
+      #expect(!curve.isEmpty && curve.count <= 5)
+      let inertia = curve.compactMap { $0["loss"] as? Double }
+      #expect(inertia.allSatisfy { $0 > 0 })
+    }
+    let svg = try String(contentsOfFile: out + "/profile.svg", encoding: .utf8)
+    #expect(svg.contains("Inertia, 2 threads"))
+    for algorithm in ["lloyd", "bounded", "minibatch"] {
+      #expect(svg.contains("data-series=\"\(algorithm) local\""))
+    }
+  }
+
   @Test("a target loss that is never reached stops at the epoch limit and says so")
   func unreachedTarget() throws {
     let (folder, data) = try scratch()
