@@ -42,6 +42,33 @@ struct ReadmeExampleTests {
     #expect(try ModelFile.read(modelPath).model == result.model)
   }
 
+  @Test("clustering from Swift, as the README shows it")
+  func clustering() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sounder-readme-\(UUID())")
+      .path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let path = folder + "/train.sds"
+    let spec = SyntheticSpec(kind: .denseClassification, rows: 4_000, features: 8, seed: 3)
+    _ = try SyntheticData.write(spec, into: try DatasetWriter(path: path, layout: .dense))
+    let rows = try Dataset(path: path).checkedRows()
+
+    // --- README: "Clustering from Swift" ---
+    var clustering = KMeansConfiguration(clusters: 8)
+    clustering.algorithm = .bounded  // or .lloyd, .minibatch
+    clustering.initialization = .kMeansPlusPlus  // or .kMeansParallel, .random
+    clustering.runs = 3
+    let fit = try KMeans(clustering).fit(rows) { report in print(report.iteration, report.inertia) }
+    let centre = fit.model.centre(0)  // fit.model.centres: k × features, centre-major
+    let assigned = try KMeans.assign(rows, to: fit.model)  // clusters, squared distances, inertia
+    try ModelFile.write(fit.model, metadata: ClusterMetadata(model: fit.model), to: folder + "/k.model")
+    // --- end ---
+
+    #expect(centre.count == 8 && fit.runInertias.count == 3)
+    #expect(abs(assigned.inertia - fit.inertia) <= 1e-6 * fit.inertia)
+    #expect(try ModelFile.readClusters(folder + "/k.model").model == fit.model)
+  }
+
   @Test("watching workers and profiling, as the README shows it")
   func profiling() throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sounder-readme-\(UUID())")
