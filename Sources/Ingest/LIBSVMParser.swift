@@ -152,7 +152,7 @@ func describe(_ problem: NumberProblem, _ expected: String, _ token: UnsafeRawBu
 /// Why `label` cannot be of `kind`, if it cannot.
 func labelProblem(_ label: Float, _ kind: LabelKind) -> String? {
   switch kind {
-  case .real: return nil
+  case .real, .none: return nil
   case .binary:
     return label == 1 || label == -1 || label == 0
       ? nil : "expected a binary label (-1, +1, 0 or 1), found \(label)"
