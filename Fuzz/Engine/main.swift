@@ -64,11 +64,16 @@ func fuzzDataset(_ bytes: UnsafeRawBufferPointer) {
   for (output, format) in [("out.svm", DataFormat.libsvm), ("out.csv", .csv)] {
     do {
       _ = try Importer.convert(input: path, output: Shared.folder + "/" + output)
+      // Text without labels reads back only as such.
+      let kind: LabelKind? = data.hasLabels ? nil : LabelKind.none
       _ = try Importer.convert(
-        input: Shared.folder + "/" + output, output: Shared.folder + "/back.sds", format: format)
+        input: Shared.folder + "/" + output, output: Shared.folder + "/back.sds", format: format,
+        libsvm: LIBSVMOptions(labelKind: kind), csv: CSVOptions(labelKind: kind))
     } catch { checkMessage(error) }
   }
-  guard rows.count <= 512, rows.columns <= 4096, rows.nonZeros <= 65_536 else { return }
+  // Data without labels reads as label 0 everywhere; train needs labels.
+  precondition(data.hasLabels || (0..<rows.count).allSatisfy { rows.label($0) == 0 }, "zero labels")
+  guard data.hasLabels, rows.count <= 512, rows.columns <= 4096, rows.nonZeros <= 65_536 else { return }
   var setup = TrainingConfiguration()
   setup.stopping.epochs = 1
   setup.execution.threads = 1

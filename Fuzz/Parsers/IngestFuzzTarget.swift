@@ -18,9 +18,13 @@ public func ingestFuzzTarget(_ data: UnsafePointer<UInt8>, _ count: Int) -> Int3
   let input = UnsafeRawBufferPointer(start: data, count: count)
   let text = UnsafeRawBufferPointer(rebasing: input[1...])
   switch input[0] % 6 {
-  case 0: checkLIBSVM(text, LIBSVMOptions())
+  case 0:
+    checkLIBSVM(text, LIBSVMOptions())
+    checkLIBSVM(text, LIBSVMOptions(labelKind: LabelKind.none))
   case 1: checkLIBSVM(text, LIBSVMOptions(zeroBased: true, features: 40, labelKind: .binary))
-  case 2: checkCSV(text, CSVOptions())
+  case 2:
+    checkCSV(text, CSVOptions())
+    checkCSV(text, CSVOptions(labelKind: LabelKind.none))
   case 3:
     checkCSV(text, CSVOptions(header: false, labelColumn: .index(0), delimiter: UInt8(ascii: ";"), fill: 0))
   case 4: checkFloat(text)
@@ -46,6 +50,9 @@ private func checkLIBSVM(_ text: UnsafeRawBufferPointer, _ options: LIBSVMOption
   }
   precondition(
     batch.values.allSatisfy(\.isFinite) && batch.labels.allSatisfy(\.isFinite), "only finite numbers")
+  if options.labelKind == LabelKind.none {
+    precondition(batch.labels.allSatisfy { $0 == 0 }, "rows without labels get the placeholder 0")
+  }
   if piece.error == nil { checkSplit(text, whole: piece) { LIBSVMLineParser(options: options).parse($0) } }
 }
 
@@ -58,7 +65,11 @@ private func checkCSV(_ text: UnsafeRawBufferPointer, _ options: CSVOptions) {
   let body = skip ? UnsafeRawBufferPointer(rebasing: text[min(firstEnd + 1, text.count)...]) : text
   let piece = parser.parse(body)
   precondition(
-    piece.batch.values.count == piece.batch.labels.count * (parser.fieldCount - 1), "rectangular rows")
+    piece.batch.values.count == piece.batch.labels.count * parser.featureCount, "rectangular rows")
+  if options.labelKind == LabelKind.none {
+    precondition(parser.featureCount == parser.fieldCount, "without labels every field is a feature")
+    precondition(piece.batch.labels.allSatisfy { $0 == 0 }, "rows without labels get the placeholder 0")
+  }
   precondition(piece.batch.values.allSatisfy(\.isFinite), "only finite numbers")
   if piece.error == nil { checkSplit(body, whole: piece) { parser.parse($0) } }
 }

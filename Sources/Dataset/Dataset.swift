@@ -23,6 +23,12 @@ public struct Dataset: Sendable {
   /// The mapping, kept alive as long as any copy of this value.
   public let file: MappedFile
   /// All rows, as pointers into the mapping.
+  ///
+  /// Without labels (label kind none, ``hasLabels`` false) the file has no
+  /// labels section, and `rows.labels` points at `rows.count` zeros that
+  /// cost no memory (anonymous pages never written, which read as the
+  /// kernel's zero page), owned by this value and by the ``CheckedRows``
+  /// made from it like the mapping: every row's label reads as 0.
   public let rows: RowBlock
   /// The names of the classes: the label `Float(i)` is class `classNames[i]`.
   /// `nil` when the file names no classes (every file without a class-names
@@ -31,8 +37,16 @@ public struct Dataset: Sendable {
   /// byte-wise sorted order.
   public let classNames: [String]?
 
+  /// The mapping and, without labels, the zeros the labels point at: what
+  /// ``rows`` points into, kept alive with every copy of this value and
+  /// handed to ``CheckedRows`` as its owner.
+  let memory: DatasetMemory
+
   /// The path the dataset was opened from.
   public var path: String { file.path }
+
+  /// Whether rows carry labels: false for label kind none (see ``rows``).
+  public var hasLabels: Bool { header.hasLabels }
 
   /// Maps the `.sds` file at `path` and checks its header, and reads and
   /// checks the class names, if any (a small section). A truncated, foreign or
@@ -80,10 +94,20 @@ public struct Dataset: Sendable {
     } else {
       classNames = nil
     }
+    // Invariant: `labels` is valid for `header.rows` floats. With labels it
+    // points into the mapping (the header checked the section's length);
+    // without, at zeros of `rows × 4` bytes or more, which `memory` owns. The
+    // header bounds the rows by the file's size (a file without labels has
+    // columns), so the zeros never take more address space than the features.
+    let zeroLabels = header.hasLabels ? nil : try ZeroPages(byteCount: header.rows * 4, for: path)
+    memory = DatasetMemory(file: file, zeroLabels: zeroLabels)
+    let labels =
+      zeroLabels.map { $0.bytes.baseAddress!.assumingMemoryBound(to: Float.self) }
+      ?? start(.labels, Float.self)
     rows = RowBlock(
       count: header.rows, columns: header.columns, layout: header.layout,
       features: start(.features, Float.self), offsets: offsets,
-      indices: start(.columnIndices, Int32.self), labels: start(.labels, Float.self),
+      indices: start(.columnIndices, Int32.self), labels: labels,
       weights: header.hasWeights ? start(.weights, Float.self) : nil)
   }
 
@@ -123,6 +147,7 @@ public struct Dataset: Sendable {
   /// a damaged file gives one clear error instead of reads and writes past
   /// the model, and a damaged but well-formed value trains as it reads.
   public func checkedRows(threads: Int = 1) throws(DatasetError) -> CheckedRows {
-    try CheckedRows(rows, source: path, threads: threads, keepingAlive: file)
+    // The owner keeps the mapping and, without labels, the zero labels alive.
+    try CheckedRows(rows, source: path, threads: threads, keepingAlive: memory)
   }
 }

@@ -16,16 +16,22 @@ public enum LabelKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
   case binary = 1
   /// Class indices 0, 1, 2, … for multi-class problems.
   case classIndex = 2
+  /// No labels: the rows are features only, for clustering. The file has no
+  /// labels section (length 0) and no class names; ``Dataset`` still gives
+  /// every row the label 0 (see ``Dataset/rows``). Write it as
+  /// `LabelKind.none`: in a `LabelKind?`, a bare `.none` is `nil`.
+  case none = 3
 
   public var description: String {
     switch self {
     case .real: "real"
     case .binary: "binary"
     case .classIndex: "class"
+    case .none: "none"
     }
   }
 
-  /// The kind named `name` ("real", "binary" or "class").
+  /// The kind named `name` ("real", "binary", "class" or "none").
   public init?(name: String) {
     guard let kind = Self.allCases.first(where: { $0.description == name }) else { return nil }
     self = kind
@@ -88,7 +94,7 @@ public struct SectionEntry: Sendable, Equatable {
 /// | 12 | 4 | header size (256) |
 /// | 16 | 1 | layout: 0 dense row-major, 1 CSR |
 /// | 17 | 1 | element type: 0 Float32 |
-/// | 18 | 1 | label kind: 0 real, 1 binary, 2 class index |
+/// | 18 | 1 | label kind: 0 real, 1 binary, 2 class index, 3 none (no labels section) |
 /// | 19 | 5 | reserved, zero |
 /// | 24 | 8 | rows |
 /// | 32 | 8 | columns |
@@ -154,6 +160,10 @@ public struct DatasetHeader: Sendable, Equatable {
     get { sections[section.rawValue] }
     set { sections[section.rawValue] = newValue }
   }
+
+  /// Whether rows carry labels: false for label kind none, whose file has
+  /// no labels section.
+  public var hasLabels: Bool { labelKind != LabelKind.none }
 
   /// Whether rows carry weights.
   public var hasWeights: Bool { self[.weights].length > 0 }
@@ -233,7 +243,7 @@ public struct DatasetHeader: Sendable, Equatable {
     guard let layout = Layout(rawValue: bytes[16]) else { throw invalid("layout", "0 or 1", bytes[16]) }
     guard bytes[17] == 0 else { throw invalid("element type", "0 (Float32)", bytes[17]) }
     guard let labelKind = LabelKind(rawValue: bytes[18]) else {
-      throw invalid("label kind", "0, 1 or 2", bytes[18])
+      throw invalid("label kind", "0, 1, 2 or 3", bytes[18])
     }
     // Counts are bounded so that every size below fits in Int without overflow.
     let limit = UInt64(1) << 48
@@ -243,6 +253,12 @@ public struct DatasetHeader: Sendable, Equatable {
     guard rows < limit else { throw invalid("rows", "less than 2^48", rows) }
     guard columns <= UInt64(Int32.max) + 1 else { throw invalid("columns", "at most 2^31", columns) }
     guard nonZeros < limit else { throw invalid("non-zeros", "less than 2^48", nonZeros) }
+    // Without a labels section nothing in the file need grow with the rows
+    // but the features: at least one column keeps the row count within the
+    // file's size (the dataset's zero labels are sized by it).
+    guard labelKind != LabelKind.none || columns > 0 else {
+      throw invalid("columns", "at least 1 in a file without labels (label kind 3, none)", columns)
+    }
     if layout == .dense {
       let (product, overflow) = rows.multipliedReportingOverflow(by: columns)
       guard !overflow, product == nonZeros else {
@@ -255,7 +271,8 @@ public struct DatasetHeader: Sendable, Equatable {
       .features: nonZeros * 4,
       .rowOffsets: layout == .csr ? (rows + 1) * 8 : 0,
       .columnIndices: layout == .csr ? nonZeros * 4 : 0,
-      .labels: rows * 4,
+      // Label kind none has no labels section; every other kind one label per row.
+      .labels: labelKind == LabelKind.none ? 0 : rows * 4,
     ]
     var sections: [SectionEntry] = []
     for section in Section.allCases.prefix(slots) {
@@ -274,7 +291,8 @@ public struct DatasetHeader: Sendable, Equatable {
       default:
         let expected = expectedLengths[section] ?? (entry.length == 0 ? 0 : rows * 4)
         guard entry.length == expected else {
-          throw invalid("\(section) length", "\(expected) bytes", entry.length)
+          let kind = section == .labels ? " for label kind \(labelKind.rawValue) (\(labelKind))" : ""
+          throw invalid("\(section) length", "\(expected) bytes\(kind)", entry.length)
         }
       }
       if entry.length > 0 {

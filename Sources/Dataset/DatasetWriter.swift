@@ -11,6 +11,11 @@
 /// Class names given by ``setClassNames(_:)`` go into a class-names section
 /// at the end, and make the file format version 2; files without them are
 /// version 1.
+///
+/// Finishing with label kind none writes no labels section: the batches'
+/// labels must then all be 0 (placeholders). Leading zero labels are only
+/// counted until a label that is not 0 comes, so rows without labels spool
+/// nothing.
 public final class DatasetWriter: RowSink {
   /// The file being written.
   public let path: String
@@ -24,7 +29,12 @@ public final class DatasetWriter: RowSink {
   private let output: OutputFile
   private let offsets: OutputFile?
   private let indices: OutputFile?
-  private let labels: OutputFile
+  /// The labels spool, made at the first label that is not +0.
+  private var labels: OutputFile?
+  /// Rows before the first label that is not +0, whose zero labels are not spooled yet.
+  private var pendingZeroLabels = 0
+  /// The first label that is not +0 and its row: what a dataset without labels cannot hold.
+  private var firstLabel: (row: Int, value: Float)?
   private var weights: OutputFile?
   private var weighted: Bool?
   private var denseColumns: Int?
@@ -38,7 +48,6 @@ public final class DatasetWriter: RowSink {
     self.layout = layout
     output = try OutputFile(creating: path)
     try output.write([UInt8](repeating: 0, count: DatasetHeader.size))
-    labels = try OutputFile(spoolBeside: path)
     if layout == .csr {
       offsets = try OutputFile(spoolBeside: path)
       indices = try OutputFile(spoolBeside: path)
@@ -114,7 +123,7 @@ public final class DatasetWriter: RowSink {
     }
     batch.values.withUnsafeBytes { featureChecksum.update($0) }
     try output.write(batch.values)
-    try labels.write(batch.labels)
+    try spoolLabels(batch.labels)
     if hasWeights { try weights!.write(batch.weights) }
     rows += batch.rowCount
     nonZeros += batch.values.count
@@ -130,7 +139,21 @@ public final class DatasetWriter: RowSink {
       throw .invalidRows("\(path): column index \(maxIndex) is not below the column count \(columns)")
     }
     guard classNames == nil || labelKind == .classIndex else {
-      throw .invalidRows("\(path): a dataset with class names has class labels, not \(labelKind) ones")
+      let kind = labelKind == LabelKind.none ? "no labels (label kind none)" : "\(labelKind) ones"
+      throw .invalidRows("\(path): a dataset with class names has class labels, not \(kind)")
+    }
+    if labelKind == LabelKind.none {
+      if let firstLabel {
+        throw .invalidRows(
+          "\(path): row \(firstLabel.row + 1) has the label \(firstLabel.value), but a dataset without "
+            + "labels (label kind none) holds none")
+      }
+      guard columns > 0 else {
+        throw .invalidRows("\(path): a dataset without labels needs at least one column")
+      }
+    } else if labels == nil {
+      labels = try OutputFile(spoolBeside: path)
+      try writePendingZeroLabels()
     }
     var header = DatasetHeader(
       layout: layout, labelKind: labelKind, rows: rows, columns: columns, nonZeros: nonZeros)
@@ -159,5 +182,30 @@ public final class DatasetWriter: RowSink {
     }
     try output.overwrite(header.encoded(), at: 0)
     try output.commit()
+  }
+
+  /// Spools `batch` labels, or counts them while every label so far is +0.
+  private func spoolLabels(_ batch: [Float]) throws(DatasetError) {
+    if labels == nil {
+      // Bit patterns: -0.0 is written as it came, so it starts the spool too.
+      guard let index = batch.firstIndex(where: { $0.bitPattern != 0 }) else {
+        pendingZeroLabels += batch.count
+        return
+      }
+      firstLabel = (rows + index, batch[index])
+      labels = try OutputFile(spoolBeside: path)
+      try writePendingZeroLabels()
+    }
+    try labels!.write(batch)
+  }
+
+  /// Writes the zero labels counted before the spool existed.
+  private func writePendingZeroLabels() throws(DatasetError) {
+    let zeros = [Float](repeating: 0, count: min(pendingZeroLabels, 1 << 16))
+    while pendingZeroLabels > 0 {
+      let count = min(pendingZeroLabels, zeros.count)
+      try labels!.write(Array(zeros[0..<count]))
+      pendingZeroLabels -= count
+    }
   }
 }

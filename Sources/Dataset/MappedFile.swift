@@ -73,3 +73,49 @@ public final class MappedFile: @unchecked Sendable {
     if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
   }
 }
+
+/// Read-only memory that reads as zeros and costs no memory: an anonymous
+/// private mapping never written, whose pages the kernel maps to its one
+/// shared zero page when read (only page-table entries are made, 8 bytes
+/// per 4 KiB read). Unmapped when the last reference goes.
+///
+/// What a dataset without labels points its labels at, so that a
+/// ``RowBlock`` over it still has a label (0) for every row. Never written,
+/// so any number of threads may read it at once.
+final class ZeroPages: @unchecked Sendable {
+  /// The zeros: at least one page, whatever `byteCount` asked for.
+  let bytes: UnsafeRawBufferPointer
+
+  /// Maps `byteCount` bytes of zeros; `path` names the dataset in an error.
+  /// The corresponding C function is `mmap` with `MAP_ANONYMOUS`.
+  init(byteCount: Int, for path: String) throws(DatasetError) {
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let (padded, overflow) = max(byteCount, 1).addingReportingOverflow(page - 1)
+    guard !overflow else { throw .system(function: "mmap", path: path, errno: ENOMEM) }
+    let size = padded / page * page
+    // MAP_NORESERVE: pages never written need no swap or overcommit reservation.
+    let start = mmap(nil, size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+    guard let start, start != MAP_FAILED else { throw .system(function: "mmap", path: path, errno: errno) }
+    bytes = UnsafeRawBufferPointer(start: start, count: size)
+  }
+
+  deinit {
+    // The corresponding C function is `munmap`.
+    munmap(UnsafeMutableRawPointer(mutating: bytes.baseAddress!), bytes.count)
+  }
+}
+
+/// What a dataset's rows point into, kept alive by every copy of the
+/// ``Dataset`` and of the ``CheckedRows`` made from it: the file's mapping
+/// and, for a dataset without labels, the zeros its labels read.
+final class DatasetMemory: Sendable {
+  /// The file's mapping.
+  let file: MappedFile
+  /// The labels of a dataset without labels (label kind none); nil otherwise.
+  let zeroLabels: ZeroPages?
+
+  init(file: MappedFile, zeroLabels: ZeroPages?) {
+    self.file = file
+    self.zeroLabels = zeroLabels
+  }
+}

@@ -5,7 +5,8 @@ public struct RowBatch: Sendable, Equatable {
   public var layout: Layout
   /// Dense: values per row. CSR: 0 (the dataset's width is decided at the end).
   public var columns: Int
-  /// One label per row.
+  /// One label per row; 0 for each row of data without labels (label kind
+  /// none), where the labels are placeholders that count the rows.
   public var labels: [Float] = []
   /// One weight per row, or empty when the rows are unweighted.
   public var weights: [Float] = []
@@ -41,6 +42,11 @@ public protocol RowSink: AnyObject {
   /// Says, before the first ``append(_:)``, that the labels are ids of named
   /// classes: the label `Float(i)` is class `names[i]`. By default, ignored.
   func setClassNames(_ names: [String]) throws(DatasetError)
+  /// Says, before the first ``append(_:)``, that the rows have no labels:
+  /// their batches' labels are placeholders (zeros) and ``finish(columns:labelKind:)``
+  /// will say label kind none. By default, ignored (a `.sds` writer needs no
+  /// notice: it writes no labels section for label kind none).
+  func setUnlabelled() throws(DatasetError)
   /// Adds `batch`'s rows after those added before.
   func append(_ batch: RowBatch) throws(DatasetError)
   /// Completes the output: the dataset has `columns` columns and labels of `labelKind`.
@@ -50,4 +56,7 @@ public protocol RowSink: AnyObject {
 extension RowSink {
   /// Ignores the names: the sink keeps class ids only.
   public func setClassNames(_ names: [String]) throws(DatasetError) {}
+
+  /// Ignores the notice: the sink learns the label kind at the end.
+  public func setUnlabelled() throws(DatasetError) {}
 }

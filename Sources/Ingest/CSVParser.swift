@@ -17,7 +17,7 @@ public enum ColumnSelector: Sendable, Equatable {
   }
 }
 
-/// Options for CSV text (dense rows, one label column).
+/// Options for CSV text (dense rows, one label column, or none).
 public struct CSVOptions: Sendable, Equatable {
   /// Whether the first line is a header: `nil` to detect. The first line is
   /// a header when every field other than the label is text (not a number
@@ -36,7 +36,9 @@ public struct CSVOptions: Sendable, Equatable {
   /// fields are an error.
   public var fill: Float?
   /// What the labels mean. Default: detected. Labels that are names (text,
-  /// such as `setosa`) are always class labels.
+  /// such as `setosa`) are always class labels. `LabelKind.none`: there is
+  /// no label column, every column is a feature (what `--no-labels` says);
+  /// ``labelColumn`` must then be nil.
   public var labelKind: LabelKind?
 
   /// Options with everything detected and `,` as the separator.
@@ -62,8 +64,10 @@ struct CSVLineParser: LineParser {
   let options: CSVOptions
   /// Fields per line.
   let fieldCount: Int
-  /// The label's field.
-  let labelField: Int
+  /// The label's field; nil without labels (label kind none).
+  let labelField: Int?
+  /// Features per row: every field but the label.
+  var featureCount: Int { labelField == nil ? fieldCount : fieldCount - 1 }
   /// Column names, for messages (empty without a header).
   let names: [String]
   /// Whether labels are class names (the first row's label is text).
@@ -84,12 +88,26 @@ struct CSVLineParser: LineParser {
       throw .invalidOptions(
         "--fill must be a finite number (got \(fill)): the datasets hold finite values only")
     }
+    let labelled = options.labelKind != LabelKind.none
+    if !labelled, let column = options.labelColumn {
+      let name: String
+      switch column {
+      case .index(let index): name = "\(index)"
+      case .name(let text): name = text
+      }
+      throw .invalidOptions(
+        "--label-column \(name) names a label column, but --no-labels (label kind none) says there is none; "
+          + "give one or the other")
+    }
     let fields = splitFields(withoutByteOrderMark(firstLine), delimiter: options.delimiter)
     let isHeader: Bool
     if let header = options.header {
       isHeader = header
     } else if case .name(let name) = options.labelColumn, fields.contains(where: { $0.text == name }) {
       isHeader = true
+    } else if !labelled {
+      // Every field a feature: a header when they are all text.
+      isHeader = fields.allSatisfy { isText($0.bytes) }
     } else {
       var label = fields.count - 1
       if case .index(let index) = options.labelColumn, index >= 0, index < fields.count { label = index }
@@ -109,7 +127,7 @@ struct CSVLineParser: LineParser {
       }
     }
     let names = isHeader ? fields.map(\.text) : []
-    let labelField: Int
+    let labelField: Int?
     switch options.labelColumn {
     case .index(let index):
       guard index >= 0, index < fields.count else {
@@ -128,29 +146,38 @@ struct CSVLineParser: LineParser {
             + "found no column named \(name)")
       }
       labelField = index
+    case nil where !labelled:
+      labelField = nil
     case nil:
       let lowercased = names.map { $0.lowercased() }
       let usual = ["label", "target", "y", "class"].lazy.compactMap { lowercased.firstIndex(of: $0) }.first
       labelField = usual ?? fields.count - 1
     }
-    guard fields.count >= 2 else {
-      // A line of one field holding another common separator: say which to pass.
-      let hint =
-        [(UInt8(ascii: ";"), ";"), (UInt8(ascii: "\t"), "\\t"), (UInt8(ascii: "|"), "|")]
-        .first { separator, _ in firstLine.contains(separator) }
-        .map { "; the line holds '\($0.1)', so try --delimiter '\($0.1)'" } ?? ""
+    // A line of one field holding another common separator: say which to pass.
+    let hint =
+      [(UInt8(ascii: ";"), ";"), (UInt8(ascii: "\t"), "\\t"), (UInt8(ascii: "|"), "|")]
+      .first { separator, _ in firstLine.contains(separator) }
+      .map { "; the line holds '\($0.1)', so try --delimiter '\($0.1)'" } ?? ""
+    guard fields.count >= 2 || !labelled else {
       throw .malformed(
         path: path, line: 1,
         message: "expected at least 2 fields (features and a label), found \(fields.count)\(hint)")
     }
+    // Without labels one field is a feature, unless it is text holding another separator.
+    guard fields.count >= 2 || hint.isEmpty || !isText(fields[0].bytes) else {
+      throw .malformed(
+        path: path, line: 1,
+        message: "expected features separated by '\(Unicode.Scalar(options.delimiter))', found 1 field\(hint)"
+      )
+    }
     // The first row's label says whether labels are numbers or names.
     let firstRow = isHeader ? next : (firstLine, 1)
     let rowFields = firstRow.map { splitFields($0.text, delimiter: options.delimiter) } ?? []
-    let labelsAreNames = labelField < rowFields.count && isText(rowFields[labelField].bytes)
+    let labelsAreNames = labelField.map { $0 < rowFields.count && isText(rowFields[$0].bytes) } ?? false
     let parser = CSVLineParser(
       options: options, fieldCount: fields.count, labelField: labelField, names: names,
       labelsAreNames: labelsAreNames)
-    if labelsAreNames, let kind = options.labelKind, kind != .classIndex, let firstRow {
+    if labelsAreNames, let labelField, let kind = options.labelKind, kind != .classIndex, let firstRow {
       throw .malformed(
         path: path, line: firstRow.line,
         message:
@@ -171,7 +198,7 @@ struct CSVLineParser: LineParser {
   }
 
   func parse(_ text: UnsafeRawBufferPointer) -> ParsedPiece {
-    var piece = ParsedPiece(batch: RowBatch(layout: .dense, columns: fieldCount - 1))
+    var piece = ParsedPiece(batch: RowBatch(layout: .dense, columns: featureCount))
     piece.batch.values.reserveCapacity(text.count / 4)
     piece.parseLines(of: text, commentMarker: nil) { line, piece in parseLine(line, into: &piece) }
     return piece
@@ -230,13 +257,13 @@ struct CSVLineParser: LineParser {
     }
     if let kind = options.labelKind, let problem = labelProblem(label, kind) { return problem }
     piece.batch.labels.append(label)
-    piece.labels.add(label)
+    if labelField != nil { piece.labels.add(label) }
     return nil
   }
 
   /// Why `bytes`, a label field that is no class name, is refused.
   private func nameProblem(_ bytes: UnsafeRawBufferPointer) -> String {
-    let expected = "expected a class name in \(columnName(labelField))"
+    let expected = "expected a class name in \(columnName(labelField!))"
     if isMissing(bytes) {
       return "\(expected), found a missing value (\(bytes.isEmpty ? "an empty field" : quoted(bytes)))"
     }
@@ -261,7 +288,7 @@ struct CSVLineParser: LineParser {
   /// line with too many fields is left to the row pass to report).
   @inline(__always)
   func labelBytes(of line: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-    guard let base = line.baseAddress else { return nil }
+    guard let base = line.baseAddress, let labelField else { return nil }
     if labelField == fieldCount - 1 {
       var start = line.count
       // Precondition: 0 < start ≤ line.count at each load.
@@ -290,7 +317,7 @@ struct CSVLabelCollector: LineParser {
   let rows: CSVLineParser
 
   func parse(_ text: UnsafeRawBufferPointer) -> ParsedPiece {
-    var piece = ParsedPiece(batch: RowBatch(layout: .dense, columns: rows.fieldCount - 1))
+    var piece = ParsedPiece(batch: RowBatch(layout: .dense, columns: rows.featureCount))
     piece.parseLines(of: text, commentMarker: nil) { line, piece in
       guard let bytes = rows.labelBytes(of: line), piece.names.id(of: bytes) == nil, isText(bytes),
         ClassNames.problem(with: bytes) == nil

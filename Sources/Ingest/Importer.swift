@@ -52,11 +52,13 @@ public struct ConversionSummary: Sendable, Equatable {
 /// ```
 public enum Importer {
   /// Reads LIBSVM text at `path` into `sink` (CSR rows), in parallel.
+  /// With label kind none, lines have no label (see ``LIBSVMOptions/labelKind``).
   public static func readLIBSVM(
     _ path: String, into sink: RowSink, options: LIBSVMOptions = LIBSVMOptions(),
     settings: IngestSettings = IngestSettings()
   ) throws(IngestError) -> ConversionSummary {
     let file = try openInput(path)
+    if options.labelKind == LabelKind.none { try setUnlabelled(sink) }
     let parser = LIBSVMLineParser(options: options)
     return try readText(
       file, into: sink, layout: .csr, labelKind: options.labelKind, features: options.features,
@@ -72,6 +74,9 @@ public enum Importer {
   /// result is the same for any thread count), `sink` gets the names through
   /// ``RowSink/setClassNames(_:)`` before the rows, and each row's label is
   /// its class id.
+  ///
+  /// With label kind none there is no label column: every column is a
+  /// feature (see ``CSVOptions/labelKind``).
   public static func readCSV(
     _ path: String, into sink: RowSink, options: CSVOptions = CSVOptions(),
     settings: IngestSettings = IngestSettings()
@@ -94,6 +99,7 @@ public enum Importer {
       parser.classes = try collectClassNames(path, parser: parser, skip: skip, settings: settings)
       do { try sink.setClassNames(parser.classes.names) } catch { throw .dataset(error) }
     }
+    if parser.labelField == nil { try setUnlabelled(sink) }
     let chosen = parser
     var summary = try readText(
       file, into: sink, layout: .dense, labelKind: parser.labelsAreNames ? .classIndex : options.labelKind,
@@ -123,7 +129,7 @@ public enum Importer {
           throw .malformed(
             path: path, line: first + piece.nameLines[id] - 1,
             message: "expected at most \(ClassNames.maximumCount) distinct class names in "
-              + "\(parser.columnName(parser.labelField)), found one more, '\(piece.names.name(id))'")
+              + "\(parser.columnName(parser.labelField!)), found one more, '\(piece.names.name(id))'")
         }
       })
     return found.sorted()
@@ -176,6 +182,8 @@ public enum Importer {
     if let names = dataset.classNames {
       do { try sink.setClassNames(names) } catch { throw .dataset(error) }
     }
+    // The batches get the dataset's zero labels as placeholders.
+    if !dataset.hasLabels { try setUnlabelled(sink) }
     let step = 65_536
     for first in stride(from: 0, to: rows.count, by: step) {
       let block = rows.slice(first..<min(first + step, rows.count))
@@ -246,6 +254,11 @@ public enum Importer {
     guard firstLine.count >= 2, firstLine[0] == 0x1F, firstLine[1] == 0x8B else { return }
     throw .malformed(
       path: path, line: 1, message: "expected text, found gzip-compressed data; decompress it first (gunzip)")
+  }
+
+  /// Tells `sink` that the rows have no labels.
+  static func setUnlabelled(_ sink: RowSink) throws(IngestError) {
+    do { try sink.setUnlabelled() } catch { throw .dataset(error) }
   }
 
   static func openInput(_ path: String) throws(IngestError) -> ReadableFile {

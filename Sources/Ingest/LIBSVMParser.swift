@@ -4,7 +4,8 @@ import Dataset
   import Glibc
 #endif
 
-/// Options for LIBSVM / SVMlight text: `label index:value index:value … # comment`.
+/// Options for LIBSVM / SVMlight text: `label index:value index:value … # comment`,
+/// or `index:value index:value …` without labels (label kind none).
 public struct LIBSVMOptions: Sendable, Equatable {
   /// Indices in the file start at 0 rather than 1.
   public var zeroBased = false
@@ -12,6 +13,8 @@ public struct LIBSVMOptions: Sendable, Equatable {
   /// the largest index seen, plus one.
   public var features: Int?
   /// What the labels mean. Default: detected (see ``LabelKind``).
+  /// `LabelKind.none`: lines have no label and start with their first
+  /// `index:value` (what `--no-labels` says).
   public var labelKind: LabelKind?
 
   /// Default options: 1-based indices, features and label kind from the data.
@@ -24,7 +27,8 @@ public struct LIBSVMOptions: Sendable, Equatable {
 
 /// Parses LIBSVM lines into CSR rows.
 ///
-/// Grammar per line: optional blanks, a label (a number), then `index:value`
+/// Grammar per line: optional blanks, a label (a number; none for label kind
+/// none, whose rows get the placeholder 0), then `index:value`
 /// pairs separated by spaces or tabs; `qid:N` is accepted and ignored;
 /// everything after `#` is a comment; blank and comment-only lines are
 /// skipped. Indices are sorted within a row; a repeated index is an error.
@@ -63,13 +67,16 @@ struct LIBSVMLineParser: LineParser {
     }
     skipBlanks()
     guard position < count else { return nil }
-    let labelToken = token()
-    let label: Float
-    switch NumberParser.parseFloat(labelToken) {
-    case .success(let value): label = value
-    case .failure(let problem): return describe(problem, "a label (a number)", labelToken)
+    let labelled = options.labelKind != LabelKind.none
+    var label: Float = 0
+    if labelled {
+      let labelToken = token()
+      switch NumberParser.parseFloat(labelToken) {
+      case .success(let value): label = value
+      case .failure(let problem): return describe(problem, "a label (a number)", labelToken)
+      }
+      if let kind = options.labelKind, let problem = labelProblem(label, kind) { return problem }
     }
-    if let kind = options.labelKind, let problem = labelProblem(label, kind) { return problem }
     let firstValue = piece.batch.values.count
     var previous = -1
     var sorted = true
@@ -78,7 +85,8 @@ struct LIBSVMLineParser: LineParser {
       guard position < count else { break }
       let pair = token()
       guard let colon = pair.firstIndex(of: UInt8(ascii: ":")) else {
-        return "expected index:value, found \(quoted(pair))"
+        let note = labelled ? "" : " (--no-labels: a line has no label, only index:value pairs)"
+        return "expected index:value\(note), found \(quoted(pair))"
       }
       let key = UnsafeRawBufferPointer(rebasing: pair[..<colon])
       let valueText = UnsafeRawBufferPointer(rebasing: pair[(colon + 1)...])
@@ -120,7 +128,7 @@ struct LIBSVMLineParser: LineParser {
     }
     piece.batch.labels.append(label)
     piece.batch.rowLengths.append(Int32(piece.batch.values.count - firstValue))
-    piece.labels.add(label)
+    if labelled { piece.labels.add(label) }
     return nil
   }
 
@@ -152,7 +160,7 @@ func describe(_ problem: NumberProblem, _ expected: String, _ token: UnsafeRawBu
 /// Why `label` cannot be of `kind`, if it cannot.
 func labelProblem(_ label: Float, _ kind: LabelKind) -> String? {
   switch kind {
-  case .real: return nil
+  case .real, .none: return nil
   case .binary:
     return label == 1 || label == -1 || label == 0
       ? nil : "expected a binary label (-1, +1, 0 or 1), found \(label)"

@@ -35,7 +35,7 @@ struct LabelSummary: Sendable, Equatable {
   /// Whether the labels can be of `kind`; if not, what was wrong.
   func check(_ kind: LabelKind) -> String? {
     switch kind {
-    case .real: return nil
+    case .real, .none: return nil
     case .binary:
       return allPlusMinusOne || allZeroOne
         ? nil : "binary labels must all be -1/+1 or all be 0/1, found other values or a mix"

@@ -97,20 +97,28 @@ extension String {
 extension Importer {
   /// Reads a 2-D NumPy array of features at `path` (float32 or float64, C
   /// order) and a 1-D array of labels at `labels` into `sink` as dense rows.
+  /// Without `labels` the rows have none: label kind none, which `labelKind`
+  /// may say too but no other kind.
   public static func readNPY(
     _ path: String, labels: String?, into sink: RowSink, labelKind: LabelKind? = nil
   ) throws(IngestError) -> ConversionSummary {
-    guard let labels else {
-      throw .invalidOptions("\(path): a .npy file holds only features; give the labels with --labels y.npy")
+    if let labels, labelKind == LabelKind.none {
+      throw .invalidOptions(
+        "\(path): --labels \(labels) gives labels, but --no-labels (label kind none) says there are none; "
+          + "give one or the other")
+    }
+    if labels == nil, let labelKind, labelKind != LabelKind.none {
+      throw .invalidOptions(
+        "\(path): --label-kind \(labelKind) needs labels, and a .npy file holds only features; "
+          + "give the labels with --labels y.npy")
     }
     let features: MappedFile
-    let targets: MappedFile
+    let targets: MappedFile?
     do {
       features = try MappedFile(path: path)
-      targets = try MappedFile(path: labels)
+      targets = try labels.map { (path) throws(DatasetError) in try MappedFile(path: path) }
     } catch { throw .dataset(error) }
     let header = try NPYHeader.decode(features.bytes, path: path)
-    let labelHeader = try NPYHeader.decode(targets.bytes, path: labels)
     guard header.shape.count == 2, header.type.hasPrefix("f") else {
       throw .malformed(
         path: path, line: 1,
@@ -119,13 +127,25 @@ extension Importer {
     }
     let rows = header.shape[0]
     let columns = header.shape[1]
-    guard labelHeader.shape == [rows] || labelHeader.shape == [rows, 1] else {
-      throw .malformed(
-        path: labels, line: 1,
-        message: "expected \(rows) labels (shape (\(rows),)), found shape \(labelHeader.shape)")
+    var labelHeader: NPYHeader?
+    if let labels, let targets {
+      let decoded = try NPYHeader.decode(targets.bytes, path: labels)
+      guard decoded.shape == [rows] || decoded.shape == [rows, 1] else {
+        throw .malformed(
+          path: labels, line: 1,
+          message: "expected \(rows) labels (shape (\(rows),)), found shape \(decoded.shape)")
+      }
+      labelHeader = decoded
     }
     guard rows > 0 else {
       throw .malformed(path: path, line: 1, message: "expected at least one row, found 0")
+    }
+    if labels == nil {
+      guard columns > 0 else {
+        throw .malformed(
+          path: path, line: 1, message: "expected at least one feature in a file without labels, found 0")
+      }
+      do { try sink.setUnlabelled() } catch { throw .dataset(error) }
     }
     var summary = LabelSummary()
     let step = max(1, 65_536 / max(columns, 1))
@@ -134,7 +154,11 @@ extension Importer {
       var batch = RowBatch(layout: .dense, columns: columns)
       batch.values = elements(
         features.bytes, header, from: range.lowerBound * columns, count: range.count * columns)
-      batch.labels = elements(targets.bytes, labelHeader, from: range.lowerBound, count: range.count)
+      if let targets, let labelHeader {
+        batch.labels = elements(targets.bytes, labelHeader, from: range.lowerBound, count: range.count)
+      } else {
+        batch.labels = [Float](repeating: 0, count: range.count)  // placeholders: no labels
+      }
       if let bad = batch.values.firstIndex(where: { !$0.isFinite }) {
         throw .malformed(
           path: path, line: 1,
@@ -142,6 +166,7 @@ extension Importer {
             + "column \(bad % columns)")
       }
       for (row, label) in zip(range, batch.labels) {
+        guard let labels else { break }
         guard label.isFinite else {
           throw .malformed(
             path: labels, line: 1, message: "expected finite labels, found \(label) at row \(row)")
@@ -153,12 +178,12 @@ extension Importer {
       }
       do { try sink.append(batch) } catch { throw .dataset(error) }
     }
-    let kind = labelKind ?? summary.detected
-    if let problem = summary.check(kind) { throw .invalidOptions("\(labels): \(problem)") }
+    let kind = labels == nil ? LabelKind.none : labelKind ?? summary.detected
+    if let labels, let problem = summary.check(kind) { throw .invalidOptions("\(labels): \(problem)") }
     do { try sink.finish(columns: columns, labelKind: kind) } catch { throw .dataset(error) }
     return ConversionSummary(
       rows: rows, columns: columns, nonZeros: rows * columns, layout: .dense, labelKind: kind,
-      inputBytes: features.bytes.count + targets.bytes.count)
+      inputBytes: features.bytes.count + (targets?.bytes.count ?? 0))
   }
 
   /// `count` elements from element `first` of the array in `bytes`, as Floats.

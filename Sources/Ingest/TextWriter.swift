@@ -10,12 +10,19 @@ import Dispatch
 /// When the classes have names (``setClassNames(_:)``), CSV labels are the
 /// names, so they read back as the same classes; LIBSVM labels must be
 /// numbers, so LIBSVM gets the class ids.
+///
+/// Rows without labels (``setUnlabelled()``) are written without them: CSV
+/// has no label column (`x0,…,x{D-1}`), and a LIBSVM line starts with its
+/// first `index:value`, as `--no-labels` reads it. A row with no stored
+/// value would be a blank LIBSVM line, which reads as no row: it is refused.
 public final class TextWriter: RowSink {
   /// The text formats.
   public enum Format: Sendable {
     /// `label index:value …` with 1-based indices; zeros are left out.
+    /// Without labels, `index:value …`.
     case libsvm
     /// A header `x0,…,x{D-1},label`, then one line per row, label last.
+    /// Without labels, no label column.
     case csv
   }
 
@@ -28,6 +35,10 @@ public final class TextWriter: RowSink {
   private var columns: Int?
   /// CSV: each class's name as its label field, by class id.
   private var labelFields: [[UInt8]]?
+  /// Whether lines carry labels (false after ``setUnlabelled()``).
+  private var labelled = true
+  /// Rows written so far.
+  private var rowsWritten = 0
 
   /// Starts writing `path` as `format`, formatting on `threads` threads.
   public init(path: String, format: Format, threads: Int = ProcessInfoCores.count) throws(DatasetError) {
@@ -61,6 +72,15 @@ public final class TextWriter: RowSink {
     labelFields = fields
   }
 
+  /// Writes the rows without labels: no label column in CSV, no label token
+  /// in LIBSVM. Only before the first rows.
+  public func setUnlabelled() throws(DatasetError) {
+    guard rowsWritten == 0, columns == nil else {
+      throw .invalidRows("\(path): labels left out after rows were written")
+    }
+    labelled = false
+  }
+
   /// Appends `batch`'s rows as text lines.
   public func append(_ batch: RowBatch) throws(DatasetError) {
     if format == .csv, batch.layout == .csr {
@@ -74,11 +94,24 @@ public final class TextWriter: RowSink {
     }
     if format == .csv, columns == nil {
       columns = batch.columns
-      try output.write((0..<batch.columns).map { "x\($0)," }.joined() + "label\n")
+      let names = (0..<batch.columns).map { "x\($0)" } + (labelled ? ["label"] : [])
+      try output.write(names.joined(separator: ",") + "\n")
     }
     var starts = [0]
     if batch.layout == .csr {
       for length in batch.rowLengths { starts.append(starts.last! + Int(length)) }
+    }
+    if format == .libsvm, !labelled {
+      let empty = (0..<batch.rowCount).first { row in
+        batch.layout == .csr
+          ? starts[row] == starts[row + 1]
+          : batch.values[row * batch.columns..<(row + 1) * batch.columns].allSatisfy { $0 == 0 }
+      }
+      if let empty {
+        throw .invalidRows(
+          "\(path): row \(rowsWritten + empty + 1) has no value that is not 0, and without labels its LIBSVM line "
+            + "would be blank, which reads as no row; write .csv or .sds instead")
+      }
     }
     let pieces = min(threads, max(1, batch.rowCount / 1024))
     let texts = UnsafeMutableBufferPointer<[UInt8]>.allocate(capacity: pieces)
@@ -92,35 +125,47 @@ public final class TextWriter: RowSink {
     let format = format
     let starting = starts
     let labelFields = labelFields
+    let labelled = labelled
     // Each iteration formats its own rows into its own slot.
     DispatchQueue.concurrentPerform(iterations: pieces) { piece in
       var text: [UInt8] = []
       for row in rows * piece / pieces..<rows * (piece + 1) / pieces {
-        appendLine(row, of: batch, format: format, starts: starting, labelFields: labelFields, to: &text)
+        appendLine(
+          row, of: batch, format: format, starts: starting, labelled: labelled, labelFields: labelFields,
+          to: &text)
       }
       shared.value[piece] = text
     }
     for text in texts { try output.write(text) }
+    rowsWritten += batch.rowCount
   }
 
-  /// Flushes, syncs and names the file.
+  /// Flushes, syncs and names the file. `labelKind` must be none exactly
+  /// when ``setUnlabelled()`` was called.
   public func finish(columns: Int, labelKind: LabelKind) throws(DatasetError) {
+    guard labelled == (labelKind != LabelKind.none) else {
+      throw .invalidRows(
+        "\(path): rows written \(labelled ? "with" : "without") labels cannot end as label kind \(labelKind)")
+    }
     try output.commit()
   }
 }
 
-/// One row as a text line.
+/// One row as a text line; without its label unless `labelled`.
 private func appendLine(
-  _ row: Int, of batch: RowBatch, format: TextWriter.Format, starts: [Int], labelFields: [[UInt8]]?,
-  to text: inout [UInt8]
+  _ row: Int, of batch: RowBatch, format: TextWriter.Format, starts: [Int], labelled: Bool,
+  labelFields: [[UInt8]]?, to text: inout [UInt8]
 ) {
   let label = batch.labels[row]
   let labelText = label == label.rounded() && abs(label) < 1e7 ? String(Int(label)) : label.description
-  if format == .libsvm { text.append(contentsOf: labelText.utf8) }
+  if format == .libsvm, labelled { text.append(contentsOf: labelText.utf8) }
+  // LIBSVM: a blank before each index:value but an unlabelled line's first.
+  var blank = labelled
   switch batch.layout {
   case .csr:
     for entry in starts[row]..<starts[row + 1] {
-      text.append(0x20)
+      if blank { text.append(0x20) }
+      blank = true
       // In Int: the index 2³¹ − 1 is a valid column, and one more overflows Int32.
       text.append(contentsOf: String(Int(batch.indices[entry]) + 1).utf8)
       text.append(UInt8(ascii: ":"))
@@ -131,7 +176,8 @@ private func appendLine(
     for (column, value) in values.enumerated() {
       if format == .libsvm {
         guard value != 0 else { continue }
-        text.append(0x20)
+        if blank { text.append(0x20) }
+        blank = true
         text.append(contentsOf: String(column + 1).utf8)
         text.append(UInt8(ascii: ":"))
       }
@@ -139,7 +185,9 @@ private func appendLine(
       if format == .csv { text.append(UInt8(ascii: ",")) }
     }
   }
-  if format == .csv {
+  if format == .csv, !labelled {
+    if batch.columns > 0 { text.removeLast() }  // the comma after the last value
+  } else if format == .csv {
     if let labelFields {
       text.append(contentsOf: labelFields[Int(label)])
     } else {

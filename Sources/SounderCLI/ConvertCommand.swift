@@ -51,7 +51,8 @@ struct ConvertCommand: ParsableCommand {
     let seconds = Date().timeIntervalSince(started)
     print(
       "wrote \(output): \(summary.rows) rows × \(summary.columns) columns, \(summary.nonZeros) values "
-        + "(\(summary.layout)), \(summary.labelKind) labels"
+        + "(\(summary.layout)), "
+        + (summary.labelKind == LabelKind.none ? "no labels" : "\(summary.labelKind) labels")
         + (summary.classNames.map { " (\($0.count) named classes)" } ?? "") + ", in "
         + String(format: "%.2f s (%.0f MB/s)", seconds, Double(summary.inputBytes) / 1e6 / max(seconds, 1e-9))
     )

@@ -77,7 +77,7 @@ struct DatasetReport {
   /// for named classes (every name, with its count), ": min … max, mean …" for real labels.
   private func labelSummary() -> String {
     let labels = UnsafeBufferPointer(start: dataset.rows.labels, count: dataset.rows.count)
-    guard !labels.isEmpty else { return "" }
+    guard !labels.isEmpty, dataset.hasLabels else { return "" }
     if dataset.header.labelKind == .real {
       let mean = labels.reduce(0.0) { $0 + Double($1) } / Double(labels.count)
       let variance =

@@ -2,7 +2,7 @@ import ArgumentParser
 import Sounder
 
 /// How to read a data file: the options `convert`, `train`, `predict` and
-/// `evaluate` share, so a labelled file reads the same way in each.
+/// `evaluate` share, so a file reads the same way in each, labelled or not.
 struct InputOptions: ParsableArguments {
   @Option(help: "The input's format: libsvm, csv, npy or sds (default: from the extension).")
   var format: DataFormat?
@@ -13,8 +13,16 @@ struct InputOptions: ParsableArguments {
   @Option(help: "LIBSVM: the number of features; larger indices are an error.")
   var features: Int?
 
-  @Option(help: "What the labels are: real, binary or class (default: detected).")
+  @Option(help: "What the labels are: real, binary, class, or none as --no-labels says (default: detected).")
   var labelKind: LabelKind?
+
+  @Flag(
+    help: """
+      Text input has no labels (label kind none): every CSV column is a feature, and a LIBSVM line \
+      starts with its first index:value. The same as --label-kind none. (A .npy file without \
+      --labels has none anyway; a .sds file is read as it is.)
+      """)
+  var noLabels = false
 
   @Flag(inversion: .prefixedNo, help: "CSV: the first line is (or is not) a header (default: detected).")
   var header: Bool?
@@ -34,6 +42,17 @@ struct InputOptions: ParsableArguments {
 
   func validate() throws {
     if let features, features < 1 { throw ValidationError("--features must be at least 1 (got \(features))") }
+    if noLabels, let labelKind, labelKind != LabelKind.none {
+      throw ValidationError(
+        "--no-labels says there are no labels, and --label-kind \(labelKind) that there are")
+    }
+    if !hasLabels, let labelColumn {
+      throw ValidationError(
+        "--label-column \(labelColumn) names a label column, and \(noLabelsFlag) says there is none")
+    }
+    if !hasLabels, let labels {
+      throw ValidationError("--labels \(labels) gives labels, and \(noLabelsFlag) says there are none")
+    }
     guard separator.utf8.count == 1 else {
       throw ValidationError("--delimiter must be one character (got \"\(delimiter)\")")
     }
@@ -41,12 +60,21 @@ struct InputOptions: ParsableArguments {
 
   var separator: String { delimiter == "\\t" ? "\t" : delimiter }
 
-  var libsvm: LIBSVMOptions { LIBSVMOptions(zeroBased: zeroBased, features: features, labelKind: labelKind) }
+  /// The label kind asked for: none with `--no-labels`, else `--label-kind`'s.
+  var kind: LabelKind? { noLabels ? LabelKind.none : labelKind }
+
+  /// Whether the options leave rows with labels (neither `--no-labels` nor `--label-kind none`).
+  var hasLabels: Bool { kind != LabelKind.none }
+
+  /// The option that said there are no labels, for messages.
+  var noLabelsFlag: String { noLabels ? "--no-labels" : "--label-kind none" }
+
+  var libsvm: LIBSVMOptions { LIBSVMOptions(zeroBased: zeroBased, features: features, labelKind: kind) }
 
   var csv: CSVOptions {
     CSVOptions(
       header: header, labelColumn: labelColumn.map(ColumnSelector.init), delimiter: separator.utf8.first!,
-      fill: fill, labelKind: labelKind)
+      fill: fill, labelKind: kind)
   }
 
   /// Opens `path`: a `.sds` file directly, anything else through the cache
@@ -63,11 +91,23 @@ struct InputOptions: ParsableArguments {
       // The kernels trust the offsets and indices: a damaged file stops here, not in them.
       let start = monotonicSeconds()
       let rows = try dataset.checkedRows(threads: threads ?? ProcessInfoCores.count)
-      return OpenedData(dataset: dataset, rows: rows, checkSeconds: monotonicSeconds() - start)
+      return OpenedData(
+        dataset: dataset, rows: rows, checkSeconds: monotonicSeconds() - start, path: path,
+        howToLabel: howToLabel(path))
     } catch let error as DatasetError {
       throw CLIError(error.description)
     } catch {
       throw CLIError("\(error)")
+    }
+  }
+
+  /// What to do to read `path` with labels, when it opened without.
+  private func howToLabel(_ path: String) -> String {
+    switch format ?? DataFormat(path: path) {
+    case .sds: return "convert the source data with its labels"
+    case _ where !hasLabels: return "read it without \(noLabelsFlag)"
+    case .npy: return "give the labels with --labels y.npy"
+    default: return "convert the source data with its labels"
     }
   }
 }
@@ -77,4 +117,16 @@ struct OpenedData {
   let dataset: Dataset
   let rows: CheckedRows
   let checkSeconds: Double
+  /// The path the data was opened from, as given.
+  let path: String
+  /// What to do to read the data with labels, for ``requireLabels(for:)``.
+  let howToLabel: String
+
+  /// Refuses data without labels (label kind none) with one line, for
+  /// `command` (such as "train"), which needs labelled rows.
+  func requireLabels(for command: String) throws {
+    guard !dataset.hasLabels else { return }
+    throw CLIError(
+      "\(path) has no labels (label kind none): \(command) needs labelled rows; \(howToLabel)")
+  }
 }

@@ -126,6 +126,7 @@ struct EvaluateCommand: ParsableCommand {
       return
     }
     let (model, dataset) = try openModelAndData(model: model, data: data, input: input)
+    try dataset.requireLabels(for: "evaluate")
     let named = try NamedRows(dataset, path: data, names: model.classNames)
     let metrics: Metrics
     do { metrics = try model.evaluate(named.rows) } catch {

@@ -95,6 +95,7 @@ struct ProfileCommand: ParsableCommand {
     do { try sweep.validate(on: machine) } catch { throw CLIError(error.description) }
 
     let opened = try input.open(data)
+    if cluster == nil { try opened.requireLabels(for: "profile") }
     let dataset = opened.dataset
     let header = dataset.header
     sweep.base.problem.loss = model.loss(for: header.labelKind).loss

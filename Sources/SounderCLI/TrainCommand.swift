@@ -107,10 +107,12 @@ struct TrainCommand: ParsableCommand {
     do { try setup.validate(on: machine) } catch { throw CLIError(error.description) }
     try execution.check(on: machine)
     let opened = try input.open(data, threads: execution.threads)
+    try opened.requireLabels(for: "train")
     let dataset = opened.dataset
     setup.problem.loss = model.loss(for: dataset.header.labelKind).loss
     do { try setup.validate(on: machine) } catch { throw CLIError(error.description) }
     let testSet = try test.map { try input.open($0, threads: execution.threads) }
+    try testSet?.requireLabels(for: "train --test")
     // Keep the test file's renumbered labels alive for the run.
     let testRows = try test.flatMap { path in
       try testSet.map { try NamedRows($0, path: path, names: dataset.classNames) }

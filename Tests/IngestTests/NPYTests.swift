@@ -35,7 +35,7 @@ struct NPYTests {
   @Test(
     "bad arrays are refused with what was expected",
     arguments: [
-      ("<f8", "(3, 2)", "(3,)", false, "", "--labels y.npy"),
+      ("<f8", "(3, 0)", "(3,)", false, "", "expected at least one feature in a file without labels"),
       (">f8", "(3, 2)", "(3,)", false, "y.npy", "expected little-endian float32 or float64 data"),
       ("<f8", "(3, 2)", "(3,)", true, "y.npy", "expected C order"),
       ("<f8", "(6,)", "(4,)", false, "y.npy", "expected a 2-D float array"),

@@ -37,6 +37,33 @@ struct ClusterCommandTests {
     #expect(abs((figures["inertia"] as! Double) - 78.8514) < 1e-3)
   }
 
+  @Test("unlabelled data clusters and evaluates without a Rand index; a linear model will not evaluate it")
+  func unlabelled() throws {
+    let folder = try scratchWithBundledData()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let data = folder.appendingPathComponent("points.csv").path
+    try "0,0\n0,1\n1,0\n10,10\n10,11\n11,10\n".write(toFile: data, atomically: true, encoding: .utf8)
+    let model = folder.appendingPathComponent("k.model").path
+    let run = try runSounder(["cluster", data, "--no-labels", "-k", "2", "-o", model])
+    #expect(run.status == 0, "\(run.stderr)")
+    #expect(run.stdout.contains("6 rows × 2 features"), "\(run.stdout)")
+    let evaluated = try runSounder(["evaluate", model, data, "--no-labels"])
+    // Two clusters of three points around (⅓, ⅓) and (10⅓, 10⅓): 2/9 + 5/9 + 5/9 each, 8/3 in all.
+    #expect(
+      evaluated.stdout == "\(data): 6 rows; inertia 2.66667\n", "\(evaluated.stdout) \(evaluated.stderr)")
+    let predicted = try runSounder(["predict", model, data, "--no-labels"]).stdout.split(separator: "\n")
+    #expect(predicted.count == 6 && predicted[0] == predicted[2] && predicted[0] != predicted[3])
+
+    let linear = folder.appendingPathComponent("l.model").path
+    let labelled = folder.appendingPathComponent("labelled.csv").path
+    try "a,b,label\n0,0,0\n0,1,0\n10,10,1\n11,10,1\n".write(
+      toFile: labelled, atomically: true, encoding: .utf8)
+    #expect(try runSounder(["train", labelled, "-o", linear, "--epochs", "1"]).status == 0)
+    let refused = try runSounder(["evaluate", linear, data, "--no-labels"])
+    #expect(refused.status == 1)
+    #expect(refused.stderr.hasPrefix("Error: \(data) has no labels"), "\(refused.stderr)")
+  }
+
   @Test(
     "bad requests are one line and exit 1, with no model left behind",
     arguments: [

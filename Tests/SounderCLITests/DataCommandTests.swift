@@ -204,7 +204,7 @@ struct BundledDataTests {
 
 @Suite("sounder convert, NumPy")
 struct ConvertNPYCommandTests {
-  @Test("--labels gives the labels of a .npy matrix; without it the message says so")
+  @Test("--labels gives the labels of a .npy matrix; without it the rows have none")
   func labels() throws {
     let folder = try dataFolder()
     try FileManager.default.copyItem(
@@ -218,8 +218,18 @@ struct ConvertNPYCommandTests {
     ])
     #expect(good.status == 0, "stderr: \(good.stderr)")
     #expect(good.stdout.contains("3 rows × 2 columns, 6 values (dense), binary labels"), "got \(good.stdout)")
-    let bad = try runSounder(["convert", folder + "/x.npy", "-o", folder + "/e.sds"])
+    let unlabelled = try runSounder(["convert", folder + "/x.npy", "-o", folder + "/e.sds"])
+    #expect(unlabelled.status == 0, "stderr: \(unlabelled.stderr)")
     #expect(
-      bad.status == 1 && bad.stderr.contains("give the labels with --labels y.npy"), "got \(bad.stderr)")
+      unlabelled.stdout.contains("3 rows × 2 columns, 6 values (dense), no labels"),
+      "got \(unlabelled.stdout)")
+    let train = try runSounder(["train", folder + "/x.npy", "-o", folder + "/m.model"])
+    #expect(
+      train.status == 1
+        && train.stderr
+          == "Error: \(folder)/x.npy has no labels (label kind none): train needs labelled rows; "
+          + "give the labels with --labels y.npy\n",
+      "got \(train.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: folder + "/m.model"))
   }
 }
