@@ -49,8 +49,9 @@ final class ClusterState: @unchecked Sendable {
   var secondMove: Float = 0
   /// Mini-batch: the weight of the rows each centre has been given so far.
   let seen: UnsafeMutablePointer<Double>
-  /// Per row: `ρ · min distance²` while seeding (k-means++).
+  /// Per row: `ρ · min distance²` while seeding (k-means++), and `‖x‖²`.
   let potential: UnsafeMutablePointer<Float>
+  let norms: UnsafeMutablePointer<Float>
   private var allocations: [UnsafeMutableRawPointer] = []
 
   init(rows: Int, columns: Int, clusters: Int, workers: Int, bounded: Bool) {
@@ -86,6 +87,7 @@ final class ClusterState: @unchecked Sendable {
     movement = allocate(Float.self, clusters, 0)
     separation = allocate(Float.self, clusters, 0)
     potential = allocate(Float.self, rows, 0)
+    norms = allocate(Float.self, rows, 0)
     seen = allocate(Double.self, clusters, 0)
     allocations = owned
   }

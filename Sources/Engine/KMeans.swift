@@ -246,7 +246,6 @@ private struct KMeansRun {
       return try iterateInBatches(run: run, tolerance: tolerance, finalPass: pass, report: report)
     }
     let k = state.clusters
-    let d = state.columns
     if configuration.algorithm == .bounded { state.updateSeparation() }
     for iteration in 1...configuration.maxIterations {
       counters.beginEpoch(iteration, examples: state.rows)
@@ -269,7 +268,6 @@ private struct KMeansRun {
         return (try finalInertia(pass), .converged(iteration: iteration))
       }
     }
-    _ = d
     return (try finalInertia(pass), .iterationLimit)
   }
 

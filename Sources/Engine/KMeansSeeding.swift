@@ -55,9 +55,10 @@ struct KMeansSeeding {
   /// Greedy k-means++ (as scikit-learn's): the first centre is a row drawn
   /// in proportion to its weight; each next one is the best, by the
   /// potential `Σ ρ min_c ‖x − c‖²` it leaves, of `2 + ⌊ln k⌋` rows drawn in
-  /// proportion to their share of the current potential. Each step is two
-  /// passes over the rows on every worker: the candidates' potentials, then
-  /// the chosen one's distances.
+  /// proportion to their share of the current potential. Each step is one
+  /// pass over the rows on every worker (the candidates' distances, kept per
+  /// row, and their potentials), then a pass over the kept distances of the
+  /// chosen one, not over the rows.
   func plusPlus(using generator: inout SplitMix64) throws -> [Float] {
     let k = state.clusters
     let d = state.columns
@@ -67,32 +68,53 @@ struct KMeansSeeding {
     centres.reserveCapacity(k * d)
     // First centre: ρ-proportional.
     let totalWeight = block.weights.map { w in (0..<n).reduce(0.0) { $0 + Double(w[$1]) } } ?? Double(n)
-    let first = pick(generator.nextUnit() * totalWeight, total: totalWeight) { Double(block.weight($0)) }
+    let first = pick([generator.nextUnit() * totalWeight]) { Double(block.weight($0)) }[0]
     centres += Self.dense(block, first)
     var potential = try updatePotential(with: centres, first: true)
     var candidateMemory = [Float](repeating: 0, count: CentrePanel.floats(centres: trials, columns: d))
     let partial = UnsafeMutablePointer<Double>.allocate(capacity: state.workers * 16)
     defer { partial.deallocate() }
+    // Per row, each candidate's ρ‖x − t‖² of the current step.
+    let distances = UnsafeMutablePointer<Float>.allocate(capacity: max(n * trials, 1))
+    defer { distances.deallocate() }
     for chosen in 1..<k {
       guard potential > 0 else { throw Self.tooFewDistinct(k: k, found: chosen) }
-      // Candidates: rows drawn in proportion to their potential ρ D².
-      var rows: [Int] = []
-      for _ in 0..<trials {
-        rows.append(pick(generator.nextUnit() * potential, total: potential) { Double(state.potential[$0]) })
-      }
-      let candidates = rows.flatMap { Self.dense(block, $0) }
+      // Candidates: rows drawn in proportion to their potential ρ D², in one scan.
+      let targets = (0..<trials).map { _ in generator.nextUnit() * potential }
+      let candidates = pick(targets) { Double(state.potential[$0]) }.flatMap { Self.dense(block, $0) }
       // Each candidate's potential, Σ_w over workers in worker order.
       let sums = try candidateMemory.withUnsafeMutableBufferPointer { memory in
         let panel = CentrePanel(centres: trials, columns: d, memory: memory.baseAddress!)
         candidates.withUnsafeBufferPointer { panel.load($0.baseAddress!) }
-        return try candidatePotentials(panel, trials: trials, into: partial)
+        return try candidatePotentials(panel, trials: trials, into: partial, keeping: distances)
       }
       var best = 0
       for t in 1..<trials where sums[t] < sums[best] { best = t }
       centres += candidates[best * d..<(best + 1) * d]
-      potential = try updatePotential(with: Array(candidates[best * d..<(best + 1) * d]), first: false)
+      potential = try keep(candidate: best, of: trials, from: distances)
     }
     return centres
+  }
+
+  /// Lowers each row's potential to candidate `best`'s kept distance and
+  /// returns the new total (summed per worker, then in worker order).
+  private func keep(candidate best: Int, of trials: Int, from distances: UnsafeMutablePointer<Float>) throws
+    -> Double
+  {
+    let state = state
+    let assignments = assignments
+    let kept = UnsafeSendable(distances)
+    try team.run { context in
+      var total = 0.0
+      for position in assignments[context.index].rows {
+        let row = Int(position)
+        let value = min(state.potential[row], kept.value[row * trials + best])
+        state.potential[row] = value
+        total += Double(value)
+      }
+      state.tallies[context.index * 8] = total
+    }
+    return (0..<state.workers).reduce(0.0) { $0 + state.tallies[$1 * 8] }
   }
 
   /// k-means‖ (Bahmani et al., 2012) with oversampling ℓ = 2k and five
@@ -109,7 +131,7 @@ struct KMeansSeeding {
     let n = block.count
     let oversampling = Double(2 * k)
     let totalWeight = block.weights.map { w in (0..<n).reduce(0.0) { $0 + Double(w[$1]) } } ?? Double(n)
-    let first = pick(generator.nextUnit() * totalWeight, total: totalWeight) { Double(block.weight($0)) }
+    let first = pick([generator.nextUnit() * totalWeight]) { Double(block.weight($0)) }[0]
     var candidates = Self.dense(block, first)
     state.labels.update(repeating: 0, count: n)
     var potential = try updatePotential(with: candidates, first: true)
@@ -236,22 +258,35 @@ struct KMeansSeeding {
     }
   }
 
-  /// The first row whose running total of `value` passes `target` (the last
-  /// row with a positive value when rounding leaves the target past the end).
-  private func pick(_ target: Double, total: Double, value: (Int) -> Double) -> Int {
+  /// For each target, the first row whose running total of `value` passes
+  /// it (the last row with a positive value when rounding leaves a target
+  /// past the end): one scan for all targets, answers in the targets' order.
+  private func pick(_ targets: [Double], value: (Int) -> Double) -> [Int] {
+    let order = targets.indices.sorted { targets[$0] < targets[$1] }
+    var rows = [Int](repeating: 0, count: targets.count)
+    var next = 0
     var running = 0.0
     var last = 0
-    for row in 0..<block.count {
+    for row in 0..<block.count where next < order.count {
       let v = value(row)
-      if v > 0 { last = row }
+      guard v > 0 else { continue }
+      last = row
       running += v
-      if running > target && v > 0 { return row }
+      while next < order.count && running > targets[order[next]] {
+        rows[order[next]] = row
+        next += 1
+      }
     }
-    return last
+    while next < order.count {
+      rows[order[next]] = last
+      next += 1
+    }
+    return rows
   }
 
   /// Sets each row's potential `ρ min(D², ‖x − c‖²)` for the new centre `c`
-  /// (the last `columns` values of `centre`) and returns the total.
+  /// (the last `columns` values of `centre`) and returns the total; `first`:
+  /// the potentials start here, and each row's `‖x‖²` is kept.
   private func updatePotential(with centre: [Float], first: Bool) throws -> Double {
     let state = state
     let block = block
@@ -278,6 +313,10 @@ struct KMeansSeeding {
             distance = Distances.squaredDistance(
               sparse: x.indices, values: x.values, centre: pointer.value, centreNorm: centreNorm)
           }
+          if first {
+            let x = block.layout == .dense ? block.denseRow(row) : block.sparseRow(row).values
+            state.norms[row] = Dense.squaredNorm(x)
+          }
           let weighted = block.weight(row) * distance
           let value = first ? weighted : min(state.potential[row], weighted)
           state.potential[row] = value
@@ -292,14 +331,17 @@ struct KMeansSeeding {
   }
 
   /// `Σ ρ min(D², ‖x − t‖²)` for each candidate `t` of `panel`, summed per
-  /// worker then over the workers in worker order.
+  /// worker then over the workers in worker order; each row's `ρ‖x − t‖²`
+  /// is kept in `distances[row · trials + t]`.
   private func candidatePotentials(
-    _ panel: CentrePanel, trials: Int, into partial: UnsafeMutablePointer<Double>
+    _ panel: CentrePanel, trials: Int, into partial: UnsafeMutablePointer<Double>,
+    keeping distances: UnsafeMutablePointer<Float>
   ) throws -> [Double] {
     let state = state
     let block = block
     let assignments = assignments
     let partials = UnsafeSendable(partial)
+    let kept = UnsafeSendable(distances)
     try team.run { context in
       let sums = partials.value + context.index * 16
       sums.update(repeating: 0, count: 16)
@@ -319,12 +361,13 @@ struct KMeansSeeding {
             }
             for slot in 0..<count {
               let row = Int(rows[start + slot])
-              let x = block.layout == .dense ? block.denseRow(row) : block.sparseRow(row).values
-              let norm = Dense.squaredNorm(x)
+              let norm = state.norms[row]
               let weight = block.weight(row)
               let current = state.potential[row]
               for t in 0..<trials {
-                sums[t] += Double(min(current, weight * max(norm + scores[slot * 16 + t], 0)))
+                let distance = weight * max(norm + scores[slot * 16 + t], 0)
+                kept.value[row * trials + t] = distance
+                sums[t] += Double(min(current, distance))
               }
             }
             start += count

@@ -58,7 +58,7 @@ import Testing
     }
   }
 
-  @Test(arguments: [(1, 1), (3, 5), (16, 8), (17, 13), (40, 64), (33, 3)])
+  @Test(arguments: [(1, 1), (3, 5), (8, 64), (9, 7), (16, 8), (17, 13), (40, 64), (33, 3)])
   func denseNearestMatchesBruteForce(clusters: Int, columns: Int) {
     let problem = Problem(
       rows: 23, columns: columns, clusters: clusters, seed: UInt64(clusters * 100 + columns))
@@ -112,6 +112,37 @@ import Testing
         let exact = problem.distances(row)[Int(found.centre)]
         #expect(abs(Double(distance) - exact) <= 1e-5 * (exact + 1))
         for j in 0..<columns { #expect(sums[j] == 1 + 2 * Double(row[j])) }
+      }
+    }
+  }
+
+  @Test(arguments: [5, 16, 20])
+  func denseScoresMatchDouble(clusters: Int) {
+    let problem = Problem(rows: 3, columns: 11, clusters: clusters, seed: 17)
+    problem.withPanel { panel in
+      let rows = problem.rows.map { row in
+        let copy = UnsafeMutablePointer<Float>.allocate(capacity: row.count)
+        copy.initialize(from: row, count: row.count)
+        return UnsafePointer(copy)
+      }
+      defer { rows.forEach { $0.deallocate() } }
+      var scores = [Float](repeating: .nan, count: 64)
+      for block in 0..<(clusters + 15) / 16 {
+        rows.withUnsafeBufferPointer {
+          Distances.scores(dense: $0.baseAddress!, count: 3, panel: panel, block: block, into: &scores)
+        }
+        for (r, row) in problem.rows.enumerated() {
+          let exact = problem.distances(row)
+          let norm = row.reduce(0.0) { $0 + Double($1) * Double($1) }
+          for i in 0..<16 {
+            let c = block * 16 + i
+            if c < clusters {
+              #expect(abs(norm + Double(scores[16 * r + i]) - exact[c]) <= 1e-5 * (norm + exact[c] + 1))
+            } else {
+              #expect(scores[16 * r + i] == .infinity, "a padding centre scores +∞")
+            }
+          }
+        }
       }
     }
   }
