@@ -83,6 +83,17 @@ func fuzzDataset(_ bytes: UnsafeRawBufferPointer) {
     precondition(model.predictions(rows).count == rows.count, "one prediction per row")
     _ = try model.evaluate(rows)
   } catch { checkMessage(error) }
+  // k-means on the same rows: two iterations of the bounded algorithm from k-means++.
+  var clustering = KMeansConfiguration(clusters: min(3, rows.count))
+  clustering.algorithm = .bounded
+  clustering.maxIterations = 2
+  clustering.execution.threads = 1
+  do {
+    let fit = try KMeans(clustering, topology: Shared.machine).fit(rows)
+    let assigned = try KMeans.assign(rows, to: fit.model, threads: 1, topology: Shared.machine)
+    precondition(
+      assigned.clusters.allSatisfy { $0 >= 0 && Int($0) < fit.model.clusters }, "a cluster out of range")
+  } catch { checkMessage(error) }
 }
 
 func fuzzModel(_ bytes: UnsafeRawBufferPointer) {
@@ -104,6 +115,22 @@ func fuzzModel(_ bytes: UnsafeRawBufferPointer) {
       }
     }
     _ = try ModelFile.readCheckpoint(path)
+  } catch { checkMessage(error) }
+  do {
+    let model = try ModelFile.readClusters(path).model
+    guard model.features <= 4096, model.clusters <= 4096 else { return }
+    let values = [Float](repeating: 0.5, count: 2 * model.features)
+    let labels = [Float](repeating: 0, count: 2)
+    try values.withUnsafeBufferPointer { v in
+      try labels.withUnsafeBufferPointer { l in
+        let block = RowBlock(
+          count: 2, columns: model.features, layout: .dense, features: v.baseAddress!,
+          offsets: Shared.offsets, indices: Shared.indices, labels: l.baseAddress!, weights: nil)
+        let rows = try CheckedRows(block, source: "fuzz rows")
+        let assigned = try KMeans.assign(rows, to: model, threads: 1, topology: Shared.machine)
+        precondition(assigned.clusters.count == 2, "one cluster per row")
+      }
+    }
   } catch { checkMessage(error) }
 }
 

@@ -59,6 +59,15 @@ extension ModelFile {
           "the metadata lists \(metadata.clusters) centres × \(metadata.features) features, but the file holds \(centres.count) values"
       )
     }
+    guard centres.allSatisfy(\.isFinite),
+      metadata.scaler.map({
+        $0.means.allSatisfy(\.isFinite) && $0.scales.allSatisfy { $0.isFinite && $0 > 0 }
+      })
+        ?? true
+    else {
+      throw .corrupt(
+        path: path, reason: "a centre or scaling value is not a finite number (scales must be above 0)")
+    }
     return (ClusterModel(centres: centres, features: metadata.features, scaler: metadata.scaler), metadata)
   }
 }

@@ -79,6 +79,11 @@ public struct KMeans: Sendable {
         progress(report)
       }
       inertias.append(inertia)
+      guard inertia.isFinite else {
+        throw TrainingError.invalidData(
+          "the squared distances overflow 32-bit floats (values reach about 1.8e19 per feature or more); scale the data first, e.g. --standardize"
+        )
+      }
       if inertia < best?.inertia ?? .infinity {
         best = (
           run, inertia, Array(UnsafeBufferPointer(start: state.centres, count: k * block.columns)), stop
@@ -112,6 +117,14 @@ public struct KMeans: Sendable {
     guard rows.columns <= model.features, rows.layout == .csr || rows.columns == model.features else {
       throw TrainingError.invalidConfiguration(
         "the data has \(rows.columns) features but the model \(model.features); they must match")
+    }
+    guard
+      model.centres.allSatisfy(\.isFinite),
+      model.scaler.map({ $0.means.allSatisfy(\.isFinite) && $0.scales.allSatisfy { $0.isFinite && $0 > 0 } })
+        ?? true
+    else {
+      throw TrainingError.invalidConfiguration(
+        "the model's centres and scaling must be finite numbers (scales above 0)")
     }
     guard rows.count > 0 else { return ([], [], 0) }
     let machine = try topology ?? Topology.current()

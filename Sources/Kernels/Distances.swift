@@ -275,7 +275,9 @@ struct NearestTracker {
       bestLow.replacing(with: infinity, where: centreLow .== chosen),
       bestHigh.replacing(with: infinity, where: centreHigh .== chosen))
     let second = smallest(lanewiseMin(others, lanewiseMin(secondLow, secondHigh)))
-    return NearestCentre(centre: atBest, score: best, secondScore: second)
+    // Scores that are all NaN (squares past Float's range) match no lane: centre 0
+    // then, so the answer is always a real centre.
+    return NearestCentre(centre: atBest == .max ? 0 : atBest, score: best, secondScore: second)
   }
 
   @inline(__always)

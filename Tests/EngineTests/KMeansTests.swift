@@ -317,6 +317,22 @@ struct ReferenceLloyd {
     }
   }
 
+  @Test func valuesWhoseSquaresOverflowAreRefusedAndAssignInRange() throws {
+    // ‖x‖² of these rows is past Float's range: scores are NaN, never a centre past k.
+    let data = MatrixRows([[1e30, 0], [1e30, 1], [0, 0], [1, 1], [2, 2], [3, 1e30]])
+    for algorithm in KMeansAlgorithm.allCases {
+      var setup = configuration(2, algorithm: algorithm)
+      setup.maxIterations = 5
+      setup.batchSize = 2
+      #expect(throws: TrainingError.self, "\(algorithm)") { try KMeans(setup).fit(data.rows) }
+    }
+    let model = ClusterModel(centres: [0, 0, 1e30, 1e30], features: 2)
+    let assigned = try KMeans.assign(data.rows, to: model)
+    #expect(assigned.clusters.allSatisfy { (0..<2).contains($0) })
+    let broken = ClusterModel(centres: [.nan, 0, 1, 1], features: 2)
+    #expect(throws: TrainingError.self) { try KMeans.assign(data.rows, to: broken) }
+  }
+
   @Test func adjustedRandIndexMatchesKnownValues() {
     // Values from scikit-learn's adjusted_rand_score.
     #expect(adjustedRandIndex([0, 0, 1, 1], [1, 1, 0, 0]) == 1)
