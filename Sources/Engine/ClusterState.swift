@@ -2,6 +2,29 @@ import Dataset
 import Kernels
 import Parallel
 
+/// Centres as an assignment reads them: the values (k × d, centre-major),
+/// the kernel's panel of them and their squared norms (Double, for sparse
+/// distances). Plain pointers; whoever made the view owns the memory.
+struct CentreView: @unchecked Sendable {
+  let values: UnsafeMutablePointer<Float>
+  let panel: CentrePanel
+  let norms: UnsafeMutablePointer<Double>
+  let clusters: Int
+  let columns: Int
+
+  /// Makes `source` (k × d) these centres: copies them (unless they are
+  /// these), loads the panel and computes the norms.
+  func load(_ source: UnsafePointer<Float>) {
+    if source != UnsafePointer(values) { values.update(from: source, count: clusters * columns) }
+    panel.load(values)
+    for c in 0..<clusters {
+      var norm = 0.0
+      for j in 0..<columns { norm += Double(values[c * columns + j]) * Double(values[c * columns + j]) }
+      norms[c] = norm
+    }
+  }
+}
+
 /// The memory a k-means fit shares between its workers, allocated once per
 /// fit and freed with it.
 ///
@@ -47,14 +70,21 @@ final class ClusterState: @unchecked Sendable {
   var largestMove: Float = 0
   var largestMover: Int32 = -1
   var secondMove: Float = 0
-  /// Mini-batch: the weight of the rows each centre has been given so far.
+  /// Mini-batch: the weight of the rows each centre has been given so far,
+  /// and (per-core replicas) their sums, k × d.
   let seen: UnsafeMutablePointer<Double>
+  let runningSums: UnsafeMutablePointer<Double>
+  /// Mini-batch, per-core replicas: each worker's centres, and the sums and
+  /// weights it has added since the replicas last met.
+  let replicas: [CentreView]
+  let pending: [UnsafeMutablePointer<Double>]
+  let pendingWeights: [UnsafeMutablePointer<Double>]
   /// Per row: `ρ · min distance²` while seeding (k-means++), and `‖x‖²`.
   let potential: UnsafeMutablePointer<Float>
   let norms: UnsafeMutablePointer<Float>
   private var allocations: [UnsafeMutableRawPointer] = []
 
-  init(rows: Int, columns: Int, clusters: Int, workers: Int, bounded: Bool) {
+  init(rows: Int, columns: Int, clusters: Int, workers: Int, bounded: Bool, replicated: Bool = false) {
     self.rows = rows
     self.columns = columns
     self.clusters = clusters
@@ -89,22 +119,31 @@ final class ClusterState: @unchecked Sendable {
     potential = allocate(Float.self, rows, 0)
     norms = allocate(Float.self, rows, 0)
     seen = allocate(Double.self, clusters, 0)
+    let replicaCount = replicated ? workers : 0
+    runningSums = allocate(Double.self, replicated ? size : 0, 0)
+    replicas = (0..<replicaCount).map { _ in
+      CentreView(
+        values: allocate(Float.self, size, 0),
+        panel: CentrePanel(
+          centres: clusters, columns: columns,
+          memory: allocate(Float.self, CentrePanel.floats(centres: clusters, columns: columns), 0)),
+        norms: allocate(Double.self, clusters, 0), clusters: clusters, columns: columns)
+    }
+    pending = (0..<replicaCount).map { _ in allocate(Double.self, size, 0) }
+    pendingWeights = (0..<replicaCount).map { _ in allocate(Double.self, clusters, 0) }
     allocations = owned
   }
 
   deinit { for raw in allocations { raw.deallocate() } }
 
+  /// The shared centres as an assignment reads them.
+  var shared: CentreView {
+    CentreView(values: centres, panel: panel, norms: centreNorms, clusters: clusters, columns: columns)
+  }
+
   /// Makes `values` (k × d) the centres: copies them, loads the panel, and
   /// computes their norms.
-  func setCentres(_ values: UnsafePointer<Float>) {
-    centres.update(from: values, count: clusters * columns)
-    panel.load(centres)
-    for c in 0..<clusters {
-      var norm = 0.0
-      for j in 0..<columns { norm += Double(centres[c * columns + j]) * Double(centres[c * columns + j]) }
-      centreNorms[c] = norm
-    }
-  }
+  func setCentres(_ values: UnsafePointer<Float>) { shared.load(values) }
 
   /// Bounded iteration: half the distance from each centre to its nearest
   /// other centre (rounded down), from the current centres. O(k² d).

@@ -54,9 +54,14 @@ public struct KMeans: Sendable {
     let machine = try topology ?? Topology.current()
     let scaled = configuration.standardize ? TrainingSet.standardized(rows.block) : nil
     defer { scaled?.values.deallocate() }
+    let workers = try PlacementPlan(
+      topology: machine, workers: configuration.execution.threads, policy: configuration.execution.placement
+    ).workers.count
+    let strategy = Self.strategy(for: configuration, workers: workers)
     let team = try ClusterTeam(
       rows: rows, scaled: scaled?.values, clusters: k, execution: configuration.execution, machine: machine,
-      bounded: configuration.algorithm == .bounded, counters: counters)
+      bounded: configuration.algorithm == .bounded, counters: counters,
+      replicated: strategy.strategy == .perCore)
     let block = team.block
     let state = team.state
     let plan = team.plan
@@ -97,14 +102,35 @@ public struct KMeans: Sendable {
     return KMeansResult(
       model: ClusterModel(centres: winner.centres, features: block.columns, scaler: scaled?.scaler),
       inertia: winner.inertia, runInertias: inertias, bestRun: winner.run, stopReason: winner.stop,
-      history: history, initializationSeconds: seeding, rows: rows.count, totalWeight: totalWeight,
+      history: history, strategy: strategy, initializationSeconds: seeding, rows: rows.count,
+      totalWeight: totalWeight,
       placement: plan.workers.map(\.cpu),
-      workers: zip(plan.workers.indices, counters.perWorker).map { worker, counts in
-        WorkerStats(
-          worker: worker, cpu: plan.workers[worker].cpu, node: layout.assignments[worker].node,
-          memoryNode: layout.assignments[worker].memoryNode, replica: 0, counts: counts,
-          localPageShare: layout.localShare(of: worker))
-      })
+      workers: layout.workerStats(
+        plan: plan, counters: counters, replicaOf: Array(repeating: 0, count: plan.workers.count)))
+  }
+
+  /// How mini-batch workers combine their centres, and why: as asked
+  /// (`sync` or `per-core`), or for `auto` per-core replicas on more than one
+  /// worker (they meet every ``KMeansRun/rowsBetweenMeetings`` rows instead of
+  /// at a barrier per batch); `sync` for Lloyd's and the bounded iteration,
+  /// which always combine at a barrier.
+  static func strategy(for configuration: KMeansConfiguration, workers: Int) -> StrategyChoice {
+    guard configuration.algorithm == .minibatch else {
+      return StrategyChoice(
+        strategy: .sync, reason: "Lloyd's iteration combines every worker's sums at a barrier")
+    }
+    switch configuration.execution.strategy {
+    case .perCore: return StrategyChoice(strategy: .perCore, reason: "as requested")
+    case .sync: return StrategyChoice(strategy: .sync, reason: "as requested")
+    default:
+      return workers > 1
+        ? StrategyChoice(
+          strategy: .perCore,
+          reason:
+            "per-core replicas meet every \(KMeansRun.rowsBetweenMeetings) rows a worker, not at a barrier per batch"
+        )
+        : StrategyChoice(strategy: .sync, reason: "one worker")
+    }
   }
 
   /// Each row's nearest centre of `model` and its squared distance (in
@@ -167,7 +193,7 @@ private struct ClusterTeam {
   init(
     rows: CheckedRows, scaled: UnsafeMutableBufferPointer<Float>?, clusters: Int,
     execution: TrainingConfiguration.Execution, machine: Topology, bounded: Bool, counters: WorkerCounters,
-    columns: Int? = nil
+    columns: Int? = nil, replicated: Bool = false
   ) throws {
     let source = rows.block
     block = RowBlock(
@@ -186,13 +212,13 @@ private struct ClusterTeam {
     slots = counters.prepare(workers: plan.workers.count, bytesPerNonZero: block.layout == .dense ? 4 : 8)
     state = ClusterState(
       rows: rows.count, columns: block.columns, clusters: clusters, workers: plan.workers.count,
-      bounded: bounded)
+      bounded: bounded, replicated: replicated)
   }
 }
 
 /// One fit's runs: seeding, then Lloyd's (or the bounded) iteration until
 /// the centres settle.
-private struct KMeansRun {
+struct KMeansRun {
   let configuration: KMeansConfiguration
   /// The machine (for the small fit that reduces k-means‖'s candidates).
   let topology: Topology
@@ -304,6 +330,11 @@ private struct KMeansRun {
     let bytesPerRow = block.layout == .dense ? d * 4 : block.nonZeros * 8 / max(block.count, 1)
     let blockRows = RowOrder.blockRows(bytesPerRow: bytesPerRow, rows: block.count / workers)
     state.seen.update(repeating: 0, count: k)
+    let replicated = !state.replicas.isEmpty
+    if replicated {
+      state.runningSums.update(repeating: 0, count: k * d)
+      for replica in state.replicas { replica.load(state.centres) }
+    }
     let progressive = UnsafeMutablePointer<Double>.allocate(capacity: 2)
     defer { progressive.deallocate() }
     let totals = UnsafeSendable(progressive)
@@ -323,18 +354,29 @@ private struct KMeansRun {
       progressive[1] = 0
       let state = state
       let batches = pass
-      try team.run { context in
-        for step in 0..<steps {
-          try batches.run(context, first: true, window: step * share..<(step + 1) * share)
-          try context.barrier.arrive()
-          if context.index == 0 {
-            for w in 0..<workers {
-              totals.value[0] += state.tallies[w * 8]
-              totals.value[1] += state.tallies[w * 8 + 1]
+      if replicated {
+        try team.run { context in
+          try Self.replicaEpoch(context, pass: batches, state: state, steps: steps, share: share)
+        }
+        for w in 0..<workers {
+          progressive[0] += state.tallies[w * 8 + 3]
+          progressive[1] += state.tallies[w * 8 + 4]
+        }
+        state.setCentres(state.next)
+      } else {
+        try team.run { context in
+          for step in 0..<steps {
+            try batches.run(context, first: true, window: step * share..<(step + 1) * share)
+            try context.barrier.arrive()
+            if context.index == 0 {
+              for w in 0..<workers {
+                totals.value[0] += state.tallies[w * 8]
+                totals.value[1] += state.tallies[w * 8 + 1]
+              }
+              state.setCentres(state.next)
             }
-            state.setCentres(state.next)
+            try context.barrier.arrive()
           }
-          try context.barrier.arrive()
         }
       }
       var shift = 0.0
@@ -349,6 +391,72 @@ private struct KMeansRun {
       if shift <= tolerance { return (try finalInertia(finalPass), .converged(iteration: epoch)) }
     }
     return (try finalInertia(finalPass), .iterationLimit)
+  }
+
+  /// Rows a per-core replica assigns between two meetings (at least one step).
+  static let rowsBetweenMeetings = 16_384
+
+  /// One epoch of per-core mini-batch replicas on worker `context.index`.
+  /// A step assigns the worker's share of a batch against its own centres
+  /// and moves them to `(S + Sₗ) / (V + Wₗ)`: the running sums and weights
+  /// of every batch the replicas have merged, plus its own since they last
+  /// met. Every ``rowsBetweenMeetings`` rows and at the epoch's end they
+  /// meet: each worker adds up a slice of centres' sums and weights over
+  /// all workers in worker order, and every replica starts again from the
+  /// merged centres (in `next`). The merged centres are exactly the running
+  /// means of all rows assigned so far, as in the synchronous version; only
+  /// which centre a row is given differs, as a replica has not yet seen the
+  /// others' batches.
+  static func replicaEpoch(
+    _ context: WorkerContext, pass: LloydPass, state: ClusterState, steps: Int, share: Int
+  ) throws {
+    let worker = context.index
+    let k = state.clusters
+    let d = state.columns
+    let replica = state.replicas[worker]
+    let pending = state.pending[worker]
+    let pendingWeight = state.pendingWeights[worker]
+    let sums = state.sums[worker]
+    let counts = state.counts[worker]
+    let tally = state.tallies + worker * 8
+    let meetEvery = max(1, rowsBetweenMeetings / share)
+    pending.update(repeating: 0, count: k * d)
+    pendingWeight.update(repeating: 0, count: k)
+    tally[3] = 0
+    tally[4] = 0
+    for step in 0..<steps {
+      pass.assignOnly(worker, first: true, window: step * share..<(step + 1) * share)
+      tally[3] += tally[0]
+      tally[4] += tally[1]
+      // Sₗ ← Sₗ + S_batch, Wₗ ← Wₗ + W_batch; c ← (S + Sₗ) / (V + Wₗ) for the centres the batch touched.
+      for c in 0..<k where counts[c] > 0 {
+        pendingWeight[c] += counts[c]
+        let weight = state.seen[c] + pendingWeight[c]
+        for j in 0..<d {
+          pending[c * d + j] += sums[c * d + j]
+          replica.values[c * d + j] = Float((state.runningSums[c * d + j] + pending[c * d + j]) / weight)
+        }
+      }
+      replica.load(replica.values)
+      guard (step + 1) % meetEvery == 0 || step == steps - 1 else { continue }
+      // Meet: S ← S + Σ_w Sₗ, V ← V + Σ_w Wₗ over a slice of centres, in worker order.
+      try context.barrier.arrive()
+      for c in (k * worker / state.workers)..<(k * (worker + 1) / state.workers) {
+        for w in 0..<state.workers { state.seen[c] += state.pendingWeights[w][c] }
+        for j in 0..<d {
+          var sum = state.runningSums[c * d + j]
+          for w in 0..<state.workers { sum += state.pending[w][c * d + j] }
+          state.runningSums[c * d + j] = sum
+          state.next[c * d + j] = state.seen[c] > 0 ? Float(sum / state.seen[c]) : state.centres[c * d + j]
+        }
+      }
+      try context.barrier.arrive()
+      replica.load(state.next)
+      pending.update(repeating: 0, count: k * d)
+      pendingWeight.update(repeating: 0, count: k)
+      // No worker may write `next` at the next meeting before every replica has read it.
+      try context.barrier.arrive()
+    }
   }
 
   /// The inertia of the current centres: one more assignment, centres kept.

@@ -55,8 +55,8 @@ public struct KMeansConfiguration: Sendable, Equatable {
   /// Standardise the features before clustering (dense: mean 0 and
   /// variance 1; sparse: scaled only). The model keeps the scaler.
   public var standardize = false
-  /// Threads, placement and seed, as for training; the strategy and sync
-  /// interval play no part in Lloyd's iteration.
+  /// Threads, placement, seed and, for mini-batch, the strategy (`sync`,
+  /// `per-core` or `auto`), as for training; the sync interval plays no part.
   public var execution = TrainingConfiguration.Execution()
 
   /// A configuration for `clusters` centres, the rest at their defaults.
@@ -81,6 +81,15 @@ public struct KMeansConfiguration: Sendable, Equatable {
     where value > limit {
       throw invalid("\(name) must be at most \(limit) (got \(value))")
     }
+    switch (algorithm, execution.strategy) {
+    case (_, .auto), (_, .sync), (.minibatch, .perCore): break
+    case (.minibatch, let strategy):
+      throw invalid("mini-batch k-means takes --strategy sync, per-core or auto (got \(strategy.rawValue))")
+    case (let algorithm, let strategy):
+      throw invalid(
+        "--strategy \(strategy.rawValue) is for --algorithm minibatch; \(algorithm.rawValue) combines at a barrier (sync)"
+      )
+    }
     if let threads = execution.threads, !(1...TrainingConfiguration.mostThreads).contains(threads) {
       throw invalid("threads must be from 1 to \(TrainingConfiguration.mostThreads) (got \(threads))")
     }
@@ -90,7 +99,7 @@ public struct KMeansConfiguration: Sendable, Equatable {
 extension KMeansConfiguration: Codable {
   private enum CodingKeys: String, CodingKey {
     case clusters, initialization, runs, algorithm, maxIterations, batchSize, tolerance, standardize, threads,
-      seed
+      seed, strategy
   }
 
   public init(from decoder: any Decoder) throws {
@@ -105,6 +114,7 @@ extension KMeansConfiguration: Codable {
     standardize = try values.decode(Bool.self, forKey: .standardize)
     execution.threads = try values.decodeIfPresent(Int.self, forKey: .threads)
     execution.seed = try values.decode(UInt64.self, forKey: .seed)
+    execution.strategy = try values.decodeIfPresent(UpdateStrategy.self, forKey: .strategy) ?? .auto
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -119,5 +129,6 @@ extension KMeansConfiguration: Codable {
     try values.encode(standardize, forKey: .standardize)
     try values.encodeIfPresent(execution.threads, forKey: .threads)
     try values.encode(execution.seed, forKey: .seed)
+    try values.encode(execution.strategy, forKey: .strategy)
   }
 }

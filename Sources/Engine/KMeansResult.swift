@@ -55,6 +55,9 @@ public struct KMeansResult: Sendable {
   public var stopReason: KMeansStop
   /// Every iteration of every run, in order.
   public var history: [KMeansReport]
+  /// How the workers combined their work, and why (mini-batch: `sync` or
+  /// `per-core` replicas; Lloyd's iteration: `sync`).
+  public var strategy: StrategyChoice
   /// Seconds spent choosing the starting centres, over all runs.
   public var initializationSeconds: Double
   /// Rows clustered, and their total weight.

@@ -37,15 +37,21 @@ struct LloydPass: Sendable {
   func run(_ context: WorkerContext, first: Bool, window: Range<Int>? = nil) throws {
     let worker = context.index
     var counter = counters.slot(worker)
-    let rows = order?[worker] ?? assignments[worker].rows
-    let positions = window.map { $0.clamped(to: 0..<rows.count) } ?? 0..<rows.count
-    assign(worker, rows: rows, positions: positions, first: first)
-    counter.count(examples: positions.count, nonZeros: nonZeros(worker, rows: rows[positions]))
+    assignOnly(worker, first: first, window: window)
     counter.charge(.compute)
     try context.barrier.arrive()
     counter.charge(.wait)
     reduce(worker)
     counter.charge(.merge)
+  }
+
+  /// Step 1 alone, on worker `worker`'s positions `window` (`nil`: all):
+  /// what a per-core mini-batch replica does between meetings.
+  func assignOnly(_ worker: Int, first: Bool, window: Range<Int>?) {
+    let rows = order?[worker] ?? assignments[worker].rows
+    let positions = window.map { $0.clamped(to: 0..<rows.count) } ?? 0..<rows.count
+    assign(worker, rows: rows, positions: positions, first: first)
+    counters.slot(worker).count(examples: positions.count, nonZeros: nonZeros(worker, rows: rows[positions]))
   }
 
   private func nonZeros(_ worker: Int, rows: ArraySlice<Int32>) -> Int {
@@ -66,7 +72,9 @@ struct LloydPass: Sendable {
     var inertia = 0.0
     var changed = 0
     var computed = 0
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: state.panel.width)
+    // Per-core mini-batch replicas assign against their own centres.
+    let view = runningMean ? (state.replicas.isEmpty ? state.shared : state.replicas[worker]) : state.shared
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: view.panel.width)
     defer { scratch.deallocate() }
     var group = [UnsafePointer<Float>](repeating: block.features, count: 4)
     var groupRows = [Int](repeating: 0, count: 4)
@@ -92,7 +100,7 @@ struct LloydPass: Sendable {
       group.withUnsafeBufferPointer { pointers in
         nearest.withUnsafeMutableBufferPointer { out in
           Distances.nearest(
-            dense: pointers.baseAddress!, count: waiting, panel: state.panel, into: out.baseAddress!)
+            dense: pointers.baseAddress!, count: waiting, panel: view.panel, into: out.baseAddress!)
         }
       }
       for slot in 0..<waiting { settle(groupRows[slot], base: base, nearest[slot]) }
@@ -145,7 +153,7 @@ struct LloydPass: Sendable {
           let x = block.sparseRow(row)
           settle(
             position, base: start,
-            Distances.nearest(sparse: x.indices, values: x.values, panel: state.panel, scratch: scratch))
+            Distances.nearest(sparse: x.indices, values: x.values, panel: view.panel, scratch: scratch))
           computed += state.clusters
         }
       }
@@ -157,7 +165,7 @@ struct LloydPass: Sendable {
         if state.labels[row] != Int32(label) { changed += 1 }
         state.labels[row] = Int32(label)
         let weight = block.weight(row)
-        let centre = UnsafePointer(state.centres + label * d)
+        let centre = UnsafePointer(view.values + label * d)
         let distance: Float
         switch block.layout {
         case .dense:
@@ -167,7 +175,7 @@ struct LloydPass: Sendable {
         case .csr:
           let x = block.sparseRow(row)
           distance = Distances.accumulate(
-            sparse: x.indices, values: x.values, centre: centre, centreNorm: state.centreNorms[label],
+            sparse: x.indices, values: x.values, centre: centre, centreNorm: view.norms[label],
             weight: weight, into: sums + label * d)
         }
         counts[label] += Double(weight)

@@ -305,21 +305,9 @@ private struct TrainingRun: OutputObjectiveVisitor {
       history: outcome.history, strategy: choice, placement: plan.workers.map(\.cpu),
       stopReason: outcome.stopReason,
       trainingRows: data.training.count, validationRows: data.validation.count,
-      workers: workerStats(replicaOf: replicaOf), scaling: data.scaling, learningRate: rate,
+      workers: layout.workerStats(plan: plan, counters: counters, replicaOf: replicaOf),
+      scaling: data.scaling, learningRate: rate,
       schedule: schedule)
-  }
-
-  /// What each worker did, and how much of its partitions' memory is on its
-  /// node: on a real machine, the kernel's account of the resident pages; on
-  /// simulated nodes, where every page is on the one real node, the share of
-  /// bytes placed on the worker's pseudo-node.
-  func workerStats(replicaOf: [Int]) -> [WorkerStats] {
-    zip(plan.workers.indices, counters.perWorker).map { worker, counts in
-      WorkerStats(
-        worker: worker, cpu: plan.workers[worker].cpu, node: assignments[worker].node,
-        memoryNode: assignments[worker].memoryNode,
-        replica: replicaOf[worker], counts: counts, localPageShare: layout.localShare(of: worker))
-    }
   }
 }
 

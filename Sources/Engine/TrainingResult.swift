@@ -1,5 +1,6 @@
 import Learning
 import Parallel
+import Topology
 
 /// What happened in one epoch.
 public struct EpochReport: Sendable, Equatable, Codable {
@@ -103,5 +104,21 @@ public struct WorkerStats: Sendable, Equatable, Codable {
     self.replica = replica
     self.counts = counts
     self.localPageShare = localPageShare
+  }
+}
+
+extension DataLayout {
+  /// What each worker of a run did (from `counters`), where it ran, the
+  /// replica it wrote, and how much of its partitions' memory is on its
+  /// node: on a real machine, the kernel's account of the resident pages; on
+  /// simulated nodes, where every page is on the one real node, the share of
+  /// bytes placed on the worker's pseudo-node.
+  func workerStats(plan: PlacementPlan, counters: WorkerCounters, replicaOf: [Int]) -> [WorkerStats] {
+    zip(plan.workers.indices, counters.perWorker).map { worker, counts in
+      WorkerStats(
+        worker: worker, cpu: plan.workers[worker].cpu, node: assignments[worker].node,
+        memoryNode: assignments[worker].memoryNode, replica: replicaOf[worker], counts: counts,
+        localPageShare: localShare(of: worker))
+    }
   }
 }

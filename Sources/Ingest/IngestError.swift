@@ -12,8 +12,9 @@ public enum IngestError: Error, Equatable, Sendable, CustomStringConvertible {
 
   public var description: String {
     switch self {
-    case .malformed(let path, let line, let message): "\(path):\(line): \(message)"
-    case .invalidOptions(let text): text
+    // Messages quote input: control characters are escaped so the text stays one line.
+    case .malformed(let path, let line, let message): escapingControlCharacters("\(path):\(line): \(message)")
+    case .invalidOptions(let text): escapingControlCharacters(text)
     case .dataset(let error): error.description
     }
   }

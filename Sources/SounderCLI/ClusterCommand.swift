@@ -43,6 +43,12 @@ struct ClusterCommand: ParsableCommand {
   @Option(help: "minibatch: rows per step, over all workers.")
   var batchSize: Int = 1024
 
+  @Option(
+    help:
+      "minibatch: sync (a barrier per batch), per-core (a replica per worker, merged every 16,384 rows) or auto (per-core on more than one worker)."
+  )
+  var strategy: UpdateStrategy = .auto
+
   @Option(help: "Iterations per run, at most.")
   var maxIter: Int = 300
 
@@ -74,6 +80,7 @@ struct ClusterCommand: ParsableCommand {
     setup.algorithm = algorithm
     setup.maxIterations = maxIter
     setup.batchSize = batchSize
+    setup.execution.strategy = strategy
     setup.tolerance = tol
     setup.standardize = standardize
     setup.execution.seed = seed
@@ -111,7 +118,7 @@ struct ClusterCommand: ParsableCommand {
     do { try ModelFile.write(result.model, metadata: metadata, to: output) } catch {
       throw CLIError(error.description)
     }
-    log.finish(result, stats: stats, output: output)
+    log.finish(result, algorithm: algorithm, stats: stats, output: output)
   }
 }
 
@@ -155,7 +162,7 @@ struct ClusterLog {
     }
   }
 
-  func finish(_ result: KMeansResult, stats: Bool, output: String) {
+  func finish(_ result: KMeansResult, algorithm: KMeansAlgorithm, stats: Bool, output: String) {
     if json {
       struct Line: Encodable {
         var event = "finished"
@@ -164,6 +171,7 @@ struct ClusterLog {
         var bestRun: Int
         var iterations: Int
         var stopReason: String
+        var strategy: StrategyChoice
         var initializationSeconds: Double
         var cpus: [Int]
         var workers: [WorkerStats]
@@ -172,7 +180,7 @@ struct ClusterLog {
       emit(
         Line(
           inertia: result.inertia, runInertias: result.runInertias, bestRun: result.bestRun,
-          iterations: result.iterations, stopReason: result.stopReason.description,
+          iterations: result.iterations, stopReason: result.stopReason.description, strategy: result.strategy,
           initializationSeconds: result.initializationSeconds, cpus: result.placement,
           workers: result.workers,
           model: output))
@@ -181,6 +189,9 @@ struct ClusterLog {
     if result.runInertias.count > 1 {
       let all = result.runInertias.map { String(format: "%.6g", $0) }.joined(separator: ", ")
       print("Runs: inertia \(all); run \(result.bestRun) kept")
+    }
+    if algorithm == .minibatch {
+      print("Strategy \(result.strategy.strategy.rawValue): \(result.strategy.reason)")
     }
     print(
       "Workers: \(result.placement.count) on CPUs \(result.placement.map(String.init).joined(separator: ",")); "

@@ -236,19 +236,25 @@ struct ReferenceLloyd {
     let initial = start(data, k: 6)
     let lloyd = try KMeans(configuration(6, threads: layout.threads, partitions: layout.partitions)).fit(
       data.rows, initialCentres: initial)
-    var setup = configuration(
-      6, threads: layout.threads, partitions: layout.partitions, algorithm: .minibatch)
-    setup.batchSize = 256
-    setup.maxIterations = 20
-    setup.tolerance = 1e-4
-    let batches = try KMeans(setup).fit(data.rows, initialCentres: initial)
-    #expect(batches.inertia <= lloyd.inertia * 1.01, "mini-batch \(batches.inertia), Lloyd \(lloyd.inertia)")
-    #expect(batches.inertia >= lloyd.inertia * 0.999, "Lloyd's fixed point is a local optimum")
-    // The reported inertia is the final centres' exact one.
-    let assigned = try KMeans.assign(data.rows, to: batches.model)
-    #expect(abs(assigned.inertia - batches.inertia) <= 1e-9 * assigned.inertia)
-    let again = try KMeans(setup).fit(data.rows, initialCentres: initial)
-    #expect(again.model.centres == batches.model.centres, "bitwise reproducible for a thread count")
+    for strategy in [UpdateStrategy.sync, .perCore] {
+      var setup = configuration(
+        6, threads: layout.threads, partitions: layout.partitions, algorithm: .minibatch)
+      setup.batchSize = 256
+      setup.maxIterations = 20
+      setup.tolerance = 1e-4
+      setup.execution.strategy = strategy
+      let batches = try KMeans(setup).fit(data.rows, initialCentres: initial)
+      #expect(batches.strategy.strategy == strategy)
+      #expect(
+        batches.inertia <= lloyd.inertia * 1.01, "\(strategy): \(batches.inertia), Lloyd \(lloyd.inertia)")
+      #expect(batches.inertia >= lloyd.inertia * 0.999, "Lloyd's fixed point is a local optimum")
+      // The reported inertia is the final centres' exact one.
+      let assigned = try KMeans.assign(data.rows, to: batches.model)
+      #expect(abs(assigned.inertia - batches.inertia) <= 1e-9 * assigned.inertia)
+      let again = try KMeans(setup).fit(data.rows, initialCentres: initial)
+      #expect(
+        again.model.centres == batches.model.centres, "\(strategy): bitwise reproducible for a thread count")
+    }
   }
 
   @Test func weightsCountAsRepeatedRows() throws {
@@ -310,6 +316,18 @@ struct ReferenceLloyd {
     #expect(throws: TrainingError.invalidConfiguration("k must be at least 1 (got 0)")) {
       try KMeans(configuration(0)).fit(repeats.rows)
     }
+    var hogwild = configuration(2, algorithm: .minibatch)
+    hogwild.execution.strategy = .hogwild
+    #expect(
+      throws: TrainingError.invalidConfiguration(
+        "mini-batch k-means takes --strategy sync, per-core or auto (got hogwild)")
+    ) { try KMeans(hogwild).fit(repeats.rows) }
+    var replicas = configuration(2)
+    replicas.execution.strategy = .perCore
+    #expect(
+      throws: TrainingError.invalidConfiguration(
+        "--strategy per-core is for --algorithm minibatch; lloyd combines at a barrier (sync)")
+    ) { try KMeans(replicas).fit(repeats.rows) }
     var none = configuration(2)
     none.runs = 0
     #expect(throws: TrainingError.invalidConfiguration("--n-init must be at least 1 (got 0)")) {

@@ -66,6 +66,23 @@ struct NPYTests {
     #expect(!FileManager.default.fileExists(atPath: folder + "/d.sds"))
   }
 
+  @Test("a header quoting control characters gives a one-line error with them escaped")
+  func controlCharactersInTheHeader() throws {
+    let folder = try temporaryFolder()
+    try npy([1, 2] as [Float], descr: "<f4\u{1}\n", shape: "(2,)").write(
+      to: URL(fileURLWithPath: folder + "/x.npy"))
+    do {
+      _ = try Importer.convert(input: folder + "/x.npy", output: folder + "/d.sds")
+      Issue.record("a damaged header converted")
+    } catch {
+      let text = "\(error)"
+      #expect(text.contains("\\u{1}\\n"), "\(text)")
+      #expect(
+        text.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F }, "\(text.debugDescription)")
+    }
+    #expect(!FileManager.default.fileExists(atPath: folder + "/d.sds"))
+  }
+
   @Test("NaN in the features is refused")
   func nan() throws {
     let folder = try temporaryFolder()
