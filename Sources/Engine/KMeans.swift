@@ -54,17 +54,15 @@ public struct KMeans: Sendable {
     let machine = try topology ?? Topology.current()
     let scaled = configuration.standardize ? TrainingSet.standardized(rows.block) : nil
     defer { scaled?.values.deallocate() }
-    let workers = try PlacementPlan(
-      topology: machine, workers: configuration.execution.threads, policy: configuration.execution.placement
-    ).workers.count
-    let strategy = Self.strategy(for: configuration, workers: workers)
+    let plan = try PlacementPlan(
+      topology: machine, workers: configuration.execution.threads, policy: configuration.execution.placement)
+    let strategy = Self.strategy(for: configuration, workers: plan.workers.count)
     let team = try ClusterTeam(
-      rows: rows, scaled: scaled?.values, clusters: k, execution: configuration.execution, machine: machine,
-      bounded: configuration.algorithm == .bounded, counters: counters,
+      rows: rows, scaled: scaled?.values, clusters: k, execution: configuration.execution, plan: plan,
+      machine: machine, bounded: configuration.algorithm == .bounded, counters: counters,
       replicated: strategy.strategy == .perCore)
     let block = team.block
     let state = team.state
-    let plan = team.plan
     let layout = team.layout
     let fit = KMeansRun(
       configuration: configuration, topology: machine, block: block, state: state, team: team.team,
@@ -159,7 +157,9 @@ public struct KMeans: Sendable {
     let scaled = model.scaler.map { TrainingSet.scaled(rows.block, by: $0) }
     defer { scaled?.deallocate() }
     let team = try ClusterTeam(
-      rows: rows, scaled: scaled, clusters: model.clusters, execution: execution, machine: machine,
+      rows: rows, scaled: scaled, clusters: model.clusters, execution: execution,
+      plan: try PlacementPlan(topology: machine, workers: threads, policy: execution.placement),
+      machine: machine,
       bounded: false, counters: WorkerCounters(), columns: model.features)
     model.centres.withUnsafeBufferPointer { team.state.setCentres($0.baseAddress!) }
     var distances = [Float](repeating: 0, count: rows.count)
@@ -192,15 +192,15 @@ private struct ClusterTeam {
   /// rows may use fewer columns than the model).
   init(
     rows: CheckedRows, scaled: UnsafeMutableBufferPointer<Float>?, clusters: Int,
-    execution: TrainingConfiguration.Execution, machine: Topology, bounded: Bool, counters: WorkerCounters,
-    columns: Int? = nil, replicated: Bool = false
+    execution: TrainingConfiguration.Execution, plan: PlacementPlan, machine: Topology, bounded: Bool,
+    counters: WorkerCounters, columns: Int? = nil, replicated: Bool = false
   ) throws {
     let source = rows.block
     block = RowBlock(
       count: source.count, columns: columns ?? source.columns, layout: source.layout,
       features: scaled.map { UnsafePointer($0.baseAddress!) } ?? source.features, offsets: source.offsets,
       indices: source.indices, labels: source.labels, weights: source.weights)
-    plan = try PlacementPlan(topology: machine, workers: execution.threads, policy: execution.placement)
+    self.plan = plan
     do {
       layout = try DataLayout(
         rows: Array(0..<Int32(rows.count)), of: block, plan: plan, on: machine,
