@@ -73,6 +73,7 @@ func fuzzDataset(_ bytes: UnsafeRawBufferPointer) {
   }
   // Data without labels reads as label 0 everywhere; train needs labels.
   precondition(data.hasLabels || (0..<rows.count).allSatisfy { rows.label($0) == 0 }, "zero labels")
+  fuzzClustering(rows)
   guard data.hasLabels, rows.count <= 512, rows.columns <= 4096, rows.nonZeros <= 65_536 else { return }
   var setup = TrainingConfiguration()
   setup.stopping.epochs = 1
@@ -83,11 +84,19 @@ func fuzzDataset(_ bytes: UnsafeRawBufferPointer) {
     precondition(model.predictions(rows).count == rows.count, "one prediction per row")
     _ = try model.evaluate(rows)
   } catch { checkMessage(error) }
-  // k-means on the same rows: two iterations of the bounded algorithm from k-means++.
+}
+
+/// k-means on checked rows (labelled or not): two iterations, the algorithm and start
+/// chosen by the row and column counts; every cluster index must be a real centre.
+func fuzzClustering(_ rows: CheckedRows) {
+  guard rows.count <= 512, rows.columns <= 4096, rows.nonZeros <= 65_536 else { return }
   var clustering = KMeansConfiguration(clusters: min(3, rows.count))
-  clustering.algorithm = .bounded
+  clustering.algorithm = KMeansAlgorithm.allCases[rows.count % KMeansAlgorithm.allCases.count]
+  clustering.initialization =
+    KMeansInitialization.allCases[rows.columns % KMeansInitialization.allCases.count]
   clustering.maxIterations = 2
-  clustering.execution.threads = 1
+  clustering.batchSize = 2
+  clustering.execution.threads = 1 + rows.count % 2
   do {
     let fit = try KMeans(clustering, topology: Shared.machine).fit(rows)
     let assigned = try KMeans.assign(rows, to: fit.model, threads: 1, topology: Shared.machine)
