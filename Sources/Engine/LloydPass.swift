@@ -100,7 +100,8 @@ struct LloydPass: Sendable {
       group.withUnsafeBufferPointer { pointers in
         nearest.withUnsafeMutableBufferPointer { out in
           Distances.nearest(
-            dense: pointers.baseAddress!, count: waiting, panel: view.panel, into: out.baseAddress!)
+            dense: pointers.baseAddress!, count: waiting, panel: view.panel, into: out.baseAddress!,
+            second: bounded)
         }
       }
       for slot in 0..<waiting { settle(groupRows[slot], base: base, nearest[slot]) }

@@ -61,7 +61,7 @@ public struct NearestCentre: Sendable, Equatable {
   /// Its score; the squared distance is `‖x‖² + score` (up to rounding,
   /// which can make it slightly negative for a row on its centre).
   public var score: Float
-  /// The second nearest centre's score (+∞ for one centre).
+  /// The second nearest centre's score (+∞ for one centre; NaN when not asked for).
   public var secondScore: Float
 
   /// A result with the given fields.
@@ -99,9 +99,11 @@ public enum Distances {
 
   /// The nearest centre to each of rows `rows[0..<count]` (dense,
   /// `panel.columns` floats each; `count` from 1 to 4), into `nearest[0..<count]`.
+  /// With `second` false the second nearest is not looked for (its score is
+  /// NaN): a sixth less work a row for Lloyd's iteration, which has no use for it.
   public static func nearest(
     dense rows: UnsafePointer<UnsafePointer<Float>>, count: Int, panel: CentrePanel,
-    into nearest: UnsafeMutablePointer<NearestCentre>
+    into nearest: UnsafeMutablePointer<NearestCentre>, second: Bool = true
   ) {
     precondition(count >= 1 && count <= 4, "a group of \(count) rows")
     let x0 = rows[0]
@@ -122,10 +124,10 @@ public enum Distances {
         t2.offer(scores + 32, block: block)
         t3.offer(scores + 48, block: block)
       }
-      nearest[0] = t0.result()
-      if count > 1 { nearest[1] = t1.result() }
-      if count > 2 { nearest[2] = t2.result() }
-      if count > 3 { nearest[3] = t3.result() }
+      nearest[0] = t0.result(second: second)
+      if count > 1 { nearest[1] = t1.result(second: second) }
+      if count > 2 { nearest[2] = t2.result(second: second) }
+      if count > 3 { nearest[3] = t3.result(second: second) }
     }
   }
 
@@ -258,7 +260,7 @@ struct NearestTracker {
   /// second lowest: the chosen lane's second, or another lane's best. All
   /// in vector registers: a lane's centre is `16·block + lane`.
   @inline(__always)
-  func result() -> NearestCentre {
+  func result(second wanted: Bool = true) -> NearestCentre {
     let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
     let centreLow = blockLow &* 16 &+ lanes
     let centreHigh = blockHigh &* 16 &+ lanes &+ 8
@@ -268,6 +270,9 @@ struct NearestTracker {
       min8(
         none.replacing(with: centreLow, where: bestLow .== SIMD8(repeating: best)),
         none.replacing(with: centreHigh, where: bestHigh .== SIMD8(repeating: best))))
+    guard wanted else {
+      return NearestCentre(centre: atBest == .max ? 0 : atBest, score: best, secondScore: .nan)
+    }
     let chosen = SIMD8<Int32>(repeating: atBest)
     let infinity = SIMD8<Float>(repeating: .infinity)
     // Every lane's best but the chosen centre's, and every lane's second.

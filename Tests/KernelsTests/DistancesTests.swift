@@ -192,3 +192,26 @@ extension DistancesTests.Problem {
     self.centres = centres
   }
 }
+
+extension DistancesTests {
+  @Test func withoutTheSecondTheNearestIsTheSame() {
+    let problem = Problem(rows: 4, columns: 9, clusters: 21, seed: 4)
+    problem.withPanel { panel in
+      let rows = problem.rows.map { row in
+        let copy = UnsafeMutablePointer<Float>.allocate(capacity: row.count)
+        copy.initialize(from: row, count: row.count)
+        return UnsafePointer(copy)
+      }
+      defer { rows.forEach { $0.deallocate() } }
+      var both = [NearestCentre](repeating: NearestCentre(centre: -1, score: 0, secondScore: 0), count: 4)
+      var first = both
+      rows.withUnsafeBufferPointer {
+        Distances.nearest(dense: $0.baseAddress!, count: 4, panel: panel, into: &both)
+        Distances.nearest(dense: $0.baseAddress!, count: 4, panel: panel, into: &first, second: false)
+      }
+      #expect(
+        zip(both, first).allSatisfy { $0.centre == $1.centre && $0.score == $1.score && $1.secondScore.isNaN }
+      )
+    }
+  }
+}
