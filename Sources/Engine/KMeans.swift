@@ -233,27 +233,8 @@ struct KMeansRun {
   /// (0 without a pass over the rows when the tolerance is 0).
   static func absoluteTolerance(_ configuration: KMeansConfiguration, block: RowBlock) -> Double {
     guard configuration.tolerance > 0 else { return 0 }
-    let columns = block.columns
-    var sums = [Double](repeating: 0, count: columns)
-    var squares = [Double](repeating: 0, count: columns)
-    for row in 0..<block.count {
-      switch block.layout {
-      case .dense:
-        for (j, x) in block.denseRow(row).enumerated() {
-          sums[j] += Double(x)
-          squares[j] += Double(x) * Double(x)
-        }
-      case .csr:
-        let x = block.sparseRow(row)
-        for (j, value) in zip(x.indices, x.values) {
-          sums[Int(j)] += Double(value)
-          squares[Int(j)] += Double(value) * Double(value)
-        }
-      }
-    }
-    let n = Double(block.count)
-    let variance = zip(sums, squares).reduce(0.0) { $0 + max($1.1 / n - ($1.0 / n) * ($1.0 / n), 0) }
-    return configuration.tolerance * variance / Double(columns)
+    let variances = TrainingSet.columnMoments(block).variances
+    return configuration.tolerance * variances.reduce(0, +) / Double(block.columns)
   }
 
   /// Chooses run `run`'s starting centres (`initial`, when given) into the state.

@@ -215,6 +215,21 @@ final class TrainingSet: @unchecked Sendable {
     values: UnsafeMutableBufferPointer<Float>, scaler: FeatureScaler
   ) {
     let columns = rows.columns
+    let (means, variances) = columnMoments(rows)
+    let scales = variances.map { variance -> Double in
+      let deviation = variance.squareRoot()
+      return deviation > 1e-12 ? deviation : 1
+    }
+    let scaler = FeatureScaler(
+      means: rows.layout == .dense ? means.map(Float.init) : Array(repeating: 0, count: columns),
+      scales: scales.map(Float.init))
+    return (scaled(rows, by: scaler), scaler)
+  }
+
+  /// Each column's mean and (population) variance over the rows, in Double,
+  /// zeros of sparse rows included.
+  static func columnMoments(_ rows: RowBlock) -> (means: [Double], variances: [Double]) {
+    let columns = rows.columns
     var sums = [Double](repeating: 0, count: columns)
     var squares = [Double](repeating: 0, count: columns)
     for row in 0..<rows.count {
@@ -234,14 +249,7 @@ final class TrainingSet: @unchecked Sendable {
     }
     let n = Double(rows.count)
     let means = sums.map { $0 / n }
-    let scales = zip(means, squares).map { mean, square -> Double in
-      let deviation = (max(square / n - mean * mean, 0)).squareRoot()
-      return deviation > 1e-12 ? deviation : 1
-    }
-    let scaler = FeatureScaler(
-      means: rows.layout == .dense ? means.map(Float.init) : Array(repeating: 0, count: columns),
-      scales: scales.map(Float.init))
-    return (scaled(rows, by: scaler), scaler)
+    return (means, zip(means, squares).map { mean, square in max(square / n - mean * mean, 0) })
   }
 
   /// A copy of the rows' stored values scaled by `scaler`: `(x − μ)/σ`
