@@ -94,14 +94,11 @@ public struct KMeans: Sendable {
       }
     }
     let winner = best!
-    let totalWeight =
-      block.weights.map { weights in (0..<rows.count).reduce(0.0) { $0 + Double(weights[$1]) } }
-      ?? Double(rows.count)
     return KMeansResult(
       model: ClusterModel(centres: winner.centres, features: block.columns, scaler: scaled?.scaler),
       inertia: winner.inertia, runInertias: inertias, bestRun: winner.run, stopReason: winner.stop,
       history: history, strategy: strategy, initializationSeconds: seeding, rows: rows.count,
-      totalWeight: totalWeight,
+      totalWeight: KMeansSeeding.totalWeight(block),
       placement: plan.workers.map(\.cpu),
       workers: layout.workerStats(
         plan: plan, counters: counters, replicaOf: Array(repeating: 0, count: plan.workers.count)))

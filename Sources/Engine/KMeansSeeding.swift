@@ -66,10 +66,7 @@ struct KMeansSeeding {
     let trials = min(2 + Int(log(Double(k))), 16)
     var centres: [Float] = []
     centres.reserveCapacity(k * d)
-    // First centre: ρ-proportional.
-    let totalWeight = block.weights.map { w in (0..<n).reduce(0.0) { $0 + Double(w[$1]) } } ?? Double(n)
-    let first = pick([generator.nextUnit() * totalWeight]) { Double(block.weight($0)) }[0]
-    centres += Self.dense(block, first)
+    centres += Self.dense(block, firstCentre(using: &generator))
     var potential = try updatePotential(with: centres, first: true)
     var candidateMemory = [Float](repeating: 0, count: CentrePanel.floats(centres: trials, columns: d))
     let partial = UnsafeMutablePointer<Double>.allocate(capacity: state.workers * 16)
@@ -94,6 +91,16 @@ struct KMeansSeeding {
       potential = try keep(candidate: best, of: trials, from: distances)
     }
     return centres
+  }
+
+  /// The rows' total weight (their count when they have no weights).
+  static func totalWeight(_ block: RowBlock) -> Double {
+    block.weights.map { w in (0..<block.count).reduce(0.0) { $0 + Double(w[$1]) } } ?? Double(block.count)
+  }
+
+  /// The first centre of k-means++ and k-means‖: a row drawn in proportion to its weight.
+  private func firstCentre(using generator: inout SplitMix64) -> Int {
+    pick([generator.nextUnit() * Self.totalWeight(block)]) { Double(block.weight($0)) }[0]
   }
 
   /// Lowers each row's potential to candidate `best`'s kept distance and
@@ -130,9 +137,7 @@ struct KMeansSeeding {
     let d = state.columns
     let n = block.count
     let oversampling = Double(2 * k)
-    let totalWeight = block.weights.map { w in (0..<n).reduce(0.0) { $0 + Double(w[$1]) } } ?? Double(n)
-    let first = pick([generator.nextUnit() * totalWeight]) { Double(block.weight($0)) }[0]
-    var candidates = Self.dense(block, first)
+    var candidates = Self.dense(block, firstCentre(using: &generator))
     state.labels.update(repeating: 0, count: n)
     var potential = try updatePotential(with: candidates, first: true)
     let seed = generator.next()

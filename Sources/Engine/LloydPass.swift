@@ -109,14 +109,13 @@ struct LloydPass: Sendable {
       waiting = 0
     }
 
-    // A full search's answer: the label, and the bounds from its two scores.
+    // A full search's answer: the label, and the lower bound from its second score
+    // (the upper bound is the exact distance, set when the row is aggregated).
     func settle(_ position: Int, base: Int, _ found: NearestCentre) {
       chosen[position - base] = found.centre
       if bounded {
         let row = Int(rows[position])
-        let norm = squaredNorm(row)
-        state.upper[row] = max(norm + found.score, 0).squareRoot().nextUp
-        state.lower[row] = max(norm + found.secondScore, 0).squareRoot().nextDown
+        state.lower[row] = max(squaredNorm(row) + found.secondScore, 0).squareRoot().nextDown
       }
     }
 
@@ -139,7 +138,6 @@ struct LloydPass: Sendable {
           }
           state.lower[row] = lower
           if upper <= bound {
-            state.upper[row] = upper
             chosen[position - start] = Int32(label)
             continue
           }
