@@ -23,8 +23,9 @@ final class ModelReplicas: @unchecked Sendable {
   /// under the global step-size schedules.
   private let squares: [NodeLocalBuffer]
   /// With several replicas whose merge adds up their changes (AdaGrad, or
-  /// sparse rows), what every replica held after the last merge (weights
-  /// and bias, and under AdaGrad the sums); `nil` otherwise.
+  /// sparse rows; see ``ReplicaMerge``), what every replica held after the
+  /// last merge (weights and bias, and under AdaGrad the sums); `nil`
+  /// otherwise.
   private let merged: NodeLocalBuffer?
   private let mergedSquares: NodeLocalBuffer?
 

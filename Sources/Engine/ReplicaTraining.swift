@@ -11,8 +11,9 @@ import Parallel
 ///
 /// Every `syncEvery` examples per worker (and at the end of the epoch) the
 /// workers meet at a barrier and, each on its own slice of coordinates,
-/// apply the regulariser for the steps since the last meeting and average the
-/// replicas (under AdaGrad: add up their changes; see `meet`). Regularising
+/// apply the regulariser for the steps since the last meeting and merge the
+/// replicas (dense rows: their mean; sparse rows and AdaGrad: their changes,
+/// added up with a cap; see `meet`). Regularising
 /// there, not at every step, keeps a sparse step at O(non-zeros): L2 as the
 /// decay `(1 − ηλ₂)ᵏ` of those k steps, L1 as the truncated gradient of
 /// Langford, Li and Zhang (2009) with period k.
@@ -170,59 +171,66 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
   /// steps its writers took since the last meeting (L2 as the decay
   /// (1 − ηλ₂)ᵏ, L1 as a clip by k η λ₁). Then:
   ///
-  /// - **dense rows**: every coordinate becomes its mean over the replicas.
-  ///   Every row moves every weight, so each replica has taken the whole
-  ///   step towards its rows' optimum and adding the moves would overshoot.
-  /// - **sparse rows**: the weights add up the replicas' changes since the
-  ///   last merge, what one shared model would have received,
+  /// - **dense rows** (no merged state kept): every coordinate becomes its
+  ///   mean over the replicas. Every row moves every weight, so each replica
+  ///   has taken the whole step towards its rows' optimum and adding the
+  ///   moves would overshoot.
+  /// - **sparse rows, and AdaGrad**: a coordinate moves by the changes of
+  ///   the replicas whose steps moved it, added up while at most two did and
+  ///   twice their mean beyond that,
   ///
-  ///       w̄ⱼ ← w̄ⱼ + Σᵣ (wᵣⱼ − w̄ⱼ),
+  ///       w̄ⱼ ← w̄ⱼ + Σᵣ (wᵣⱼ − w̄ⱼ) / max(1, mⱼ / 2),
   ///
-  ///   and only the intercepts, which every row moves, are averaged. A
-  ///   feature that one replica's rows hold then keeps that replica's whole
-  ///   update instead of half of it: averaging lost the one-thread loss on
-  ///   power-law rows (0.5677 against 0.5183 measured), adding up matched it.
-  ///   (Adding the intercepts' changes too overshot and diverged.)
+  ///   with w̄ what all replicas held after the last merge and mⱼ the number
+  ///   of replicas that moved coordinate j; the intercepts, which every row
+  ///   moves, take the mean change. A feature that one replica's rows hold
+  ///   keeps that replica's whole update, what one shared model would have
+  ///   received (plain averaging halved it and lost the one-thread loss on
+  ///   power-law rows: 0.5677 against 0.5183), and two replicas' changes add
+  ///   up as before. Adding up every replica's change diverged past four
+  ///   replicas: each moved the frequent features from the same stale model,
+  ///   and on 16 cores the loss after three epochs rose from 0.213 to 14.9
+  ///   under AdaGrad and to 2.69 under `inverse-scaling` (1,000,000 power-law
+  ///   rows of 80 over 50,000 features). Capped at twice the mean, 4, 8 and
+  ///   16 replicas all descend, each epoch up to 10× faster than one thread
+  ///   but to a higher loss per epoch (BENCHMARKS.md, "Thread scaling"). No
+  ///   rule tried that adds more (a mean over √mⱼ, or AdaGrad's own
+  ///   per-replica scaling) stayed stable on 16 cores. A coordinate no step
+  ///   moved takes every replica's regularisation, as a shared model decays
+  ///   by all its workers' steps.
   ///
-  /// Under AdaGrad the changes add up, weights, intercepts and sums alike:
-  ///
-  ///     w̄ⱼ ← w̄ⱼ + Σᵣ (wᵣⱼ − w̄ⱼ),   Ḡⱼ ← Ḡⱼ + Σᵣ (Gᵣⱼ − Ḡⱼ)
-  ///
-  /// with w̄, Ḡ what all replicas held after the last merge. A frequent
-  /// feature's sum has grown with every replica's squared gradients, so its
-  /// steps are already small and two moves do not overshoot. On RCV1-like
-  /// data per-core then needs no more epochs than one shared model
-  /// (averaging needed a third more).
+  ///   AdaGrad's sums of squared gradients add up, Ḡⱼ ← Ḡⱼ + Σᵣ (Gᵣⱼ − Ḡⱼ):
+  ///   they count every gradient all replicas saw, as one model's would.
   private func meet(_ context: WorkerContext, eta: Float, lazyPenalty: Bool) {
-    let weightCount = replicas.weightCount
     let slice = coordinateSlice(context.index, of: context.count, total: replicas.parameterCount)
-    guard configuration.adaptiveStep == nil else {
-      guard replicas.count > 1 else { return }
-      addChanges(slice, of: replicas.parameters, since: replicas.mergedParameters)
-      addChanges(slice, of: replicas.squaredSums, since: replicas.mergedSquaredSums)
-      return
-    }
     var steps = [Float](repeating: 0, count: replicas.count)
     for worker in 0..<context.count { steps[replicaOf[worker]] += roundCounts.floats[worker] }
     let l1 = configuration.problem.l1
     let l2 = configuration.problem.l2
-    for r in 0..<replicas.count where lazyPenalty {
-      let decay = l2 > 0 ? Float(pow(Double(max(0, 1 - eta * l2)), Double(steps[r]))) : 1
-      let clip = eta * l1 * steps[r]
-      let model = replicas.parameters(r)
-      for j in slice where j < weightCount {
-        var value = model[j] * decay
-        if clip > 0 { value = value > 0 ? max(0, value - clip) : min(0, value + clip) }
-        model[j] = value
-      }
+    let penalties = steps.map { steps in
+      lazyPenalty
+        ? LazyPenalty(
+          decay: l2 > 0 ? Float(pow(Double(max(0, 1 - eta * l2)), Double(steps))) : 1, clip: eta * l1 * steps)
+        : LazyPenalty(decay: 1, clip: 0)
     }
-    guard replicas.count > 1 else { return }
+    let penalised = slice.clamped(to: 0..<(lazyPenalty ? replicas.weightCount : 0))
     if replicas.mergedParameters.isEmpty {
-      average(slice, of: replicas.parameters)
-    } else {
-      addChanges(
-        slice.clamped(to: 0..<weightCount), of: replicas.parameters, since: replicas.mergedParameters)
-      average(slice.clamped(to: weightCount..<replicas.parameterCount), of: replicas.parameters)
+      // One replica, or dense rows: regularise, then average.
+      for r in 0..<replicas.count where lazyPenalty {
+        let model = replicas.parameters(r)
+        for j in penalised { model[j] = penalties[r].apply(model[j]) }
+      }
+      if replicas.count > 1 { average(slice, of: replicas.parameters) }
+      return
+    }
+    ReplicaMerge.addChanges(
+      slice, base: replicas.mergedParameters.baseAddress!,
+      replicas: (0..<replicas.count).map { replicas.parameters($0).baseAddress! },
+      weightCount: replicas.weightCount, penalised: penalised, penalties: penalties)
+    if configuration.adaptiveStep != nil {
+      ReplicaMerge.addUp(
+        slice, base: replicas.mergedSquaredSums.baseAddress!,
+        replicas: (0..<replicas.count).map { replicas.squaredSums($0).baseAddress! })
     }
   }
 
@@ -239,24 +247,70 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
       for b in buffers { b[j] = mean }
     }
   }
+}
 
-  /// Moves coordinates `slice` of `base` by every replica's change since the
-  /// last merge, and sets every replica to the result.
-  private func addChanges(
-    _ slice: Range<Int>, of buffer: (Int) -> UnsafeMutableBufferPointer<Float>,
-    since base: UnsafeMutableBufferPointer<Float>
+/// The L2 decay and L1 clip a replica's weights take at a meeting for the
+/// steps its writers took since the last one.
+struct LazyPenalty {
+  let decay: Float
+  let clip: Float
+
+  @inline(__always)
+  func apply(_ weight: Float) -> Float {
+    let value = weight * decay
+    guard clip > 0 else { return value }
+    return value > 0 ? max(0, value - clip) : min(0, value + clip)
+  }
+}
+
+/// The merge of replicas that keep the state of their last merge (sparse
+/// rows, AdaGrad): the rule `ReplicaTraining.meet` explains, over the
+/// coordinates one worker owns.
+enum ReplicaMerge {
+  /// Sets coordinates `slice` of `base` (what every replica held after the
+  /// last merge) and of every replica to `base` moved by the changes of the
+  /// replicas that moved each coordinate: added up for up to two movers,
+  /// twice their mean beyond; the intercepts (coordinates from
+  /// `weightCount` on) take the mean change. Coordinates in `penalised` are
+  /// regularised by each replica's penalty first.
+  ///
+  /// Invariants the caller keeps: every pointer addresses at least
+  /// `slice.upperBound` floats, `penalties` has one entry per replica, and
+  /// no other thread reads or writes `slice` of these buffers meanwhile.
+  static func addChanges(
+    _ slice: Range<Int>, base: UnsafeMutablePointer<Float>, replicas: [UnsafeMutablePointer<Float>],
+    weightCount: Int, penalised: Range<Int>, penalties: [LazyPenalty]
   ) {
-    let buffers = (0..<replicas.count).map { buffer($0).baseAddress! }
     for j in slice {
-      // w̄ⱼ ← w̄ⱼ + Σᵣ (wᵣⱼ − w̄ⱼ), then every wᵣⱼ ← w̄ⱼ
       let before = base[j]
-      var value = before
-      for b in buffers { value += b[j] - before }
-      base[j] = value
-      for b in buffers { b[j] = value }
+      var change: Float = 0
+      var movers: Float = 0
+      let regularised = penalised.contains(j)
+      for r in replicas.indices {
+        let value = replicas[r][j]
+        if value != before { movers += 1 }
+        change += (regularised ? penalties[r].apply(value) : value) - before
+      }
+      let merged = before + change / max(1, j < weightCount ? movers / 2 : movers)
+      base[j] = merged
+      for replica in replicas { replica[j] = merged }
     }
   }
 
+  /// Sets coordinates `slice` of `base` and of every replica to `base` plus
+  /// every replica's change: the sums of squared gradients, which count the
+  /// gradients all replicas saw. The invariants of ``addChanges`` hold.
+  static func addUp(
+    _ slice: Range<Int>, base: UnsafeMutablePointer<Float>, replicas: [UnsafeMutablePointer<Float>]
+  ) {
+    for j in slice {
+      let before = base[j]
+      var value = before
+      for replica in replicas { value += replica[j] - before }
+      base[j] = value
+      for replica in replicas { replica[j] = value }
+    }
+  }
 }
 
 #if canImport(Glibc)

@@ -12,9 +12,12 @@ public struct StrategyChoice: Sendable, Equatable, Codable {
   /// the private caches. Sparse rows touch few weights, yet on power-law rows
   /// one shared model does not scale either: the hot features' lines bounce
   /// between cores (2 threads ran at 0.41× one thread, in Sounder and in C).
-  /// Sparse replicas merge by adding up their changes, which costs no epochs
-  /// (see `ReplicaTraining.meet`), so a replica per core wins while the
-  /// replicas stay small; past 1 GiB of them, one model per NUMA node.
+  /// Sparse replicas merge by adding up their changes, capped at twice their
+  /// mean (see `ReplicaTraining.meet`): on 2 cores that costs no epochs, on
+  /// 16 an epoch is up to 10× faster than one thread's though each gains
+  /// less, where a shared model ran slower than one thread. So a replica per
+  /// core wins while the replicas stay small; past 1 GiB of them, one model
+  /// per NUMA node.
   static func choose(
     requested: UpdateStrategy, algorithm: Algorithm, layout: Layout, columns: Int, outputs: Int,
     density: Double,
@@ -53,7 +56,7 @@ public struct StrategyChoice: Sendable, Equatable, Codable {
         strategy: .perCore,
         reason:
           "sparse rows (\(percent)% dense): a shared model's hot weights\(adaptive ? " and sums" : "") would "
-          + "bounce between caches, and replicas that add up their changes lose no epochs "
+          + "bounce between caches; replicas that add up their changes scale "
           + "(\(workers) × \(replicaBytes) bytes)")
     }
     if nodes > 1 {

@@ -231,7 +231,7 @@ private struct TrainingRun: OutputObjectiveVisitor {
     }
     let replicaCount = replicaOf.max()! + 1
     let replicaNodes = (0..<replicaCount).map { r in assignments[replicaOf.firstIndex(of: r)!].memoryNode }
-    // Replicas of sparse rows merge by adding up their changes (see ReplicaTraining.meet).
+    // Replicas of sparse rows merge by adding up their changes (see ReplicaMerge).
     let addsChanges = configuration.adaptiveStep != nil || data.rows.layout == .csr
     let model = try ModelReplicas(
       count: replicaCount, columns: columns, outputs: data.outputs, nodes: replicaNodes,

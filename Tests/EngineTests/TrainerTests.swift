@@ -147,7 +147,7 @@ struct TrainerTests {
   }
 
   @Test(
-    "per-core replicas of sparse rows add up their changes and lose no epochs to one shared model",
+    "two per-core replicas of sparse rows add up their changes and lose no epochs to one shared model",
     arguments: [ScheduleKind.constant, .inverseScaling, .adagrad])
   func sparseReplicasAddChanges(schedule: ScheduleKind) throws {
     var setup = configuration(.logistic, .hogwild, .sgd, epochs: 3, threads: 1, rate: 0.5)
