@@ -21,6 +21,21 @@ protocol EpochAlgorithm: Sendable {
   func divergence(in epoch: Int) -> StopReason
   /// A checkpoint of `snapshot` with the driver's `state`.
   func checkpoint(_ snapshot: Snapshot, state: DriverState) -> Checkpoint
+  /// Runs epoch `epoch` on the team: by default ``epoch(_:epoch:)`` on every
+  /// worker at once; a method that decides between passes (L-BFGS and its
+  /// line search) drives the team itself.
+  func run(epoch: Int, on team: WorkerTeam) throws
+  /// Whether the method can make no further progress (L-BFGS at the
+  /// optimum, to the precision of its gradients).
+  var finished: Bool { get }
+}
+
+extension EpochAlgorithm {
+  func run(epoch: Int, on team: WorkerTeam) throws {
+    try team.run { context in try self.epoch(context, epoch: epoch) }
+  }
+
+  var finished: Bool { false }
 }
 
 /// The losses an epoch reports.
@@ -75,7 +90,7 @@ struct EpochDriver {
     for epoch in first..<max(first, epochs + 1) {
       counters.beginEpoch(epoch, examples: algorithm.examplesPerEpoch)
       let started = monotonicSeconds()
-      try team.run { context in try algorithm.epoch(context, epoch: epoch) }
+      try algorithm.run(epoch: epoch, on: team)
       let trained = monotonicSeconds()
       let snapshot = algorithm.snapshot()
       let (losses, finite) = try algorithm.losses(of: snapshot, team: team)
@@ -96,6 +111,9 @@ struct EpochDriver {
       progress(report)
       if let targetLoss, report.trainingLoss <= targetLoss {
         return Outcome(lastGood: lastGood, history: state.history, stopReason: .reachedTarget(epoch: epoch))
+      }
+      if algorithm.finished {
+        return Outcome(lastGood: lastGood, history: state.history, stopReason: .converged(epoch: epoch))
       }
       if let tolerance {
         let monitored = report.validationLoss ?? report.trainingLoss

@@ -61,57 +61,21 @@ struct SynchronousTraining<O: OutputObjective>: Sendable {
     let share =
       configuration.optimizer.algorithm == .minibatch
       ? max(1, (configuration.optimizer.batchSize + workers - 1) / workers) : max(rows.count, 1)
-    let gradient = gradients[worker].floats
     let total = combined.floats
     let count = model.parameterCount
     let slice = coordinateSlice(worker, of: workers, total: count)
     let schedule = configuration.stepSizes
     let update = GradientUpdate(weightCount: model.weightCount, configuration: configuration)
-    let view = model.view(0)
     let parameters = model.parameters(0).baseAddress!
-    let sums = view.sums.baseAddress
-    let block = assignment.block
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: step.outputs)
-    defer { scratch.deallocate() }
+    let sums = model.view(0).sums.baseAddress
     var counter = counters.slot(worker)
     var tally = LossTally()
     defer { tallies.record(tally, worker: worker) }
 
     for index in 0..<steps {
-      // compute: g_w = Σ_{i in my share} ρᵢ x_i ⊗ ∂ℓ/∂m,  ρ_w = Σ ρᵢ
-      Dense.scale(0, gradient)
       let lower = min(index * share, rows.count)
-      let upper = min(lower + share, rows.count)
-      var weightSum: Float = 0
-      var nonZeros = block.layout == .dense ? (upper - lower) * block.columns : 0
-      for position in lower..<upper {
-        let row = Int(rows[position])
-        if block.layout == .csr { nonZeros &+= Int(block.offsets[row + 1] &- block.offsets[row]) }
-        weightSum += step.accumulate(
-          PrivateModel.self, row, of: block, model: view, into: gradient, scratch: scratch, tally: &tally)
-      }
-      batchWeights.floats[worker] = weightSum
-      counter.count(examples: upper - lower, nonZeros: nonZeros)
-      counter.charge(.compute)
-      try context.barrier.arrive()
-      counter.charge(.wait)
-
-      // reduce: G_j = Σ_w g_w[j] and ρ = Σ_w ρ_w, in worker order.
-      var weight: Float = 0
-      for k in 0..<workers { weight += batchWeights.floats[k] }
-      for j in slice {
-        var sum: Float = 0
-        for k in 0..<workers { sum += gradients[k].floats[j] }
-        total[j] = sum
-      }
-      if reducer.processes > 1 {
-        if worker == 0 { total[count] = weight }
-        try context.barrier.arrive()
-        if worker == 0 { try reducer.allReduceSum(total) }
-        try context.barrier.arrive()
-        weight = total[count]
-      }
-
+      let weight = try reduceGradient(
+        context, rows: rows[lower..<min(lower + share, rows.count)], counter: &counter, tally: &tally)
       // apply: each coordinate of my slice along the mean gradient G_j / ρ.
       if weight > 0 {
         let eta = schedule.rate(at: stepsBefore + index)
@@ -124,5 +88,71 @@ struct SynchronousTraining<O: OutputObjective>: Sendable {
       try context.barrier.arrive()
       counter.charge(.wait)
     }
+  }
+
+  /// Every worker's rows at once, for methods that take whole gradients
+  /// (L-BFGS): compute and reduce only, the model left as it is. Leaves
+  /// `Σ ρ ∇ℓ` in `combined` (and `Σ ρ` after it) and the loss at the
+  /// model in the worker's tally.
+  func fullGradient(_ context: WorkerContext) throws {
+    var counter = counters.slot(context.index)
+    var tally = LossTally()
+    defer { tallies.record(tally, worker: context.index) }
+    let rows = assignments[context.index].rows
+    let weight = try reduceGradient(context, rows: rows[...], counter: &counter, tally: &tally)
+    if context.index == 0 { combined.floats[model.parameterCount] = weight }
+  }
+
+  /// Phases 1 and 2 of a step over worker `context.index`'s `rows`: each
+  /// worker sums its rows' weighted gradient, then after a barrier sums its
+  /// slice of coordinates over all workers (and processes) into `combined`.
+  /// Returns Σ ρ over every worker; every worker calls it with its rows.
+  private func reduceGradient(
+    _ context: WorkerContext, rows: ArraySlice<Int32>, counter: inout CounterSlot,
+    tally: inout LossTally
+  ) throws -> Float {
+    let worker = context.index
+    let workers = context.count
+    let gradient = gradients[worker].floats
+    let total = combined.floats
+    let count = model.parameterCount
+    let slice = coordinateSlice(worker, of: workers, total: count)
+    let view = model.view(0)
+    let block = assignments[worker].block
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: step.outputs)
+    defer { scratch.deallocate() }
+
+    // compute: g_w = Σ_{i in my share} ρᵢ x_i ⊗ ∂ℓ/∂m,  ρ_w = Σ ρᵢ
+    Dense.scale(0, gradient)
+    var weightSum: Float = 0
+    var nonZeros = block.layout == .dense ? rows.count * block.columns : 0
+    for position in rows.indices {
+      let row = Int(rows[position])
+      if block.layout == .csr { nonZeros &+= Int(block.offsets[row + 1] &- block.offsets[row]) }
+      weightSum += step.accumulate(
+        PrivateModel.self, row, of: block, model: view, into: gradient, scratch: scratch, tally: &tally)
+    }
+    batchWeights.floats[worker] = weightSum
+    counter.count(examples: rows.count, nonZeros: nonZeros)
+    counter.charge(.compute)
+    try context.barrier.arrive()
+    counter.charge(.wait)
+
+    // reduce: G_j = Σ_w g_w[j] and ρ = Σ_w ρ_w, in worker order.
+    var weight: Float = 0
+    for k in 0..<workers { weight += batchWeights.floats[k] }
+    for j in slice {
+      var sum: Float = 0
+      for k in 0..<workers { sum += gradients[k].floats[j] }
+      total[j] = sum
+    }
+    if reducer.processes > 1 {
+      if worker == 0 { total[count] = weight }
+      try context.barrier.arrive()
+      if worker == 0 { try reducer.allReduceSum(total) }
+      try context.barrier.arrive()
+      weight = total[count]
+    }
+    return weight
   }
 }

@@ -123,6 +123,9 @@ extension Trainer {
     if configuration.optimizer.algorithm == .gd {
       return (.constant, "full-batch gradient descent with a step of at most 1/L")
     }
+    if configuration.optimizer.algorithm == .lbfgs {
+      return (.constant, "L-BFGS: each step's length comes from its line search")
+    }
     if data.rows.layout == .csr {
       return (.adagrad, "sparse rows: rare features keep large steps of their own")
     }
@@ -152,6 +155,9 @@ extension Trainer {
   ) -> (value: Float, reason: String) {
     if configuration.optimizer.schedule == .adagrad {
       return (0.5, "AdaGrad's steps are scaled per feature")
+    }
+    if configuration.optimizer.algorithm == .lbfgs {
+      return (1, "L-BFGS takes the quasi-Newton step its line search accepts (a rate is not used)")
     }
     let rows = data.rows
     let sample = min(rows.count, 8_192)
@@ -214,7 +220,7 @@ private struct TrainingRun: OutputObjectiveVisitor {
       workers: workers, bytesPerNonZero: data.rows.layout == .dense ? 4 : 8)
     let step = RowStep(
       objective: objective, fitIntercept: configuration.problem.fitIntercept, weightScale: data.weightScale,
-      tracksLoss: !configuration.stopping.exactLoss)
+      tracksLoss: !configuration.stopping.exactLoss || configuration.optimizer.algorithm == .lbfgs)
     let tallies = EpochTallies(workers: workers)
     let scratch = try NodeLocalBuffer(count: workers, node: nil)
     let evaluation = Evaluation(
@@ -240,18 +246,27 @@ private struct TrainingRun: OutputObjectiveVisitor {
       try NodeLocalBuffer(count: model.parameterCount, node: $0.memoryNode)
     }
 
-    let epochBody: @Sendable (WorkerContext, Int) throws -> Void
+    let epochBody: LinearTraining<O>.Body
     /// Model updates per epoch, the step-size schedule's unit.
     let updatesPerEpoch: Int
     let longest = assignments.map(\.rows.count).max()!
-    if choice.strategy == .sync {
+    if configuration.optimizer.algorithm == .lbfgs {
+      let lbfgs = LBFGSTraining(
+        pass: SynchronousTraining(
+          step: step, data: data, model: model, assignments: assignments, gradients: gradients,
+          combined: try NodeLocalBuffer(count: model.parameterCount + 1, node: nil), batchWeights: scratch,
+          reducer: reducer, configuration: configuration, counters: slots, tallies: tallies),
+        configuration: configuration)
+      updatesPerEpoch = 1
+      epochBody = .driven(run: { _, team in try lbfgs.iterate(on: team) }, finished: { lbfgs.finished })
+    } else if choice.strategy == .sync {
       let training = SynchronousTraining(
         step: step, data: data, model: model, assignments: assignments, gradients: gradients,
         combined: try NodeLocalBuffer(count: model.parameterCount + 1, node: nil), batchWeights: scratch,
         reducer: reducer, configuration: configuration, counters: slots, tallies: tallies)
       let steps = training.stepsPerEpoch(workers: workers)
       updatesPerEpoch = steps
-      epochBody = { try training.epoch($0, epoch: $1, stepsBefore: ($1 - 1) * steps) }
+      epochBody = .perWorker { try training.epoch($0, epoch: $1, stepsBefore: ($1 - 1) * steps) }
     } else {
       var writers = [Int](repeating: 0, count: replicaCount)
       for r in replicaOf { writers[r] += 1 }
@@ -261,7 +276,7 @@ private struct TrainingRun: OutputObjectiveVisitor {
         gradients: gradients, roundCounts: scratch, configuration: configuration, counters: slots,
         tallies: tallies)
       updatesPerEpoch = longest * workers / training.rowsPerUpdate
-      epochBody = { try training.epoch($0, epoch: $1, examplesBefore: ($1 - 1) * longest) }
+      epochBody = .perWorker { try training.epoch($0, epoch: $1, examplesBefore: ($1 - 1) * longest) }
     }
 
     // What one epoch reads: every worker's rows (under full replication,
@@ -312,11 +327,19 @@ private struct TrainingRun: OutputObjectiveVisitor {
 }
 
 /// Linear models as an ``EpochAlgorithm``: an epoch of the replica
-/// strategies or of `sync`, the replicas' state, and the losses of
-/// ``Evaluation``.
+/// strategies, of `sync` or of L-BFGS, the replicas' state, and the losses
+/// of ``Evaluation``.
 private struct LinearTraining<O: OutputObjective>: EpochAlgorithm {
   typealias Snapshot = (weights: [Float], intercepts: [Float])
-  let body: @Sendable (WorkerContext, Int) throws -> Void
+  /// What an epoch runs.
+  enum Body: Sendable {
+    /// Every worker at once: the worker's context and the epoch.
+    case perWorker(@Sendable (WorkerContext, Int) throws -> Void)
+    /// A method that drives the team itself (L-BFGS), and whether it has
+    /// finished.
+    case driven(run: @Sendable (Int, WorkerTeam) throws -> Void, finished: @Sendable () -> Bool)
+  }
+  let body: Body
   let model: ModelReplicas
   let evaluation: Evaluation<O>
   /// The progressive training loss, when the configuration asks for it.
@@ -331,7 +354,22 @@ private struct LinearTraining<O: OutputObjective>: EpochAlgorithm {
   /// Model updates per epoch, the step-size schedule's unit.
   let updatesPerEpoch: Int
 
-  func epoch(_ context: WorkerContext, epoch: Int) throws { try body(context, epoch) }
+  func epoch(_ context: WorkerContext, epoch: Int) throws {
+    guard case .perWorker(let body) = body else { preconditionFailure("a driven method runs the team itself") }
+    try body(context, epoch)
+  }
+
+  func run(epoch: Int, on team: WorkerTeam) throws {
+    switch body {
+    case .perWorker(let body): try team.run { context in try body(context, epoch) }
+    case .driven(let run, _): try run(epoch, team)
+    }
+  }
+
+  var finished: Bool {
+    guard case .driven(_, let finished) = body else { return false }
+    return finished()
+  }
 
   func snapshot() -> Snapshot { model.snapshot() }
 

@@ -30,6 +30,10 @@ public enum Algorithm: String, Sendable, Codable, CaseIterable {
   case sgd
   /// Mini-batch gradient descent: one update per `batchSize` rows.
   case minibatch
+  /// Limited-memory BFGS on full gradients (strategy `sync`): each epoch is
+  /// one quasi-Newton iteration, with as many passes as its line search
+  /// needs. See ``Learning/LBFGSHistory``.
+  case lbfgs
 }
 
 /// How the step size changes over time, by name (``StepSizeSchedule`` with
@@ -100,6 +104,8 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     public var power: Float = 0.25
     /// Rows per update for ``Algorithm/minibatch`` (summed over workers).
     public var batchSize: Int = 256
+    /// The (step, gradient change) pairs ``Algorithm/lbfgs`` keeps.
+    public var memory: Int = 10
   }
 
   /// How the work is spread over the machine.
@@ -163,7 +169,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
   /// One key per setting, as the configuration was encoded before it had parts.
   private enum CodingKeys: String, CodingKey {
     case loss, multiclass, l1, l2, fitIntercept, classWeight, standardize
-    case algorithm, learningRate, schedule, power, batchSize
+    case algorithm, learningRate, schedule, power, batchSize, memory
     case strategy, threads, partitions, syncEvery, placement, dataPlacement, dataReplication, simulatedNodes,
       seed
     case epochs, tolerance, iterationsWithoutChange, targetLoss, holdoutFraction, exactLoss
@@ -190,6 +196,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     try read(.schedule, &optimizer.schedule)
     try read(.power, &optimizer.power)
     try read(.batchSize, &optimizer.batchSize)
+    try read(.memory, &optimizer.memory)
     try read(.strategy, &execution.strategy)
     try read(.threads, &execution.threads)
     try read(.partitions, &execution.partitions)
@@ -222,6 +229,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     try c.encodeIfPresent(optimizer.schedule, forKey: .schedule)
     try c.encode(optimizer.power, forKey: .power)
     try c.encode(optimizer.batchSize, forKey: .batchSize)
+    try c.encode(optimizer.memory, forKey: .memory)
     try c.encode(execution.strategy, forKey: .strategy)
     try c.encodeIfPresent(execution.threads, forKey: .threads)
     try c.encodeIfPresent(execution.partitions, forKey: .partitions)
@@ -347,7 +355,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     }
     // Upper bounds keep every count the engine multiplies or adds to inside Int.
     let counts: [(String, Int?)] = [
-      ("epochs", stopping.epochs), ("the batch size", optimizer.batchSize),
+      ("epochs", stopping.epochs), ("the batch size", optimizer.batchSize), ("memory", optimizer.memory),
       ("iterations without change", stopping.iterationsWithoutChange), ("sync-every", execution.syncEvery),
       ("partitions", execution.partitions),
     ]
@@ -380,10 +388,25 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
       throw invalid(
         "the optimal schedule η₀/(1 + η₀λt) needs an L2 strength above 0; set l2 or use another schedule")
     }
-    if optimizer.algorithm == .gd, execution.strategy != .auto, execution.strategy != .sync {
+    if optimizer.algorithm == .gd || optimizer.algorithm == .lbfgs, execution.strategy != .auto,
+      execution.strategy != .sync
+    {
       throw invalid(
-        "gd is full-batch gradient descent, whose workers combine at barriers: use strategy sync (or auto), not \(execution.strategy.rawValue)"
+        "\(optimizer.algorithm == .gd ? "gd is full-batch gradient descent" : "lbfgs takes full gradients"), whose workers combine at barriers: use strategy sync (or auto), not \(execution.strategy.rawValue)"
       )
+    }
+    if optimizer.algorithm == .lbfgs {
+      guard optimizer.memory >= 1 else { throw invalid("memory must be at least 1 (got \(optimizer.memory))") }
+      if problem.loss == .hinge {
+        throw invalid(
+          "L-BFGS needs a smooth loss and hinge has a kink: use logistic, modified-huber or squared, or sgd with hinge")
+      }
+      if problem.l1 > 0 {
+        throw invalid("L-BFGS with L1 needs OWL-QN, which Sounder does not have yet: use L2, or sgd with --l1")
+      }
+      if optimizer.schedule != nil || optimizer.learningRate != nil {
+        throw invalid("L-BFGS chooses its steps by line search: leave out --schedule and --lr")
+      }
     }
     if execution.strategy == .sync, optimizer.algorithm == .sgd {
       throw invalid(

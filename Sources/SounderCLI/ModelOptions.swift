@@ -16,7 +16,7 @@ struct ModelOptions: ParsableArguments {
   )
   var multiclass: Multiclass?
 
-  @Option(help: "gd (full batch), sgd or minibatch.")
+  @Option(help: "gd (full batch), sgd, minibatch or lbfgs (quasi-Newton on full gradients; an epoch is one iteration).")
   var algorithm: Algorithm = .sgd
 
   @Option(
@@ -43,6 +43,9 @@ struct ModelOptions: ParsableArguments {
 
   @Option(help: "Rows per update for minibatch.")
   var batchSize: Int = 256
+
+  @Option(help: "lbfgs: the (step, gradient change) pairs kept.")
+  var memory: Int = 10
 
   @Option(help: "Seed for row shuffles.")
   var seed: UInt64 = 1
@@ -73,6 +76,7 @@ struct ModelOptions: ParsableArguments {
     setup.problem.l1 = l1
     setup.problem.l2 = l2
     setup.optimizer.batchSize = batchSize
+    setup.optimizer.memory = memory
     setup.execution.seed = seed
     setup.problem.standardize = standardize
     setup.problem.classWeight = classWeight

@@ -53,6 +53,27 @@ struct TrainCommandTests {
     #expect((metrics["accuracy"] as? Double ?? 0) > 0.95)
   }
 
+  @Test("the README's L-BFGS example converges and says so; what it cannot take gets one line")
+  func lbfgs() throws {
+    let folder = try scratchWithBundledData()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let data = folder.appendingPathComponent("breast-cancer.csv").path
+    let model = folder.appendingPathComponent("bc.model").path
+    let train = try runSounder(["train", data, "--algorithm", "lbfgs", "--l2", "0.01", "--epochs", "100", "-o", model])
+    #expect(train.status == 0, "stderr: \(train.stderr)")
+    #expect(train.stdout.contains("Stopped: stopped early after epoch"), "\(train.stdout)")
+    #expect(train.stdout.contains("Metrics on training rows: accuracy 0.98"), "\(train.stdout)")
+    for (extra, reason) in [
+      (["--loss", "hinge"], "L-BFGS needs a smooth loss"), (["--l1", "0.01"], "OWL-QN"),
+      (["--lr", "0.1"], "line search"), (["--strategy", "per-core"], "use strategy sync"),
+    ] {
+      let other = folder.appendingPathComponent("refused.model").path
+      let refused = try runSounder(["train", data, "--algorithm", "lbfgs", "-o", other] + extra)
+      #expect(refused.status == 1 && refused.stderr.contains(reason), "\(extra): \(refused.stderr)")
+      #expect(!FileManager.default.fileExists(atPath: other))
+    }
+  }
+
   @Test("regression on the diabetes data reports MSE and R²")
   func regression() throws {
     let folder = try scratchWithBundledData()
