@@ -28,6 +28,9 @@ let package = Package(
     .executable(name: "sounder", targets: ["sounder"]),
     // The command line's library, for the fuzz target (Fuzz/Package.swift).
     .library(name: "SounderCLI", targets: ["SounderCLI"]),
+    // One rank of an MPI job (needs Open MPI: libopenmpi-dev); the products
+    // above build and run without it.
+    .executable(name: "sounder-mpi", targets: ["sounder-mpi"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -40,6 +43,9 @@ let package = Package(
     .systemLibrary(
       name: "CNuma", path: "CSupport/CNuma", pkgConfig: "numa",
       providers: [.apt(["libnuma-dev"])]),
+    .systemLibrary(
+      name: "CMPI", path: "CSupport/CMPI", pkgConfig: "ompi-c",
+      providers: [.apt(["libopenmpi-dev"])]),
     .target(name: "CAtomics", path: "CSupport/CAtomics"),
     .target(name: "CVectorMath", path: "CSupport/CVectorMath"),
     .target(name: "CCPUCheck", path: "CSupport/CCPUCheck", cSettings: cpuCheckSettings),
@@ -74,6 +80,9 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "sounder", dependencies: ["SounderCLI"]),
+    // Scale-out through Open MPI: a Reducer over the ranks, and the command line as a rank.
+    .target(name: "SounderMPI", dependencies: ["CMPI", "Sounder"]),
+    .executableTarget(name: "sounder-mpi", dependencies: ["SounderCLI", "SounderMPI"]),
 
     .testTarget(name: "TopologyTests", dependencies: ["Topology", "CAtomics"]),
     .testTarget(

@@ -12,6 +12,9 @@ struct Evaluation<O: OutputObjective>: Sendable {
   let data: TrainingSet
   let assignments: [WorkerAssignment]
   let configuration: TrainingConfiguration
+  /// Combines the training loss over processes (every process evaluates
+  /// all held-out rows itself).
+  let reducer: any Reducer
 
   /// The losses for a model given twice: as trained (`model`, on possibly
   /// standardised training rows) and for raw features (`raw`, which
@@ -51,7 +54,9 @@ struct Evaluation<O: OutputObjective>: Sendable {
       sums.withLock { $0[context.index] = partial }
     }
     var total = sums.withLock { rows in (0..<5).map { column in rows.reduce(0) { $0 + $1[column] } } }
-    if let progressive { (total[0], total[1]) = (progressive.loss, progressive.weight) }
+    let training = try reducer.allReduce(
+      progressive ?? LossTally(loss: total[0], weight: total[1]))
+    (total[0], total[1]) = (training.loss, training.weight)
     let penalty = model.weights.withUnsafeBufferPointer {
       Double(Regularization(l1: configuration.problem.l1, l2: configuration.problem.l2).penalty($0))
     }

@@ -112,7 +112,9 @@ final class LBFGSTraining<O: OutputObjective>: @unchecked Sendable {
     write(rounded)
     _ = tallies.takeTotal()
     try team.run { context in try self.pass.fullGradient(context) }
+    // This process's loss; the objective needs every process's.
     let tally = tallies.takeTotal()
+    let global = try pass.reducer.allReduce(tally)
     let count = model.parameterCount
     let combined = pass.combined.floats
     let weight = Double(combined[count])
@@ -122,7 +124,7 @@ final class LBFGSTraining<O: OutputObjective>: @unchecked Sendable {
       squares += rounded[j] * rounded[j]
       gradient[j] += l2 * rounded[j]
     }
-    let value = (tally.weight > 0 ? tally.loss / tally.weight : 0) + 0.5 * l2 * squares
+    let value = (global.weight > 0 ? global.loss / global.weight : 0) + 0.5 * l2 * squares
     return Evaluated(parameters: rounded, value: value, gradient: gradient, tally: tally)
   }
 

@@ -37,11 +37,20 @@ struct SynchronousTraining<O: OutputObjective>: Sendable {
   /// Where each worker leaves the loss of the rows it stepped on.
   let tallies: EpochTallies
 
+  /// The most rows any worker of any process holds: every worker of every
+  /// process takes the same number of steps.
+  let longest: Int
+
+  /// Each worker's rows in a mini-batch: the batch shared out over every
+  /// worker of every process.
+  func share(workers: Int) -> Int {
+    max(1, (configuration.optimizer.batchSize + workers * reducer.processes - 1) / (workers * reducer.processes))
+  }
+
   /// How many steps an epoch has (the same for every worker).
   func stepsPerEpoch(workers: Int) -> Int {
-    let longest = assignments.map(\.rows.count).max()!
     guard configuration.optimizer.algorithm == .minibatch else { return 1 }
-    let share = max(1, (configuration.optimizer.batchSize + workers - 1) / workers)
+    let share = share(workers: workers)
     return (longest + share - 1) / share
   }
 
@@ -55,12 +64,12 @@ struct SynchronousTraining<O: OutputObjective>: Sendable {
       configuration.optimizer.algorithm == .minibatch
       ? RowOrder.shuffled(
         assignment.rows, blockRows: data.blockRows, seed: configuration.execution.seed, epoch: epoch,
-        stream: worker)
+        stream: reducer.rank * workers + worker)
       : assignment.rows
     let steps = stepsPerEpoch(workers: workers)
     let share =
       configuration.optimizer.algorithm == .minibatch
-      ? max(1, (configuration.optimizer.batchSize + workers - 1) / workers) : max(rows.count, 1)
+      ? share(workers: workers) : max(rows.count, 1)
     let total = combined.floats
     let count = model.parameterCount
     let slice = coordinateSlice(worker, of: workers, total: count)

@@ -53,7 +53,14 @@ public struct Trainer: Sendable {
       throw TrainingError.invalidConfiguration(
         "checkpoint-every must be at least 1 epoch (got \(checkpointEvery))")
     }
-    let data = try TrainingSet(rows: rows, test: validation, configuration: configuration)
+    let data = try TrainingSet(
+      rows: rows, test: validation, configuration: configuration,
+      shard: reducer.processes > 1 ? (reducer.rank, reducer.processes) : nil)
+    if reducer.processes > 1, configuration.optimizer.algorithm == .sgd {
+      throw TrainingError.invalidConfiguration(
+        "across \(reducer.processes) processes training combines full or mini-batch gradients: use --algorithm gd, minibatch or lbfgs (averaging SGD replicas across processes is not built yet)"
+      )
+    }
     // A pass over the labels: only for runs that write or read checkpoints.
     let fingerprint = resuming != nil || checkpointEvery != nil ? TrainingData.fingerprint(of: rows) : ""
     try resuming?.check(
@@ -224,7 +231,7 @@ private struct TrainingRun: OutputObjectiveVisitor {
     let tallies = EpochTallies(workers: workers)
     let scratch = try NodeLocalBuffer(count: workers, node: nil)
     let evaluation = Evaluation(
-      step: step, data: data, assignments: assignments, configuration: configuration)
+      step: step, data: data, assignments: assignments, configuration: configuration, reducer: reducer)
 
     // Which replica each worker writes, for the replica strategies.
     let replicaOf: [Int]
@@ -250,12 +257,14 @@ private struct TrainingRun: OutputObjectiveVisitor {
     /// Model updates per epoch, the step-size schedule's unit.
     let updatesPerEpoch: Int
     let longest = assignments.map(\.rows.count).max()!
+    let globalLongest = try reducer.allReduceMax(longest)
     if configuration.optimizer.algorithm == .lbfgs {
       let lbfgs = LBFGSTraining(
         pass: SynchronousTraining(
           step: step, data: data, model: model, assignments: assignments, gradients: gradients,
           combined: try NodeLocalBuffer(count: model.parameterCount + 1, node: nil), batchWeights: scratch,
-          reducer: reducer, configuration: configuration, counters: slots, tallies: tallies),
+          reducer: reducer, configuration: configuration, counters: slots, tallies: tallies,
+          longest: globalLongest),
         configuration: configuration)
       updatesPerEpoch = 1
       epochBody = .driven(run: { _, team in try lbfgs.iterate(on: team) }, finished: { lbfgs.finished })
@@ -263,7 +272,8 @@ private struct TrainingRun: OutputObjectiveVisitor {
       let training = SynchronousTraining(
         step: step, data: data, model: model, assignments: assignments, gradients: gradients,
         combined: try NodeLocalBuffer(count: model.parameterCount + 1, node: nil), batchWeights: scratch,
-        reducer: reducer, configuration: configuration, counters: slots, tallies: tallies)
+        reducer: reducer, configuration: configuration, counters: slots, tallies: tallies,
+        longest: globalLongest)
       let steps = training.stepsPerEpoch(workers: workers)
       updatesPerEpoch = steps
       epochBody = .perWorker { try training.epoch($0, epoch: $1, stepsBefore: ($1 - 1) * steps) }

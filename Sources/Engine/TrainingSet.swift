@@ -1,5 +1,6 @@
 import Dataset
 import Learning
+import Parallel
 
 /// Rows ready for training: labels in the loss's terms (±1 for binary
 /// classification, the class index `0..<K` for multiclass), the loss and
@@ -44,10 +45,15 @@ final class TrainingSet: @unchecked Sendable {
   private let ownedWeights: UnsafeMutableBufferPointer<Float>?
 
   /// Prepares `source` for training; validation uses `test` when given,
-  /// otherwise the configuration's holdout share of `source`.
-  init(rows checked: CheckedRows, test checkedTest: CheckedRows?, configuration: TrainingConfiguration)
-    throws(TrainingError)
-  {
+  /// otherwise the configuration's holdout share of `source`. With a
+  /// `shard` (process `rank` of `count`), this process trains on its
+  /// contiguous share of the training rows, balanced by non-zeros; the
+  /// holdout, the classes, the scaling and the weights' scale stay those of
+  /// all rows, so every process trains the same problem.
+  init(
+    rows checked: CheckedRows, test checkedTest: CheckedRows?, configuration: TrainingConfiguration,
+    shard: (rank: Int, count: Int)? = nil
+  ) throws(TrainingError) {
     let source = checked.block
     let test = checkedTest?.block
     guard source.count > 0 else { throw .noTrainingRows }
@@ -111,10 +117,18 @@ final class TrainingSet: @unchecked Sendable {
         "a holdout of \(fraction) holds out no row of the \(source.count); use at least \(String(format: "%g", 1 / Double(source.count))) (one row)"
       )
     }
-    self.training = training
     var weightSum: Double = 0
     for row in training { weightSum += Double(rows.weight(Int(row))) }
     weightScale = weightSum > 0 ? Float(Double(training.count) / weightSum) : 1
+    if let shard {
+      guard training.count >= shard.count else {
+        throw .invalidConfiguration(
+          "\(training.count) training rows for \(shard.count) processes: each needs at least one")
+      }
+      self.training = Array(DataLayout.split(training, of: source, into: shard.count)[shard.rank])
+    } else {
+      self.training = training
+    }
     if let test, let testLabels {
       validationRows = Self.relabeled(test, testLabels)
       self.validation = (0..<test.count).map(Int32.init)

@@ -29,9 +29,18 @@ public struct SounderCommand: ParsableCommand {
       try command.run()
     } catch {
       guard exitCode(for: error) == .failure, !(error is ValidationError) else { exit(withError: error) }
+      let rank = processGroup.processes > 1 ? " (rank \(processGroup.rank) of \(processGroup.processes))" : ""
       FileHandle.standardError.write(
-        Data(("Error: " + escapingControlCharacters(message(for: error)) + "\n").utf8))
+        Data(("Error\(rank): " + escapingControlCharacters(message(for: error)) + "\n").utf8))
       Foundation.exit(1)
     }
   }
+
+  /// The processes this one trains with: set once by an MPI program's `main`
+  /// (`sounder-mpi`) before ``start()``, and only read after.
+  nonisolated(unsafe) public static var processGroup: any Reducer = InProcess()
+
+  /// Whether this program can join an MPI job (`sounder-mpi` says so before
+  /// ``start()``).
+  nonisolated(unsafe) public static var supportsMPI = false
 }

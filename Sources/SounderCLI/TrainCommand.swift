@@ -30,6 +30,9 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "auto, hogwild, per-node, per-core or sync.")
   var strategy: UpdateStrategy = .auto
 
+  @Flag(help: "Train as one rank of an MPI job (sounder-mpi under mpirun; detected there without it).")
+  var mpi = false
+
   @Option(help: "Passes over the training rows.")
   var epochs: Int = 10
 
@@ -101,8 +104,19 @@ struct TrainCommand: ParsableCommand {
     setup.stopping.holdoutFraction = holdout
     try refuseOutput(
       output, sameAsAnyOf: [data] + (test.map { [$0] } ?? []) + (input.labels.map { [$0] } ?? []))
+    let group = SounderCommand.processGroup
+    if !SounderCommand.supportsMPI {
+      if mpi {
+        throw CLIError("this sounder was built without MPI: run sounder-mpi under mpirun (mpirun -np K sounder-mpi train …)")
+      }
+      if let size = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"].flatMap(Int.init), size > 1 {
+        throw CLIError("running as one of \(size) MPI ranks, but this sounder was built without MPI: use sounder-mpi")
+      }
+    }
+    // Rank 0 alone writes the model and checkpoints.
+    let writes = group.rank == 0
     // Before any work: the model's folder must take a file (what fails here would fail after training).
-    do { _ = try OutputFile(creating: output) } catch { throw CLIError(error.description) }
+    if writes { do { _ = try OutputFile(creating: output) } catch { throw CLIError(error.description) } }
     let machine = try Topology.current()
     do { try setup.validate(on: machine) } catch { throw CLIError(error.description) }
     try execution.check(on: machine)
@@ -144,10 +158,12 @@ struct TrainCommand: ParsableCommand {
     let bar = EpochProgressBar(counters: counters, enabled: !json)
     defer { bar.stop() }
     do {
-      result = try Trainer(setup, topology: machine).fit(
+      var trainer = Trainer(setup, topology: machine)
+      trainer.reducer = group
+      result = try trainer.fit(
         rows, validation: testRows?.rows, resuming: resuming, checkpointEvery: checkpointEvery,
         counters: counters,
-        checkpoint: { try ModelFile.write($0, to: checkpointPath) },
+        checkpoint: { if writes { try ModelFile.write($0, to: checkpointPath) } },
         progress: { report in bar.clear { log.epoch(report, floor: floor) } })
     } catch let error as TrainingError {
       throw CLIError(error.description)
@@ -167,6 +183,8 @@ struct TrainCommand: ParsableCommand {
       let kept = FileManager.default.fileExists(atPath: output) ? "; \(output) was left as it was" : ""
       throw CLIError(result.stopReason.description + " (no epoch finished, so no model was written\(kept))")
     }
+    if group.processes > 1 { try reportRanks(result, group: group, log: log) }
+    guard writes else { return }
     let metadata = ModelMetadata(model: result.model, configuration: setup, result: result)
     do { try ModelFile.write(result.model, metadata: metadata, to: output) } catch {
       throw CLIError(error.description)
@@ -186,6 +204,33 @@ struct TrainCommand: ParsableCommand {
       throw CLIError(
         result.stopReason.description
           + " (the last good model, after epoch \(result.history.count), was written to \(output))")
+    }
+  }
+}
+
+extension TrainCommand {
+  /// Rank 0's lines about every rank: rows, the slowest worker's compute and
+  /// wait seconds, seconds in reductions and bytes sent. Every rank calls
+  /// it (each fills its own slot of a table that a sum over ranks completes).
+  func reportRanks(_ result: TrainingResult, group: any Reducer, log: TrainingLog) throws {
+    let fields = 5
+    var table = [Double](repeating: 0, count: fields * group.processes)
+    let mine = fields * group.rank
+    table[mine] = Double(result.trainingRows)
+    table[mine + 1] = result.workers.map(\.counts.computeSeconds).max() ?? 0
+    table[mine + 2] = result.workers.map(\.counts.waitSeconds).max() ?? 0
+    table[mine + 3] = group.reduceSeconds
+    table[mine + 4] = Double(group.bytesSent)
+    do { try table.withUnsafeMutableBufferPointer { try group.allReduceSum($0) } } catch {
+      throw CLIError("gathering the ranks' figures failed: \(error)")
+    }
+    log.note("Processes: \(group.processes) MPI ranks; rank 0 writes the model")
+    for rank in 0..<group.processes {
+      let row = Array(table[fields * rank..<fields * (rank + 1)])
+      log.note(
+        String(
+          format: "  rank %d: %d rows, compute %.3f s, wait %.3f s, all-reduce %.3f s, %.0f bytes sent", rank,
+          Int(row[0]), row[1], row[2], row[3], row[4]))
     }
   }
 }
