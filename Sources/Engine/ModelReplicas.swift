@@ -31,11 +31,11 @@ final class ModelReplicas: @unchecked Sendable {
 
   /// `count` zeroed replicas of a model of `outputs` outputs over `columns`
   /// features; replica `r` lives on kernel node `nodes[r]`. `adaptive`: each
-  /// also gets zeroed AdaGrad sums. `addsChanges`: merges add up the
-  /// replicas' changes, so the merged state is kept.
+  /// also gets zeroed AdaGrad sums. `keepsMerged`: merges add up the
+  /// replicas' changes (here or over processes), so the merged state is kept.
   init(
     count: Int, columns: Int, outputs: Int = 1, nodes: [Int?], adaptive: Bool = false,
-    addsChanges: Bool = false
+    keepsMerged: Bool = false
   ) throws {
     self.columns = columns
     self.outputs = outputs
@@ -43,8 +43,8 @@ final class ModelReplicas: @unchecked Sendable {
     let size = weightCount + outputs
     buffers = try (0..<count).map { try NodeLocalBuffer(count: size, node: nodes[$0]) }
     squares = adaptive ? try (0..<count).map { try NodeLocalBuffer(count: size, node: nodes[$0]) } : []
-    merged = count > 1 && (adaptive || addsChanges) ? try NodeLocalBuffer(count: size, node: nil) : nil
-    mergedSquares = count > 1 && adaptive ? try NodeLocalBuffer(count: size, node: nil) : nil
+    merged = keepsMerged ? try NodeLocalBuffer(count: size, node: nil) : nil
+    mergedSquares = keepsMerged && adaptive ? try NodeLocalBuffer(count: size, node: nil) : nil
   }
 
   /// The parameters all replicas held after the last merge (empty

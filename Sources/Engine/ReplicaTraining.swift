@@ -40,6 +40,14 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
   let counters: CounterSlots
   /// Where each worker leaves the loss of the rows it stepped on.
   let tallies: EpochTallies
+  /// Combines the replicas of other processes at every meeting.
+  let reducer: any Reducer
+  /// The merge's totals (``ReplicaMerge``): 4 × ``ModelReplicas/parameterCount`` floats,
+  /// the parameters' then AdaGrad's sums'.
+  let mergeTotals: NodeLocalBuffer
+  /// The most rows any worker of any process holds: every worker of every
+  /// process meets as often.
+  let longest: Int
 
   /// Rows per update: 1 for SGD, the batch size (over all workers) for mini-batch.
   var rowsPerUpdate: Int {
@@ -64,19 +72,20 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
     let assignment = assignments[worker]
     let order = RowOrder.shuffled(
       assignment.rows, blockRows: data.blockRows, seed: configuration.execution.seed, epoch: epoch,
-      stream: worker)
+      stream: reducer.rank * context.count + worker)
     let replica = replicaOf[worker]
     let period = configuration.syncInterval(for: data.rows)
-    let rounds = (assignments.map(\.rows.count).max()! + period - 1) / period
+    let rounds = (longest + period - 1) / period
     let adaptive = configuration.adaptiveStep
     let minibatch = configuration.optimizer.algorithm == .minibatch
     // SGD under the global schedules applies the penalties lazily at
     // meetings; AdaGrad folds them into each step, mini-batch into each update.
     let lazyPenalty =
       !minibatch && adaptive == nil && (configuration.problem.l1 > 0 || configuration.problem.l2 > 0)
-    let meets = replicas.count > 1 || lazyPenalty
+    let meets = replicas.count > 1 || lazyPenalty || reducer.processes > 1
     let schedule = configuration.stepSizes
-    let workers = context.count
+    // Every worker of every process: the schedule counts their updates, and a batch is shared among them.
+    let workers = context.count * reducer.processes
     let perUpdate = rowsPerUpdate
     var examples = examplesBefore
 
@@ -156,7 +165,10 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
         roundCounts.floats[worker] = Float(updates)
         try context.barrier.arrive()
         counter.charge(.wait)
-        meet(context, eta: schedule.rate(at: examples &* workers / perUpdate), lazyPenalty: lazyPenalty)
+        // The step size at the meeting from the round's end, the same for
+        // every worker and process (their own counts differ by their rows).
+        let reached = examplesBefore + min((round + 1) * period, longest)
+        try meet(context, eta: schedule.rate(at: reached &* workers / perUpdate), lazyPenalty: lazyPenalty)
         counter.charge(.merge)
         try context.barrier.arrive()
         counter.charge(.wait)
@@ -201,7 +213,8 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
   ///
   ///   AdaGrad's sums of squared gradients add up, Ḡⱼ ← Ḡⱼ + Σᵣ (Gᵣⱼ − Ḡⱼ):
   ///   they count every gradient all replicas saw, as one model's would.
-  private func meet(_ context: WorkerContext, eta: Float, lazyPenalty: Bool) {
+  private func meet(_ context: WorkerContext, eta: Float, lazyPenalty: Bool) throws {
+    precondition(mergeTotals.floats.count >= 4 * replicas.parameterCount, "the merge's totals are too small")
     let slice = coordinateSlice(context.index, of: context.count, total: replicas.parameterCount)
     var steps = [Float](repeating: 0, count: replicas.count)
     for worker in 0..<context.count { steps[replicaOf[worker]] += roundCounts.floats[worker] }
@@ -213,40 +226,45 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
           decay: l2 > 0 ? Float(pow(Double(max(0, 1 - eta * l2)), Double(steps))) : 1, clip: eta * l1 * steps)
         : LazyPenalty(decay: 1, clip: 0)
     }
+    let merge = ReplicaMerge(
+      base: replicas.mergedParameters.baseAddress,
+      replicas: (0..<replicas.count).map { replicas.parameters($0).baseAddress! },
+      weightCount: replicas.weightCount, totals: mergeTotals.floats.baseAddress!,
+      coordinates: replicas.parameterCount,
+      replicasEverywhere: replicas.count * reducer.processes)
+    let sums =
+      configuration.adaptiveStep == nil
+      ? nil
+      : ReplicaMerge(
+        base: replicas.mergedSquaredSums.baseAddress,
+        replicas: (0..<replicas.count).map { replicas.squaredSums($0).baseAddress! },
+        weightCount: replicas.weightCount, totals: mergeTotals.floats.baseAddress! + 2 * replicas.parameterCount,
+        coordinates: replicas.parameterCount, replicasEverywhere: replicas.count * reducer.processes)
     let penalised = slice.clamped(to: 0..<(lazyPenalty ? replicas.weightCount : 0))
-    if replicas.mergedParameters.isEmpty {
-      // One replica, or dense rows: regularise, then average.
-      for r in 0..<replicas.count where lazyPenalty {
-        let model = replicas.parameters(r)
-        for j in penalised { model[j] = penalties[r].apply(model[j]) }
-      }
-      if replicas.count > 1 { average(slice, of: replicas.parameters) }
+    let rule: ReplicaMerge.Rule = replicas.mergedParameters.isEmpty ? .average : .capped
+    guard reducer.processes > 1 else {
+      merge.merge(slice, penalised: penalised, penalties: penalties, rule: rule)
+      sums?.merge(slice, penalised: 0..<0, penalties: [], rule: .sum)
       return
     }
-    ReplicaMerge.addChanges(
-      slice, base: replicas.mergedParameters.baseAddress!,
-      replicas: (0..<replicas.count).map { replicas.parameters($0).baseAddress! },
-      weightCount: replicas.weightCount, penalised: penalised, penalties: penalties)
-    if configuration.adaptiveStep != nil {
-      ReplicaMerge.addUp(
-        slice, base: replicas.mergedSquaredSums.baseAddress!,
-        replicas: (0..<replicas.count).map { replicas.squaredSums($0).baseAddress! })
+    // Phase 1: this process's totals over its replicas, each worker on its slice.
+    merge.gather(slice, penalised: penalised, penalties: penalties)
+    sums?.gather(slice, penalised: 0..<0, penalties: [])
+    // ... summed over every process by one worker, in rank order.
+    try context.barrier.arrive()
+    if context.index == 0 {
+      try reducer.allReduceSum(
+        UnsafeMutableBufferPointer(
+          start: mergeTotals.floats.baseAddress!, count: (sums == nil ? 2 : 4) * replicas.parameterCount))
     }
+    try context.barrier.arrive()
+    // Phase 2: the merged value into the merged state and every replica.
+    merge.apply(slice, rule: rule)
+    sums?.apply(slice, rule: .sum)
   }
 
-  /// Replaces coordinates `slice` of every replica's buffer by their mean.
-  private func average(_ slice: Range<Int>, of buffer: (Int) -> UnsafeMutableBufferPointer<Float>) {
-    // The replicas' base addresses, read once: a buffer looked up per
-    // coordinate costs reference counting in the loop.
-    let buffers = (0..<replicas.count).map { buffer($0).baseAddress! }
-    let share = 1 / Float(replicas.count)
-    for j in slice {
-      var sum: Float = 0
-      for b in buffers { sum += b[j] }
-      let mean = sum * share
-      for b in buffers { b[j] = mean }
-    }
-  }
+
+
 }
 
 /// The L2 decay and L1 clip a replica's weights take at a meeting for the
@@ -263,53 +281,92 @@ struct LazyPenalty {
   }
 }
 
-/// The merge of replicas that keep the state of their last merge (sparse
-/// rows, AdaGrad): the rule `ReplicaTraining.meet` explains, over the
-/// coordinates one worker owns.
-enum ReplicaMerge {
-  /// Sets coordinates `slice` of `base` (what every replica held after the
-  /// last merge) and of every replica to `base` moved by the changes of the
-  /// replicas that moved each coordinate: added up for up to two movers,
-  /// twice their mean beyond; the intercepts (coordinates from
-  /// `weightCount` on) take the mean change. Coordinates in `penalised` are
-  /// regularised by each replica's penalty first.
-  ///
-  /// Invariants the caller keeps: every pointer addresses at least
-  /// `slice.upperBound` floats, `penalties` has one entry per replica, and
-  /// no other thread reads or writes `slice` of these buffers meanwhile.
-  static func addChanges(
-    _ slice: Range<Int>, base: UnsafeMutablePointer<Float>, replicas: [UnsafeMutablePointer<Float>],
-    weightCount: Int, penalised: Range<Int>, penalties: [LazyPenalty]
-  ) {
+/// The merge of the replicas of every process at a meeting (the rules
+/// `ReplicaTraining.meet` explains), in two phases so that processes can sum
+/// their totals in between: ``gather`` each coordinate's total over this
+/// process's replicas, then (after those totals are summed over processes)
+/// ``apply`` the merged value. In one process the two follow each other.
+///
+/// Invariants the caller keeps: `base` (when not nil) and every replica
+/// address `coordinates` floats, `totals` `2 × coordinates` floats (the
+/// changes or values, then the movers); `penalties` has one entry per
+/// replica; between `gather` and `apply` nobody writes the replicas; and no
+/// two threads touch the same coordinates.
+struct ReplicaMerge {
+  /// What every replica held after the last merge (`nil`: none is kept,
+  /// dense rows average).
+  let base: UnsafeMutablePointer<Float>?
+  let replicas: [UnsafeMutablePointer<Float>]
+  /// Coordinates from here on are intercepts.
+  let weightCount: Int
+  let totals: UnsafeMutablePointer<Float>
+  let coordinates: Int
+  /// Replicas over every process.
+  let replicasEverywhere: Int
+
+  enum Rule {
+    /// The mean of every replica.
+    case average
+    /// The base moved by its movers' changes: added up while at most two
+    /// moved it, twice their mean beyond (intercepts: the mean).
+    case capped
+    /// The base moved by every replica's change (AdaGrad's sums).
+    case sum
+  }
+
+  /// Per coordinate of `slice`: with a base, the sum of the replicas'
+  /// changes from it (regularised first in `penalised`) and how many moved
+  /// it; without, the sum of the replicas' values.
+  func gather(_ slice: Range<Int>, penalised: Range<Int>, penalties: [LazyPenalty]) {
+    let movers = totals + coordinates
     for j in slice {
-      let before = base[j]
-      var change: Float = 0
-      var movers: Float = 0
-      let regularised = penalised.contains(j)
-      for r in replicas.indices {
-        let value = replicas[r][j]
-        if value != before { movers += 1 }
-        change += (regularised ? penalties[r].apply(value) : value) - before
-      }
-      let merged = before + change / max(1, j < weightCount ? movers / 2 : movers)
-      base[j] = merged
-      for replica in replicas { replica[j] = merged }
+      (totals[j], movers[j]) = total(j, regularised: penalised.contains(j), penalties: penalties)
     }
   }
 
-  /// Sets coordinates `slice` of `base` and of every replica to `base` plus
-  /// every replica's change: the sums of squared gradients, which count the
-  /// gradients all replicas saw. The invariants of ``addChanges`` hold.
-  static func addUp(
-    _ slice: Range<Int>, base: UnsafeMutablePointer<Float>, replicas: [UnsafeMutablePointer<Float>]
-  ) {
+  /// Sets coordinates `slice` of the base and of every replica to the
+  /// merged value from the totals.
+  func apply(_ slice: Range<Int>, rule: Rule) {
+    let movers = totals + coordinates
+    for j in slice { set(j, merged(j, total: totals[j], movers: movers[j], rule: rule)) }
+  }
+
+  /// ``gather`` then ``apply`` in one pass, for a process with no others to
+  /// wait for (the totals are not written).
+  func merge(_ slice: Range<Int>, penalised: Range<Int>, penalties: [LazyPenalty], rule: Rule) {
     for j in slice {
-      let before = base[j]
-      var value = before
-      for replica in replicas { value += replica[j] - before }
-      base[j] = value
-      for replica in replicas { replica[j] = value }
+      let (total, movers) = total(j, regularised: penalised.contains(j), penalties: penalties)
+      set(j, merged(j, total: total, movers: movers, rule: rule))
     }
+  }
+
+  /// Coordinate `j`'s total over this process's replicas and how many moved it.
+  @inline(__always)
+  private func total(_ j: Int, regularised: Bool, penalties: [LazyPenalty]) -> (Float, Float) {
+    let before = base?[j] ?? 0
+    var change: Float = 0
+    var moved: Float = 0
+    for r in replicas.indices {
+      let value = replicas[r][j]
+      if value != before { moved += 1 }
+      change += (regularised ? penalties[r].apply(value) : value) - before
+    }
+    return (change, moved)
+  }
+
+  @inline(__always)
+  private func merged(_ j: Int, total: Float, movers: Float, rule: Rule) -> Float {
+    switch rule {
+    case .average: total / Float(replicasEverywhere)
+    case .capped: base![j] + total / max(1, j < weightCount ? movers / 2 : movers)
+    case .sum: base![j] + total
+    }
+  }
+
+  @inline(__always)
+  private func set(_ j: Int, _ value: Float) {
+    base?[j] = value
+    for replica in replicas { replica[j] = value }
   }
 }
 

@@ -56,11 +56,6 @@ public struct Trainer: Sendable {
     let data = try TrainingSet(
       rows: rows, test: validation, configuration: configuration,
       shard: reducer.processes > 1 ? (reducer.rank, reducer.processes) : nil)
-    if reducer.processes > 1, configuration.optimizer.algorithm == .sgd {
-      throw TrainingError.invalidConfiguration(
-        "across \(reducer.processes) processes training combines full or mini-batch gradients: use --algorithm gd, minibatch or lbfgs (averaging SGD replicas across processes is not built yet)"
-      )
-    }
     // A pass over the labels: only for runs that write or read checkpoints.
     let fingerprint = resuming != nil || checkpointEvery != nil ? TrainingData.fingerprint(of: rows) : ""
     try resuming?.check(
@@ -244,11 +239,13 @@ private struct TrainingRun: OutputObjectiveVisitor {
     }
     let replicaCount = replicaOf.max()! + 1
     let replicaNodes = (0..<replicaCount).map { r in assignments[replicaOf.firstIndex(of: r)!].memoryNode }
-    // Replicas of sparse rows merge by adding up their changes (see ReplicaMerge).
+    // Replicas of sparse rows merge by adding up their changes (see ReplicaMerge),
+    // from the state of the last merge: kept with several replicas here or elsewhere.
     let addsChanges = configuration.adaptiveStep != nil || data.rows.layout == .csr
     let model = try ModelReplicas(
       count: replicaCount, columns: columns, outputs: data.outputs, nodes: replicaNodes,
-      adaptive: configuration.adaptiveStep != nil, addsChanges: addsChanges)
+      adaptive: configuration.adaptiveStep != nil,
+      keepsMerged: addsChanges && choice.strategy != .sync && replicaCount * reducer.processes > 1)
     let gradients = try assignments.map {
       try NodeLocalBuffer(count: model.parameterCount, node: $0.memoryNode)
     }
@@ -284,9 +281,10 @@ private struct TrainingRun: OutputObjectiveVisitor {
         step: step, data: data, replicas: model, replicaOf: replicaOf, writers: writers,
         assignments: assignments,
         gradients: gradients, roundCounts: scratch, configuration: configuration, counters: slots,
-        tallies: tallies)
-      updatesPerEpoch = longest * workers / training.rowsPerUpdate
-      epochBody = .perWorker { try training.epoch($0, epoch: $1, examplesBefore: ($1 - 1) * longest) }
+        tallies: tallies, reducer: reducer,
+        mergeTotals: try NodeLocalBuffer(count: 4 * model.parameterCount, node: nil), longest: globalLongest)
+      updatesPerEpoch = globalLongest * workers * reducer.processes / training.rowsPerUpdate
+      epochBody = .perWorker { try training.epoch($0, epoch: $1, examplesBefore: ($1 - 1) * globalLongest) }
     }
 
     // What one epoch reads: every worker's rows (under full replication,

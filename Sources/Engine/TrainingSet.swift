@@ -34,10 +34,12 @@ final class TrainingSet: @unchecked Sendable {
   let classes: [Float]?
   /// `n / Σ ρ` over the training rows (see ``RowStep/weightScale``).
   let weightScale: Float
-  /// Rows per shuffled block (see ``RowOrder``).
+  /// Training rows over every process (``training`` holds this process's).
+  let trainingRowsEverywhere: Int
+  /// Rows per shuffled block (see ``RowOrder``), the same in every process.
   var blockRows: Int {
     let bytesPerRow = rows.layout == .dense ? rows.columns * 4 : rows.nonZeros * 8 / max(rows.count, 1)
-    return RowOrder.blockRows(bytesPerRow: bytesPerRow, rows: training.count)
+    return RowOrder.blockRows(bytesPerRow: bytesPerRow, rows: trainingRowsEverywhere)
   }
   private let ownedFeatures: UnsafeMutableBufferPointer<Float>?
   private let ownedLabels: UnsafeMutableBufferPointer<Float>
@@ -120,6 +122,7 @@ final class TrainingSet: @unchecked Sendable {
     var weightSum: Double = 0
     for row in training { weightSum += Double(rows.weight(Int(row))) }
     weightScale = weightSum > 0 ? Float(Double(training.count) / weightSum) : 1
+    trainingRowsEverywhere = training.count
     if let shard {
       guard training.count >= shard.count else {
         throw .invalidConfiguration(

@@ -37,10 +37,15 @@ import Testing
         return pointer
       }
       defer { pointers.forEach { $0.deallocate() } }
-      ReplicaMerge.addChanges(
-        0..<count, base: base.baseAddress!, replicas: pointers, weightCount: weightCount,
-        penalised: penalties == nil ? 0..<0 : 0..<weightCount,
+      let totals = UnsafeMutablePointer<Float>.allocate(capacity: 2 * count)
+      defer { totals.deallocate() }
+      let merge = ReplicaMerge(
+        base: base.baseAddress!, replicas: pointers, weightCount: weightCount, totals: totals,
+        coordinates: count, replicasEverywhere: pointers.count)
+      merge.gather(
+        0..<count, penalised: penalties == nil ? 0..<0 : 0..<weightCount,
         penalties: penalties ?? Array(repeating: LazyPenalty(decay: 1, clip: 0), count: pointers.count))
+      merge.apply(0..<count, rule: .capped)
       for r in replicas.indices { replicas[r] = Array(UnsafeBufferPointer(start: pointers[r], count: count)) }
     }
     return (base, replicas)
@@ -92,6 +97,29 @@ import Testing
     #expect(abs(base[0] - 1.2) < 1e-6)
   }
 
+  @Test("dense rows: the mean of every replica, over processes too")
+  func average() {
+    let input = makeCase(replicas: 4, coordinates: 20, seed: 5)
+    let pointers = input.replicas.map { values in
+      let pointer = UnsafeMutablePointer<Float>.allocate(capacity: values.count)
+      pointer.initialize(from: values, count: values.count)
+      return pointer
+    }
+    defer { pointers.forEach { $0.deallocate() } }
+    let totals = UnsafeMutablePointer<Float>.allocate(capacity: 40)
+    defer { totals.deallocate() }
+    // As if 2 processes of 4 replicas each, the other holding the same values.
+    let merge = ReplicaMerge(
+      base: nil, replicas: pointers, weightCount: 19, totals: totals, coordinates: 20, replicasEverywhere: 8)
+    merge.gather(0..<20, penalised: 0..<0, penalties: [])
+    for j in 0..<20 { totals[j] *= 2 }  // what summing over the 2 processes gives
+    merge.apply(0..<20, rule: .average)
+    for j in 0..<20 {
+      let mean = input.replicas.map { Double($0[j]) }.reduce(0, +) / 4
+      #expect(abs(Double(pointers[0][j]) - mean) <= 1e-6)
+    }
+  }
+
   @Test("AdaGrad's sums add up every replica's squared gradients")
   func sumsAddUp() {
     let input = makeCase(replicas: 8, coordinates: 40, seed: 3)
@@ -102,7 +130,15 @@ import Testing
       return pointer
     }
     defer { pointers.forEach { $0.deallocate() } }
-    base.withUnsafeMutableBufferPointer { ReplicaMerge.addUp(0..<40, base: $0.baseAddress!, replicas: pointers) }
+    let totals = UnsafeMutablePointer<Float>.allocate(capacity: 80)
+    defer { totals.deallocate() }
+    base.withUnsafeMutableBufferPointer { base in
+      let merge = ReplicaMerge(
+        base: base.baseAddress!, replicas: pointers, weightCount: 40, totals: totals, coordinates: 40,
+        replicasEverywhere: pointers.count)
+      merge.gather(0..<40, penalised: 0..<0, penalties: [])
+      merge.apply(0..<40, rule: .sum)
+    }
     for j in 0..<40 {
       let expected = Double(input.base[j]) + input.replicas.map { Double($0[j]) - Double(input.base[j]) }.reduce(0, +)
       #expect(abs(Double(base[j]) - expected) <= 1e-5)
