@@ -50,9 +50,10 @@ let package = Package(
     .target(name: "CVectorMath", path: "CSupport/CVectorMath"),
     .target(name: "CCPUCheck", path: "CSupport/CCPUCheck", cSettings: cpuCheckSettings),
     .target(name: "CPerfEvents", path: "CSupport/CPerfEvents"),
+    .target(name: "CLaunchAffinity", path: "CSupport/CLaunchAffinity"),
 
     // The library, one job per module.
-    .target(name: "Topology", dependencies: ["CHwloc", "CNuma"]),
+    .target(name: "Topology", dependencies: ["CHwloc", "CNuma", "CLaunchAffinity"]),
     .target(name: "SeededRandom"),
     .target(name: "Kernels", dependencies: ["CAtomics", "CCPUCheck", "CVectorMath"], swiftSettings: vectorSettings),
     .target(name: "Learning", dependencies: ["Kernels"], swiftSettings: vectorSettings),

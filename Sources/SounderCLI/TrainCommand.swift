@@ -209,11 +209,12 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension TrainCommand {
-  /// Rank 0's lines about every rank: rows, the slowest worker's compute and
-  /// wait seconds, seconds in reductions and bytes sent. Every rank calls
+  /// Rank 0's lines about every rank: its workers and first CPU, rows, the
+  /// slowest worker's compute and wait seconds, seconds in reductions and
+  /// bytes sent. Every rank calls
   /// it (each fills its own slot of a table that a sum over ranks completes).
   func reportRanks(_ result: TrainingResult, group: any Reducer, log: TrainingLog) throws {
-    let fields = 5
+    let fields = 7
     var table = [Double](repeating: 0, count: fields * group.processes)
     let mine = fields * group.rank
     table[mine] = Double(result.trainingRows)
@@ -221,6 +222,8 @@ extension TrainCommand {
     table[mine + 2] = result.workers.map(\.counts.waitSeconds).max() ?? 0
     table[mine + 3] = group.reduceSeconds
     table[mine + 4] = Double(group.bytesSent)
+    table[mine + 5] = Double(result.placement.count)
+    table[mine + 6] = Double(result.placement.min() ?? 0)
     do { try table.withUnsafeMutableBufferPointer { try group.allReduceSum($0) } } catch {
       throw CLIError("gathering the ranks' figures failed: \(error)")
     }
@@ -229,8 +232,8 @@ extension TrainCommand {
       let row = Array(table[fields * rank..<fields * (rank + 1)])
       log.note(
         String(
-          format: "  rank %d: %d rows, compute %.3f s, wait %.3f s, all-reduce %.3f s, %.0f bytes sent", rank,
-          Int(row[0]), row[1], row[2], row[3], row[4]))
+          format: "  rank %d: %d workers from CPU %d, %d rows, compute %.3f s, wait %.3f s, all-reduce %.3f s, %.0f bytes sent",
+          rank, Int(row[5]), Int(row[6]), Int(row[0]), row[1], row[2], row[3], row[4]))
     }
   }
 }

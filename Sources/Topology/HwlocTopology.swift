@@ -1,4 +1,5 @@
 import CHwloc
+import CLaunchAffinity
 
 #if canImport(Glibc)
   import Glibc
@@ -37,8 +38,28 @@ final class HwlocTopology: @unchecked Sendable {
       hwloc_topology_destroy(handle)
       throw .hwloc(function: "hwloc_topology_load", errno: code)
     }
+    if synthetic == nil, hwloc_topology_is_thissystem(handle) != 0 { Self.restrictToLaunchMask(handle) }
     raw = handle
     isThisSystem = hwloc_topology_is_thissystem(handle) != 0
+  }
+
+  /// Removes the CPUs this process was not given at start-up (by `taskset`,
+  /// `mpirun`'s binding, a batch system), so that placement uses only its
+  /// own: two MPI ranks on one machine then train on different cores. The
+  /// corresponding C function is `hwloc_topology_restrict`; a mask that
+  /// cannot be read, or that covers the whole machine, changes nothing.
+  private static func restrictToLaunchMask(_ handle: hwloc_topology_t) {
+    var cpus = [Int32](repeating: 0, count: 4096)
+    let count = Int(claunch_allowed_cpus(&cpus, Int32(cpus.count)))
+    guard count > 0, count <= cpus.count, let set = hwloc_bitmap_alloc() else { return }
+    defer { hwloc_bitmap_free(set) }
+    for cpu in cpus[0..<count] { hwloc_bitmap_set(set, UInt32(cpu)) }
+    guard let root = hwloc_get_root_obj(handle)?.pointee.cpuset else { return }
+    let allowedHere = hwloc_bitmap_alloc()
+    defer { hwloc_bitmap_free(allowedHere) }
+    hwloc_bitmap_and(allowedHere, set, root)
+    guard hwloc_bitmap_iszero(allowedHere) == 0, hwloc_bitmap_isequal(allowedHere, root) == 0 else { return }
+    _ = hwloc_topology_restrict(handle, allowedHere, 0)
   }
 
   deinit { hwloc_topology_destroy(raw) }
