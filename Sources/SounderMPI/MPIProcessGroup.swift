@@ -6,11 +6,20 @@ import Sounder
 /// decides what is summed and in which order.
 ///
 /// `MPI_Allreduce` does not fix the order in which it adds the ranks'
-/// values, so a sum here is an `MPI_Allgather` of every rank's buffer
-/// followed by a local sum in rank order: every rank gets the same bits,
-/// and so does every run with the same ranks and threads. The price is
-/// `ranks ×` the buffer in memory and on the wire, which for a linear
-/// model's gradient (features × outputs floats) is small next to an epoch.
+/// values, so a sum here is made of collectives that only move bytes, and
+/// every addition happens in rank order:
+///
+/// - small buffers (every other rank's copy within 64 KiB): one
+///   `MPI_Allgather` of the whole buffer, summed by every rank; one
+///   latency, `ranks − 1` buffers sent;
+/// - larger ones: a reduce-scatter and an all-gather. The buffer is cut into
+///   one slice per rank, each rank receives every rank's copy of its slice
+///   (`MPI_Alltoall`) and adds them up, and the summed slices go to every
+///   rank (`MPI_Allgather`): two latencies, about twice the buffer sent, as
+///   a ring all-reduce (README, "A scaling model").
+///
+/// Every rank gets the same bits, and so does every run with the same ranks
+/// and threads.
 ///
 /// One worker thread of each process calls it while the others wait at a
 /// barrier, never two at once: MPI is started with
@@ -66,11 +75,54 @@ public final class MPIProcessGroup: Reducer, @unchecked Sendable {
     return largest
   }
 
-  /// Every rank's `values` gathered, then summed in rank order into `values`.
+  /// `values` summed over every rank, each coordinate in rank order by the
+  /// rank that owns its slice.
   private func sumInRankOrder<T: BinaryFloatingPoint>(
     _ values: UnsafeMutableBufferPointer<T>, type: MPI_Datatype
   ) throws {
     guard processes > 1, !values.isEmpty else { return }
+    let count = values.count
+    if count * (processes - 1) * MemoryLayout<T>.stride <= 64 << 10 {
+      try gatherAndSum(values, type: type)
+      return
+    }
+    let slice = (count + processes - 1) / processes
+    // Every rank's buffer, padded to `processes` equal slices; then the copies
+    // of this rank's slice from every rank; then this rank's summed slice.
+    let outgoing = UnsafeMutableBufferPointer<T>.allocate(capacity: slice * processes)
+    let incoming = UnsafeMutableBufferPointer<T>.allocate(capacity: slice * processes)
+    let summed = UnsafeMutableBufferPointer<T>.allocate(capacity: slice)
+    defer {
+      outgoing.deallocate()
+      incoming.deallocate()
+      summed.deallocate()
+    }
+    _ = outgoing.initialize(fromContentsOf: values)
+    for j in count..<outgoing.count { outgoing[j] = 0 }
+    let started = clock()
+    guard
+      MPI_Alltoall(
+        outgoing.baseAddress, Int32(slice), type, incoming.baseAddress, Int32(slice), type, cmpi_comm_world())
+        == cmpi_success()
+    else { throw MPIError("MPI_Alltoall of \(count) values failed") }
+    for j in 0..<slice {
+      var sum = incoming[j]
+      for r in 1..<processes { sum += incoming[r * slice + j] }
+      summed[j] = sum
+    }
+    guard
+      MPI_Allgather(
+        summed.baseAddress, Int32(slice), type, outgoing.baseAddress, Int32(slice), type, cmpi_comm_world())
+        == cmpi_success()
+    else { throw MPIError("MPI_Allgather of \(count) values failed") }
+    for j in 0..<count { values[j] = outgoing[j] }
+    account(since: started, bytes: 2 * (processes - 1) * slice * MemoryLayout<T>.stride)
+  }
+
+  /// Every rank's `values` gathered, then summed in rank order.
+  private func gatherAndSum<T: BinaryFloatingPoint>(
+    _ values: UnsafeMutableBufferPointer<T>, type: MPI_Datatype
+  ) throws {
     let count = values.count
     let gathered = UnsafeMutableBufferPointer<T>.allocate(capacity: count * processes)
     defer { gathered.deallocate() }
@@ -85,7 +137,7 @@ public final class MPIProcessGroup: Reducer, @unchecked Sendable {
       for r in 1..<processes { sum += gathered[r * count + j] }
       values[j] = sum
     }
-    account(since: started, bytes: count * MemoryLayout<T>.stride)
+    account(since: started, bytes: (processes - 1) * count * MemoryLayout<T>.stride)
   }
 
   private func clock() -> Double { MPI_Wtime() }
