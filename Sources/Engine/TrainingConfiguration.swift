@@ -401,9 +401,6 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         throw invalid(
           "L-BFGS needs a smooth loss and hinge has a kink: use logistic, modified-huber or squared, or sgd with hinge")
       }
-      if problem.l1 > 0 {
-        throw invalid("L-BFGS with L1 needs OWL-QN, which Sounder does not have yet: use L2, or sgd with --l1")
-      }
       if optimizer.schedule != nil || optimizer.learningRate != nil {
         throw invalid("L-BFGS chooses its steps by line search: leave out --schedule and --lr")
       }

@@ -64,7 +64,7 @@ struct TrainCommandTests {
     #expect(train.stdout.contains("Stopped: stopped early after epoch"), "\(train.stdout)")
     #expect(train.stdout.contains("Metrics on training rows: accuracy 0.98"), "\(train.stdout)")
     for (extra, reason) in [
-      (["--loss", "hinge"], "L-BFGS needs a smooth loss"), (["--l1", "0.01"], "OWL-QN"),
+      (["--loss", "hinge"], "L-BFGS needs a smooth loss"),
       (["--lr", "0.1"], "line search"), (["--strategy", "per-core"], "use strategy sync"),
     ] {
       let other = folder.appendingPathComponent("refused.model").path
