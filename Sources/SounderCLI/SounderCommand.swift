@@ -26,6 +26,12 @@ public struct SounderCommand: ParsableCommand {
     TruncationGuard.install()
     do {
       var command = try parseAsRoot()
+      if processGroup.processes > 1, !(command is TrainCommand) {
+        // Every rank would do the same work and write the same files.
+        throw CLIError(
+          "only train runs across MPI ranks; run \(type(of: command).configuration.commandName ?? "this command") without mpirun"
+        )
+      }
       try command.run()
     } catch {
       guard exitCode(for: error) == .failure, !(error is ValidationError) else { exit(withError: error) }
