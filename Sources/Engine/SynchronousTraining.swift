@@ -80,11 +80,14 @@ struct SynchronousTraining<O: OutputObjective>: Sendable {
     var counter = counters.slot(worker)
     var tally = LossTally()
     defer { tallies.record(tally, worker: worker) }
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: step.outputs)
+    defer { scratch.deallocate() }
 
     for index in 0..<steps {
       let lower = min(index * share, rows.count)
       let weight = try reduceGradient(
-        context, rows: rows[lower..<min(lower + share, rows.count)], counter: &counter, tally: &tally)
+        context, rows: rows[lower..<min(lower + share, rows.count)], scratch: scratch, counter: &counter,
+        tally: &tally)
       // apply: each coordinate of my slice along the mean gradient G_j / ρ.
       if weight > 0 {
         let eta = schedule.rate(at: stepsBefore + index)
@@ -108,7 +111,9 @@ struct SynchronousTraining<O: OutputObjective>: Sendable {
     var tally = LossTally()
     defer { tallies.record(tally, worker: context.index) }
     let rows = assignments[context.index].rows
-    let weight = try reduceGradient(context, rows: rows[...], counter: &counter, tally: &tally)
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: step.outputs)
+    defer { scratch.deallocate() }
+    let weight = try reduceGradient(context, rows: rows[...], scratch: scratch, counter: &counter, tally: &tally)
     if context.index == 0 { combined.floats[model.parameterCount] = weight }
   }
 
@@ -116,9 +121,10 @@ struct SynchronousTraining<O: OutputObjective>: Sendable {
   /// worker sums its rows' weighted gradient, then after a barrier sums its
   /// slice of coordinates over all workers (and processes) into `combined`.
   /// Returns Σ ρ over every worker; every worker calls it with its rows.
+  /// `scratch` holds a row's margins (``RowStep/outputs`` floats).
   private func reduceGradient(
-    _ context: WorkerContext, rows: ArraySlice<Int32>, counter: inout CounterSlot,
-    tally: inout LossTally
+    _ context: WorkerContext, rows: ArraySlice<Int32>, scratch: UnsafeMutablePointer<Float>,
+    counter: inout CounterSlot, tally: inout LossTally
   ) throws -> Float {
     let worker = context.index
     let workers = context.count
@@ -128,8 +134,6 @@ struct SynchronousTraining<O: OutputObjective>: Sendable {
     let slice = coordinateSlice(worker, of: workers, total: count)
     let view = model.view(0)
     let block = assignments[worker].block
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: step.outputs)
-    defer { scratch.deallocate() }
 
     // compute: g_w = Σ_{i in my share} ρᵢ x_i ⊗ ∂ℓ/∂m,  ρ_w = Σ ρᵢ
     Dense.scale(0, gradient)
