@@ -105,16 +105,8 @@ public final class MPIProcessGroup: Reducer, @unchecked Sendable {
         outgoing.baseAddress, Int32(slice), type, incoming.baseAddress, Int32(slice), type, cmpi_comm_world())
         == cmpi_success()
     else { throw MPIError("MPI_Alltoall of \(count) values failed") }
-    for j in 0..<slice {
-      var sum = incoming[j]
-      for r in 1..<processes { sum += incoming[r * slice + j] }
-      summed[j] = sum
-    }
-    guard
-      MPI_Allgather(
-        summed.baseAddress, Int32(slice), type, outgoing.baseAddress, Int32(slice), type, cmpi_comm_world())
-        == cmpi_success()
-    else { throw MPIError("MPI_Allgather of \(count) values failed") }
+    sumInRankOrder(incoming, blocksOf: slice, into: summed)
+    try allGather(UnsafeMutableBufferPointer(rebasing: summed[...]), into: outgoing, type: type)
     for j in 0..<count { values[j] = outgoing[j] }
     account(since: started, bytes: 2 * (processes - 1) * slice * MemoryLayout<T>.stride)
   }
@@ -127,17 +119,33 @@ public final class MPIProcessGroup: Reducer, @unchecked Sendable {
     let gathered = UnsafeMutableBufferPointer<T>.allocate(capacity: count * processes)
     defer { gathered.deallocate() }
     let started = clock()
+    try allGather(values, into: gathered, type: type)
+    sumInRankOrder(gathered, blocksOf: count, into: values)
+    account(since: started, bytes: (processes - 1) * count * MemoryLayout<T>.stride)
+  }
+
+  /// Every rank's `mine` side by side in `all`, rank 0's first.
+  private func allGather<T>(
+    _ mine: UnsafeMutableBufferPointer<T>, into all: UnsafeMutableBufferPointer<T>, type: MPI_Datatype
+  ) throws {
+    precondition(all.count >= mine.count * processes, "room for every rank's values")
     guard
       MPI_Allgather(
-        values.baseAddress, Int32(count), type, gathered.baseAddress, Int32(count), type, cmpi_comm_world())
+        mine.baseAddress, Int32(mine.count), type, all.baseAddress, Int32(mine.count), type, cmpi_comm_world())
         == cmpi_success()
-    else { throw MPIError("MPI_Allgather of \(count) values failed") }
-    for j in 0..<count {
-      var sum = gathered[j]
-      for r in 1..<processes { sum += gathered[r * count + j] }
-      values[j] = sum
+    else { throw MPIError("MPI_Allgather of \(mine.count) values failed") }
+  }
+
+  /// `sums[j]` = Σ over ranks r, in rank order, of `blocks[r × size + j]`:
+  /// the one place where ranks' values are added, so every rank adds alike.
+  private func sumInRankOrder<T: BinaryFloatingPoint>(
+    _ blocks: UnsafeMutableBufferPointer<T>, blocksOf size: Int, into sums: UnsafeMutableBufferPointer<T>
+  ) {
+    for j in 0..<size {
+      var sum = blocks[j]
+      for r in 1..<processes { sum += blocks[r * size + j] }
+      sums[j] = sum
     }
-    account(since: started, bytes: (processes - 1) * count * MemoryLayout<T>.stride)
   }
 
   private func clock() -> Double { MPI_Wtime() }

@@ -23,6 +23,15 @@ import Testing
     return Case(base: base, replicas: replicas)
   }
 
+  /// Each replica's values in memory of its own (the caller deallocates).
+  func copies(of replicas: [[Float]]) -> [UnsafeMutablePointer<Float>] {
+    replicas.map { values in
+      let pointer = UnsafeMutablePointer<Float>.allocate(capacity: values.count)
+      pointer.initialize(from: values, count: values.count)
+      return pointer
+    }
+  }
+
   /// Runs the merge on copies and returns (base, replicas) after it.
   func merged(
     _ input: Case, weightCount: Int, penalties: [LazyPenalty]? = nil
@@ -31,11 +40,7 @@ import Testing
     var replicas = input.replicas
     let count = input.base.count
     base.withUnsafeMutableBufferPointer { base in
-      let pointers = replicas.indices.map { r in
-        let pointer = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        pointer.initialize(from: replicas[r], count: count)
-        return pointer
-      }
+      let pointers = copies(of: replicas)
       defer { pointers.forEach { $0.deallocate() } }
       let totals = UnsafeMutablePointer<Float>.allocate(capacity: 2 * count)
       defer { totals.deallocate() }
@@ -100,11 +105,7 @@ import Testing
   @Test("dense rows: the mean of every replica, over processes too")
   func average() {
     let input = makeCase(replicas: 4, coordinates: 20, seed: 5)
-    let pointers = input.replicas.map { values in
-      let pointer = UnsafeMutablePointer<Float>.allocate(capacity: values.count)
-      pointer.initialize(from: values, count: values.count)
-      return pointer
-    }
+    let pointers = copies(of: input.replicas)
     defer { pointers.forEach { $0.deallocate() } }
     let totals = UnsafeMutablePointer<Float>.allocate(capacity: 40)
     defer { totals.deallocate() }
@@ -124,11 +125,7 @@ import Testing
   func sumsAddUp() {
     let input = makeCase(replicas: 8, coordinates: 40, seed: 3)
     var base = input.base
-    let pointers = input.replicas.map { values in
-      let pointer = UnsafeMutablePointer<Float>.allocate(capacity: values.count)
-      pointer.initialize(from: values, count: values.count)
-      return pointer
-    }
+    let pointers = copies(of: input.replicas)
     defer { pointers.forEach { $0.deallocate() } }
     let totals = UnsafeMutablePointer<Float>.allocate(capacity: 80)
     defer { totals.deallocate() }
