@@ -45,7 +45,27 @@ extension ModelFile {
   public static func readClusters(_ path: String) throws(ModelFileError) -> (
     model: ClusterModel, metadata: ClusterMetadata
   ) {
-    let (json, centres) = try readParts(path)
+    try clusters(from: readParts(path), source: path)
+  }
+
+  /// A k-means model from a whole model file held in memory, checked as
+  /// ``readClusters(_:)`` checks a file; `source` names the bytes in errors.
+  public static func readClusters(bytes: UnsafeRawBufferPointer, source: String) throws(ModelFileError) -> (
+    model: ClusterModel, metadata: ClusterMetadata
+  ) {
+    try clusters(from: parts(of: bytes, source: source), source: source)
+  }
+
+  /// The bytes of a model file holding the k-means `model` and `metadata`.
+  public static func encoded(_ model: ClusterModel, metadata: ClusterMetadata) throws(ModelFileError) -> [UInt8] {
+    try encoded(metadata, values: model.centres, source: "the model")
+  }
+
+  /// A k-means model from a file's checked parts.
+  static func clusters(from parts: (json: [UInt8], values: [Float]), source path: String)
+    throws(ModelFileError) -> (model: ClusterModel, metadata: ClusterMetadata)
+  {
+    let (json, centres) = parts
     try expect(.kMeans, in: json, path: path)
     let metadata: ClusterMetadata = try decode(json, path: path)
     guard metadata.features >= 1, metadata.clusters >= 1,

@@ -70,6 +70,8 @@ struct EpochDriver {
   let iterationsWithoutChange: Int
   let targetLoss: Double?
   let checkpointEvery: Int?
+  /// Ends the run after the epoch in which it is requested.
+  var stopRequest: StopRequest? = nil
 
   /// The run's end: the last good snapshot, every epoch's report, and why it stopped.
   struct Outcome<Snapshot> {
@@ -79,7 +81,7 @@ struct EpochDriver {
   }
 
   /// Runs `algorithm` from `state` (a resumed run's, or a fresh one) until
-  /// one of the stopping rules holds.
+  /// one of the stopping rules holds or a stop is requested.
   func run<A: EpochAlgorithm>(
     _ algorithm: A, from start: DriverState, checkpoint: (Checkpoint) throws -> Void,
     progress: (EpochReport) -> Void
@@ -109,6 +111,9 @@ struct EpochDriver {
       state.epoch = epoch
       state.history.append(report)
       progress(report)
+      if stopRequest?.isRequested == true {
+        return Outcome(lastGood: lastGood, history: state.history, stopReason: .requested(epoch: epoch))
+      }
       if let targetLoss, report.trainingLoss <= targetLoss {
         return Outcome(lastGood: lastGood, history: state.history, stopReason: .reachedTarget(epoch: epoch))
       }

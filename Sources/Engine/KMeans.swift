@@ -21,6 +21,9 @@ public struct KMeans: Sendable {
   public var configuration: KMeansConfiguration
   /// The machine to run on (`nil`: this machine, read when the fit starts).
   public var topology: Topology?
+  /// Ends the fit early when requested, from any thread (``StopRequest``):
+  /// after the iteration in which it is asked, keeping the best run so far.
+  public var stopRequest: StopRequest?
 
   /// A k-means fitter with `configuration`.
   public init(_ configuration: KMeansConfiguration, topology: Topology? = nil) {
@@ -66,7 +69,7 @@ public struct KMeans: Sendable {
     let layout = team.layout
     let fit = KMeansRun(
       configuration: configuration, topology: machine, block: block, state: state, team: team.team,
-      assignments: layout.assignments, counters: counters, slots: team.slots)
+      assignments: layout.assignments, counters: counters, slots: team.slots, stopRequest: stopRequest)
 
     let tolerance = KMeansRun.absoluteTolerance(configuration, block: block)
     var best: (run: Int, inertia: Double, centres: [Float], stop: KMeansStop)?
@@ -92,6 +95,7 @@ public struct KMeans: Sendable {
           run, inertia, Array(UnsafeBufferPointer(start: state.centres, count: k * block.columns)), stop
         )
       }
+      if stopRequest?.isRequested == true { break }
     }
     let winner = best!
     return KMeansResult(
@@ -225,6 +229,7 @@ struct KMeansRun {
   let assignments: [WorkerAssignment]
   let counters: WorkerCounters
   let slots: CounterSlots
+  let stopRequest: StopRequest?
 
   /// The tolerance in squared distance: `tolerance × mean_j Var(x_j)`
   /// (0 without a pass over the rows when the tolerance is 0).
@@ -284,6 +289,7 @@ struct KMeansRun {
       if shift <= tolerance {
         return (try finalInertia(pass), .converged(iteration: iteration))
       }
+      if stopRequest?.isRequested == true { return (try finalInertia(pass), .requested(iteration: iteration)) }
     }
     return (try finalInertia(pass), .iterationLimit)
   }
@@ -367,6 +373,9 @@ struct KMeansRun {
           run: run, iteration: epoch, inertia: progressive[0], shift: shift, changed: Int(progressive[1]),
           distanceShare: 1, reseeded: 0, seconds: monotonicSeconds() - started))
       if shift <= tolerance { return (try finalInertia(finalPass), .converged(iteration: epoch)) }
+      if stopRequest?.isRequested == true {
+        return (try finalInertia(finalPass), .requested(iteration: epoch))
+      }
     }
     return (try finalInertia(finalPass), .iterationLimit)
   }

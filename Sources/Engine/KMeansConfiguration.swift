@@ -97,24 +97,32 @@ public struct KMeansConfiguration: Sendable, Equatable {
 }
 
 extension KMeansConfiguration: Codable {
-  private enum CodingKeys: String, CodingKey {
+  private enum CodingKeys: String, CodingKey, CaseIterable {
     case clusters, initialization, runs, algorithm, maxIterations, batchSize, tolerance, standardize, threads,
       seed, strategy
   }
 
+  /// The name of every setting in the encoding (the JSON keys).
+  public static var settingNames: [String] { CodingKeys.allCases.map(\.stringValue) }
+
+  /// Reads the encoding; every setting but `clusters` may be left out and
+  /// keeps its default.
   public init(from decoder: any Decoder) throws {
     let values = try decoder.container(keyedBy: CodingKeys.self)
-    clusters = try values.decode(Int.self, forKey: .clusters)
-    initialization = try values.decode(KMeansInitialization.self, forKey: .initialization)
-    runs = try values.decode(Int.self, forKey: .runs)
-    algorithm = try values.decode(KMeansAlgorithm.self, forKey: .algorithm)
-    maxIterations = try values.decode(Int.self, forKey: .maxIterations)
-    batchSize = try values.decodeIfPresent(Int.self, forKey: .batchSize) ?? 1024
-    tolerance = try values.decode(Double.self, forKey: .tolerance)
-    standardize = try values.decode(Bool.self, forKey: .standardize)
+    self.init(clusters: try values.decode(Int.self, forKey: .clusters))
+    func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
+      if let found = try values.decodeIfPresent(T.self, forKey: key) { value = found }
+    }
+    try read(.initialization, &initialization)
+    try read(.runs, &runs)
+    try read(.algorithm, &algorithm)
+    try read(.maxIterations, &maxIterations)
+    try read(.batchSize, &batchSize)
+    try read(.tolerance, &tolerance)
+    try read(.standardize, &standardize)
     execution.threads = try values.decodeIfPresent(Int.self, forKey: .threads)
-    execution.seed = try values.decode(UInt64.self, forKey: .seed)
-    execution.strategy = try values.decodeIfPresent(UpdateStrategy.self, forKey: .strategy) ?? .auto
+    try read(.seed, &execution.seed)
+    try read(.strategy, &execution.strategy)
   }
 
   public func encode(to encoder: any Encoder) throws {

@@ -31,12 +31,15 @@ public enum KMeansStop: Sendable, Equatable, Codable, CustomStringConvertible {
   case converged(iteration: Int)
   /// The iteration limit was reached.
   case iterationLimit
+  /// The caller asked the fit to stop (``StopRequest``) after this iteration.
+  case requested(iteration: Int)
 
   public var description: String {
     switch self {
     case .stable(let iteration): "no row changed cluster in iteration \(iteration)"
     case .converged(let iteration): "the centres moved less than the tolerance in iteration \(iteration)"
     case .iterationLimit: "reached the iteration limit"
+    case .requested(let iteration): "stopped after iteration \(iteration), as the caller asked"
     }
   }
 }

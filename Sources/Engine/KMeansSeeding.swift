@@ -1,9 +1,14 @@
 import Dataset
-import Foundation
 import Kernels
 import Parallel
 import SeededRandom
 import Topology
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 
 /// Starting centres for k-means.
 struct KMeansSeeding {

@@ -1,5 +1,11 @@
 import Dataset
-import Foundation
+#if canImport(FoundationEssentials)
+  // JSON without the internationalisation data full Foundation links in:
+  // what keeps the C library (libsounder) small.
+  import FoundationEssentials
+#else
+  import Foundation
+#endif
 import Learning
 
 /// Why a model file could not be read or written.
@@ -130,7 +136,29 @@ public enum ModelFile {
   public static func read(_ path: String) throws(ModelFileError) -> (
     model: LinearModel, metadata: ModelMetadata
   ) {
-    let (json, weights) = try readParts(path)
+    try linear(from: readParts(path), source: path)
+  }
+
+  /// The model and metadata in `bytes`, a whole model file held in memory
+  /// (``encoded(_:metadata:)``), checked as ``read(_:)`` checks a file;
+  /// `source` names the bytes in errors.
+  public static func read(bytes: UnsafeRawBufferPointer, source: String) throws(ModelFileError) -> (
+    model: LinearModel, metadata: ModelMetadata
+  ) {
+    try linear(from: parts(of: bytes, source: source), source: source)
+  }
+
+  /// The bytes of a model file holding `model` and `metadata`: what
+  /// ``write(_:metadata:to:)-(LinearModel,_,_)`` writes.
+  public static func encoded(_ model: LinearModel, metadata: ModelMetadata) throws(ModelFileError) -> [UInt8] {
+    try encoded(metadata, values: model.weights, source: "the model")
+  }
+
+  /// A linear model from a file's checked parts.
+  static func linear(from parts: (json: [UInt8], values: [Float]), source path: String) throws(ModelFileError)
+    -> (model: LinearModel, metadata: ModelMetadata)
+  {
+    let (json, weights) = parts
     try expect(.linear, in: json, path: path)
     let metadata: ModelMetadata = try decode(json, path: path)
     let weightCount = weights.count
@@ -166,6 +194,11 @@ public enum ModelFile {
     try kind(in: readParts(path).json, path: path)
   }
 
+  /// What kind of model a whole model file held in memory holds.
+  public static func kind(of bytes: UnsafeRawBufferPointer, source: String) throws(ModelFileError) -> ModelKind {
+    try kind(in: parts(of: bytes, source: source).json, path: source)
+  }
+
   /// The metadata's `kind`; files without one are linear.
   static func kind(in json: [UInt8], path: String) throws(ModelFileError) -> ModelKind {
     struct Probe: Decodable { var kind: ModelKind? }
@@ -191,6 +224,18 @@ public enum ModelFile {
   static func write<Metadata: Encodable>(encoding metadata: Metadata, values: [Float], to path: String)
     throws(ModelFileError)
   {
+    let bytes = try encoded(metadata, values: values, source: path)
+    do {
+      let file = try OutputFile(creating: path)
+      try file.write(bytes)
+      try file.commit()
+    } catch { throw .io(error) }
+  }
+
+  /// The header, `metadata` as JSON and `values`: a whole model file.
+  static func encoded<Metadata: Encodable>(_ metadata: Metadata, values: [Float], source path: String)
+    throws(ModelFileError) -> [UInt8]
+  {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     let json: [UInt8]
@@ -198,22 +243,23 @@ public enum ModelFile {
       throw .corrupt(path: path, reason: "the metadata could not be encoded: \(error)")
     }
     let offset = (64 + json.count + 63) / 64 * 64
-    var header = [UInt8](repeating: 0, count: 64)
-    header.replaceSubrange(0..<8, with: magic)
-    put(version, into: &header, at: 8)
-    put(UInt32(json.count), into: &header, at: 12)
-    put(UInt64(values.count), into: &header, at: 16)
-    put(UInt64(offset), into: &header, at: 24)
-    put(json.withUnsafeBytes { CRC32C.checksum($0) }, into: &header, at: 32)
-    put(values.withUnsafeBytes { CRC32C.checksum($0) }, into: &header, at: 36)
-    do {
-      let file = try OutputFile(creating: path)
-      try file.write(header)
-      try file.write(json)
-      try file.pad(toMultipleOf: 64)
-      try file.write(values)
-      try file.commit()
-    } catch { throw .io(error) }
+    var bytes = [UInt8](repeating: 0, count: offset + values.count * 4)
+    bytes.replaceSubrange(0..<8, with: magic)
+    put(version, into: &bytes, at: 8)
+    put(UInt32(json.count), into: &bytes, at: 12)
+    put(UInt64(values.count), into: &bytes, at: 16)
+    put(UInt64(offset), into: &bytes, at: 24)
+    put(json.withUnsafeBytes { CRC32C.checksum($0) }, into: &bytes, at: 32)
+    put(values.withUnsafeBytes { CRC32C.checksum($0) }, into: &bytes, at: 36)
+    bytes.replaceSubrange(64..<(64 + json.count), with: json)
+    // Little-endian float32, as every platform Sounder builds for stores them.
+    bytes.withUnsafeMutableBytes { out in
+      values.withUnsafeBytes { source in
+        guard let from = source.baseAddress else { return }
+        (out.baseAddress! + offset).copyMemory(from: from, byteCount: source.count)
+      }
+    }
+    return bytes
   }
 
   /// The metadata bytes and the values of the file at `path`, its header,
@@ -221,7 +267,14 @@ public enum ModelFile {
   static func readParts(_ path: String) throws(ModelFileError) -> (json: [UInt8], values: [Float]) {
     let mapped: MappedFile
     do { mapped = try MappedFile(path: path) } catch { throw .io(error) }
-    let bytes = mapped.bytes
+    return try parts(of: mapped.bytes, source: path)
+  }
+
+  /// The metadata bytes and the values of a model file's `bytes`, its header,
+  /// sizes and both checksums checked; `source` names it in errors.
+  static func parts(of bytes: UnsafeRawBufferPointer, source path: String) throws(ModelFileError) -> (
+    json: [UInt8], values: [Float]
+  ) {
     guard bytes.count >= 8, Array(bytes[0..<8]) == magic else { throw .notAModel(path: path) }
     guard bytes.count >= 64 else {
       throw .corrupt(path: path, reason: "\(bytes.count) bytes is shorter than the 64-byte header")

@@ -22,6 +22,8 @@ public struct Trainer: Sendable {
   /// How this process's totals combine with other processes' (``InProcess``:
   /// there are none).
   public var reducer: any Reducer = InProcess()
+  /// Ends the fit early when requested, from any thread (``StopRequest``).
+  public var stopRequest: StopRequest?
 
   /// A trainer with `configuration`.
   public init(_ configuration: TrainingConfiguration, topology: Topology? = nil) {
@@ -71,8 +73,15 @@ public struct Trainer: Sendable {
       requested.optimizer.learningRate.map { (value: $0, reason: "as requested") }
       ?? Self.automaticRate(for: data, configuration: configuration)
     configuration.optimizer.learningRate = rate.value
-    let plan = try PlacementPlan(
+    var plan = try PlacementPlan(
       topology: machine, workers: configuration.execution.threads, policy: configuration.execution.placement)
+    // One worker a core, but no more workers than rows unless asked for.
+    if configuration.execution.threads == nil, configuration.execution.partitions == nil,
+      plan.workers.count > data.training.count, data.training.count > 0
+    {
+      plan = try PlacementPlan(
+        topology: machine, workers: data.training.count, policy: configuration.execution.placement)
+    }
     let workers = plan.workers.count
     let partitionCount = configuration.execution.partitions ?? workers
     guard partitionCount <= data.training.count else {
@@ -103,7 +112,7 @@ public struct Trainer: Sendable {
           fingerprint: fingerprint, machine: machine, plan: plan,
           layout: layout,
           choice: choice, reducer: reducer, resuming: resuming,
-          checkpointEvery: checkpointEvery,
+          checkpointEvery: checkpointEvery, stopRequest: stopRequest,
           counters: counters, checkpoint: checkpoint, progress: progress)
         return try data.loss.visit(outputs: data.outputs, run)
       }
@@ -182,7 +191,7 @@ extension Trainer {
     let rate = Float(1 / (curvature * max(meanSquare, 1e-12)))
     return (
       rate,
-      "1 / (\(name) × \(String(format: "%.3g", meanSquare)), the mean squared row norm\(configuration.problem.fitIntercept ? " with the intercept" : ""), over \(sample) rows)"
+      "1 / (\(name) × \(printed(meanSquare, "%.3g")), the mean squared row norm\(configuration.problem.fitIntercept ? " with the intercept" : ""), over \(sample) rows)"
     )
   }
 }
@@ -210,6 +219,7 @@ private struct TrainingRun: OutputObjectiveVisitor {
   let reducer: any Reducer
   let resuming: Checkpoint?
   let checkpointEvery: Int?
+  let stopRequest: StopRequest?
   let counters: WorkerCounters
   let checkpoint: (Checkpoint) throws -> Void
   let progress: (EpochReport) -> Void
@@ -317,7 +327,7 @@ private struct TrainingRun: OutputObjectiveVisitor {
       tolerance: configuration.stopping.tolerance,
       iterationsWithoutChange: configuration.stopping.iterationsWithoutChange,
       targetLoss: configuration.stopping.targetLoss,
-      checkpointEvery: checkpointEvery)
+      checkpointEvery: checkpointEvery, stopRequest: stopRequest)
     let outcome = try driver.run(algorithm, from: start, checkpoint: checkpoint, progress: progress)
     let lastGood = outcome.lastGood
     let (weights, intercepts) =

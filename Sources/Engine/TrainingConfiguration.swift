@@ -167,13 +167,16 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
   public init() {}
 
   /// One key per setting, as the configuration was encoded before it had parts.
-  private enum CodingKeys: String, CodingKey {
+  private enum CodingKeys: String, CodingKey, CaseIterable {
     case loss, multiclass, l1, l2, fitIntercept, classWeight, standardize
     case algorithm, learningRate, schedule, power, batchSize, memory
     case strategy, threads, partitions, syncEvery, placement, dataPlacement, dataReplication, simulatedNodes,
       seed
     case epochs, tolerance, iterationsWithoutChange, targetLoss, holdoutFraction, exactLoss
   }
+
+  /// The name of every setting in the flat encoding (the JSON keys).
+  public static var settingNames: [String] { CodingKeys.allCases.map(\.stringValue) }
 
   /// Reads the flat encoding; a setting a file lacks keeps its default.
   public init(from decoder: Decoder) throws {

@@ -32,6 +32,8 @@ public enum StopReason: Sendable, Equatable, Codable, CustomStringConvertible {
   case diverged(epoch: Int, learningRate: Float)
   /// The training loss reached the configuration's target.
   case reachedTarget(epoch: Int)
+  /// The caller asked the fit to stop (``StopRequest``) during this epoch.
+  case requested(epoch: Int)
 
   public var description: String {
     switch self {
@@ -39,6 +41,7 @@ public enum StopReason: Sendable, Equatable, Codable, CustomStringConvertible {
     case .converged(let epoch): "stopped early after epoch \(epoch): the loss no longer improved"
     case .diverged(let epoch, let rate): TrainingError.diverged(epoch: epoch, learningRate: rate).description
     case .reachedTarget(let epoch): "reached the target loss in epoch \(epoch)"
+    case .requested(let epoch): "stopped after epoch \(epoch), as the caller asked"
     }
   }
 }

@@ -116,7 +116,7 @@ final class TrainingSet: @unchecked Sendable {
     guard !training.isEmpty else { throw .noTrainingRows }
     if test == nil, let fraction = configuration.stopping.holdoutFraction, validation.isEmpty {
       throw .invalidConfiguration(
-        "a holdout of \(fraction) holds out no row of the \(source.count); use at least \(String(format: "%g", 1 / Double(source.count))) (one row)"
+        "a holdout of \(fraction) holds out no row of the \(source.count); use at least \(printed(1 / Double(source.count), "%g")) (one row)"
       )
     }
     var weightSum: Double = 0
@@ -214,13 +214,12 @@ final class TrainingSet: @unchecked Sendable {
     if largest > 10 * smallest {
       return (
         true,
-        String(
-          format: "feature spreads differ %.3g× (standard deviations %.3g to %.3g)", largest / smallest,
-          smallest, largest)
+        "feature spreads differ \(printed(largest / smallest, "%.3g"))× (standard deviations "
+          + "\(printed(smallest, "%.3g")) to \(printed(largest, "%.3g")))"
       )
     }
     if offCentre > 5 {
-      return (true, String(format: "a feature's mean lies %.3g standard deviations from 0", offCentre))
+      return (true, "a feature's mean lies \(printed(offCentre, "%.3g")) standard deviations from 0")
     }
     return (false, "features already on one scale (spreads within 10×, means within 5 standard deviations)")
   }
