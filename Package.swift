@@ -31,6 +31,9 @@ let package = Package(
     // One rank of an MPI job (needs Open MPI: libopenmpi-dev); the products
     // above build and run without it.
     .executable(name: "sounder-mpi", targets: ["sounder-mpi"]),
+    // The C library (include: CSupport/CSounder/include/sounder.h); tools/build-clib
+    // builds it with the Swift runtime inside and installs it as libsounder.so.
+    .library(name: "SounderC", type: .dynamic, targets: ["SounderC"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -84,6 +87,9 @@ let package = Package(
     // Scale-out through Open MPI: a Reducer over the ranks, and the command line as a rank.
     .target(name: "SounderMPI", dependencies: ["CMPI", "Sounder"]),
     .executableTarget(name: "sounder-mpi", dependencies: ["SounderCLI", "SounderMPI"]),
+    // The C library: the header and what Swift cannot write, and the Swift half.
+    .target(name: "CSounder", path: "CSupport/CSounder"),
+    .target(name: "SounderC", dependencies: ["CSounder", "CCPUCheck", "Engine", "Dataset", "Learning", "Topology"]),
 
     .testTarget(name: "TopologyTests", dependencies: ["Topology", "CAtomics"]),
     .testTarget(

@@ -26,7 +26,14 @@ int ccpu_supports_x86_64_v3(void) {
 #endif
 }
 
+// Defined by the C library (CSupport/CSounder): there the check must not stop
+// the host program, which may be a Python interpreter; the library refuses
+// every call with SOUNDER_ERROR_CPU and a message instead. Weak, so that it is
+// null in every program that does not link the C library.
+extern const int csounder_reports_cpu_errors __attribute__((weak));
+
 __attribute__((constructor)) static void ccpu_check_at_start(void) {
+  if (&csounder_reports_cpu_errors != 0) return;
   if (ccpu_kernels_require_x86_64_v3() && !ccpu_supports_x86_64_v3()) {
     fputs("Sounder: this build's kernels need an x86-64-v3 CPU (AVX2 and FMA), and this CPU "
           "lacks them. Rebuild with SOUNDER_PORTABLE=1 in the environment for a portable "
