@@ -54,4 +54,4 @@ class PlatformWheel(bdist_wheel):
         return "py3", "none", platform
 
 
-setup(cmdclass={"build_py": BuildWithLibrary, "bdist_wheel": PlatformWheel})
+setup(packages=["sounder"], cmdclass={"build_py": BuildWithLibrary, "bdist_wheel": PlatformWheel})
