@@ -80,16 +80,16 @@ public struct CheckedRows: Sendable {
       features: features?.baseAddress ?? block.features, offsets: block.offsets, indices: block.indices,
       labels: labels.baseAddress ?? block.labels, weights: weights.map { $0.baseAddress! } ?? block.weights)
     if let bad = Self.firstNonFinite(labels) {
-      throw .invalidRow(source: source, row: bad, problem: "label \(labels[bad]) is not a finite number")
+      throw .invalidRow(source: source, row: bad, problem: "label \(Self.text(labels[bad])) is not a finite number")
     }
     if let weights, let bad = weights.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {
       throw .invalidRow(
-        source: source, row: bad, problem: "weight \(weights[bad]) is not a finite number ≥ 0")
+        source: source, row: bad, problem: "weight \(Self.text(weights[bad])) is not a finite number ≥ 0")
     }
     if let features, let bad = Self.firstNonFinite(features) {
       throw .invalidRow(
         source: source, row: rows.row(containingValue: bad),
-        problem: "feature value \(features[bad]) is not a finite number")
+        problem: "feature value \(Self.text(features[bad])) is not a finite number")
     }
     return CheckedRows(trusted: rows, owner: owner)
   }
@@ -134,14 +134,14 @@ public struct CheckedRows: Sendable {
     var found: [(row: Int, text: String)] = []
     let values = UnsafeBufferPointer(start: rows.features, count: rows.nonZeros)
     if let bad = firstNonFinite(values) {
-      found.append((rows.row(containingValue: bad), "feature value \(values[bad]) is not a finite number"))
+      found.append((rows.row(containingValue: bad), "feature value \(text(values[bad])) is not a finite number"))
     }
     let labels = UnsafeBufferPointer(start: rows.labels, count: rows.count)
-    if let bad = firstNonFinite(labels) { found.append((bad, "label \(labels[bad]) is not a finite number")) }
+    if let bad = firstNonFinite(labels) { found.append((bad, "label \(text(labels[bad])) is not a finite number")) }
     if let weights = rows.weights {
       let weights = UnsafeBufferPointer(start: weights, count: rows.count)
       if let bad = weights.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {
-        found.append((bad, "weight \(weights[bad]) is not a finite number ≥ 0"))
+        found.append((bad, "weight \(text(weights[bad])) is not a finite number ≥ 0"))
       }
     }
     if rows.layout == .csr {
@@ -162,6 +162,12 @@ public struct CheckedRows: Sendable {
       }
     }
     return found.min { $0.row < $1.row }
+  }
+
+  /// A value as a message names it: NaN and the infinities spelt as people
+  /// (and scikit-learn's checks) expect them.
+  static func text(_ value: Float) -> String {
+    value.isNaN ? "NaN" : value == .infinity ? "infinity" : value == -.infinity ? "-infinity" : "\(value)"
   }
 
   /// The index of the first infinity or NaN in `values`. Sixteen values at a

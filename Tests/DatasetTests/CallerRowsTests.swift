@@ -85,7 +85,7 @@ struct CallerRowsTests {
     #expect(csr([0, 0], [], columns: 0) == "rows: 1 rows × 0 columns: rows must be ≥ 0 and columns ≥ 1")
     let bad: [Double] = [1, .nan]
     #expect(
-      throws: DatasetError.invalidRow(source: "rows", row: 1, problem: "feature value nan is not a finite number")
+      throws: DatasetError.invalidRow(source: "rows", row: 1, problem: "feature value NaN is not a finite number")
     ) {
       try bad.withUnsafeBufferPointer { d in
         try CheckedRows.borrowing(

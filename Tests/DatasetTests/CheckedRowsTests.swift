@@ -164,7 +164,7 @@ struct CheckedRowsTests {
           }
         }
         #expect(
-          error == .invalidRow(source: "v", row: bad, problem: "feature value nan is not a finite number"))
+          error == .invalidRow(source: "v", row: bad, problem: "feature value NaN is not a finite number"))
       }
     }
   }

@@ -15,6 +15,10 @@ from . import _library
 from ._library import LABELS, PROBABILITIES, VALUES, Data, Model
 
 _DTYPES = [np.float32, np.float64]
+# What every estimator asks of X from scikit-learn's validation. Finiteness is
+# left to the library, which checks every value once anyway (with the row it is
+# in): a second scan here would cost as much as a prediction.
+_ROWS = dict(accept_sparse="csr", dtype=_DTYPES, ensure_all_finite=False)
 
 
 def _threads(n_jobs):
@@ -53,7 +57,7 @@ class _ModelState:
     def _rows(self, X):
         """`X` checked against the fit (features, dtype, finiteness) as rows for the library."""
         check_is_fitted(self, "_model")
-        return Data(validate_data(self, X, accept_sparse="csr", dtype=_DTYPES, reset=False))
+        return Data(validate_data(self, X, reset=False, **_ROWS))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -150,9 +154,15 @@ class SounderClassifier(ClassifierMixin, _SounderLinear):
         self.callback = callback
 
     def fit(self, X, y, sample_weight=None):
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=_DTYPES)
+        X, y = validate_data(self, X, y, **_ROWS)
         check_classification_targets(y)
-        self.classes_, indices = np.unique(y, return_inverse=True)
+        self.classes_ = np.unique(y)
+        # Each row's class index, as the library's labels; without unique's inverse
+        # and its sorting permutation, two int64 arrays as long as y.
+        if len(self.classes_) == 2:
+            indices = (y == self.classes_[1]).astype(np.float32)
+        else:
+            indices = np.searchsorted(self.classes_, y).astype(np.float32)
         if len(self.classes_) < 2:
             raise ValueError(
                 f"SounderClassifier needs samples of at least 2 classes in the data, but the data "
@@ -164,12 +174,12 @@ class SounderClassifier(ClassifierMixin, _SounderLinear):
         elif isinstance(self.class_weight, dict):
             # Weights per class become weights per row, as scikit-learn's estimators make them.
             per_class = np.array([self.class_weight.get(c, 1.0) for c in self.classes_], dtype=np.float32)
-            sample_weight = per_class[indices] * (1 if sample_weight is None else sample_weight)
+            sample_weight = per_class[indices.astype(np.intp)] * (1 if sample_weight is None else sample_weight)
         elif self.class_weight is not None:
             raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {self.class_weight!r}")
         if self.multiclass is not None:
             extra["multiclass"] = self.multiclass
-        model = self._fit(X, indices.astype(np.float32), sample_weight, self.loss, extra)
+        model = self._fit(X, indices, sample_weight, self.loss, extra)
         self.coef_ = model.coefficients().astype(np.float64)
         self.intercept_ = model.intercepts().astype(np.float64)
         return self
@@ -190,7 +200,9 @@ class SounderClassifier(ClassifierMixin, _SounderLinear):
     @available_if(_has_probabilities)
     def predict_proba(self, X):
         rows = self._rows(X)
-        return self._model.predict(rows, PROBABILITIES, len(self.classes_)).astype(np.float64)
+        probabilities = self._model.predict(rows, PROBABILITIES, len(self.classes_)).astype(np.float64)
+        # Each row sums to 1 in float32; in float64 it sums to 1 exactly.
+        return probabilities / probabilities.sum(axis=1, keepdims=True)
 
     @available_if(_has_probabilities)
     def predict_log_proba(self, X):
@@ -228,7 +240,7 @@ class SounderRegressor(RegressorMixin, _SounderLinear):
         self.callback = callback
 
     def fit(self, X, y, sample_weight=None):
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=_DTYPES, y_numeric=True)
+        X, y = validate_data(self, X, y, y_numeric=True, **_ROWS)
         sample_weight = None if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=np.float32)
         model = self._fit(X, y, sample_weight, "squared")
         self.coef_ = model.coefficients().ravel().astype(np.float64)
@@ -270,7 +282,7 @@ class SounderKMeans(_ModelState, TransformerMixin, ClusterMixin, BaseEstimator):
         self.callback = callback
 
     def fit(self, X, y=None, sample_weight=None):
-        X = validate_data(self, X, accept_sparse="csr", dtype=_DTYPES)
+        X = validate_data(self, X, **_ROWS)
         sample_weight = None if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=np.float32)
         if X.shape[0] < self.n_clusters:
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")

@@ -29,8 +29,8 @@ def fitted(cancer):
 
 
 @pytest.mark.parametrize("bad, message", [
-    (np.nan, "NaN"),
-    (np.inf, "infinity"),
+    (np.nan, "row 11: feature value NaN is not a finite number"),
+    (np.inf, "row 11: feature value infinity is not a finite number"),
 ])
 def test_non_finite_features_are_refused(cancer, bad, message):
     X, y = cancer
