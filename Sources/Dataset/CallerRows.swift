@@ -56,7 +56,8 @@ extension CheckedRows {
     let noOffsets = owned.allocate(Int64.self, count: 1)
     let block = RowBlock(
       count: rows, columns: columns, layout: .dense, features: features, offsets: noOffsets,
-      indices: owned.allocate(Int32.self, count: 1), labels: labels ?? UnsafePointer(owned.allocate(Float.self, count: rows)),
+      indices: owned.allocate(Int32.self, count: 1),
+      labels: labels ?? UnsafePointer(owned.allocate(Float.self, count: rows)),
       weights: weights)
     return try CheckedRows(block, source: source, threads: threads, keepingAlive: owned)
   }
@@ -116,7 +117,9 @@ extension CheckedRows {
   }
 
   /// `values` as float32: where they are, or converted into `owned`.
-  private static func floats(_ values: CallerValues, count: Int, into owned: ConvertedBuffers) -> UnsafePointer<Float> {
+  private static func floats(_ values: CallerValues, count: Int, into owned: ConvertedBuffers)
+    -> UnsafePointer<Float>
+  {
     switch values {
     case .float32(let pointer): return pointer
     case .float64(let pointer):

@@ -80,7 +80,8 @@ public struct CheckedRows: Sendable {
       features: features?.baseAddress ?? block.features, offsets: block.offsets, indices: block.indices,
       labels: labels.baseAddress ?? block.labels, weights: weights.map { $0.baseAddress! } ?? block.weights)
     if let bad = Self.firstNonFinite(labels) {
-      throw .invalidRow(source: source, row: bad, problem: "label \(Self.text(labels[bad])) is not a finite number")
+      throw .invalidRow(
+        source: source, row: bad, problem: "label \(Self.text(labels[bad])) is not a finite number")
     }
     if let weights, let bad = weights.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {
       throw .invalidRow(
@@ -134,10 +135,13 @@ public struct CheckedRows: Sendable {
     var found: [(row: Int, text: String)] = []
     let values = UnsafeBufferPointer(start: rows.features, count: rows.nonZeros)
     if let bad = firstNonFinite(values) {
-      found.append((rows.row(containingValue: bad), "feature value \(text(values[bad])) is not a finite number"))
+      found.append(
+        (rows.row(containingValue: bad), "feature value \(text(values[bad])) is not a finite number"))
     }
     let labels = UnsafeBufferPointer(start: rows.labels, count: rows.count)
-    if let bad = firstNonFinite(labels) { found.append((bad, "label \(text(labels[bad])) is not a finite number")) }
+    if let bad = firstNonFinite(labels) {
+      found.append((bad, "label \(text(labels[bad])) is not a finite number"))
+    }
     if let weights = rows.weights {
       let weights = UnsafeBufferPointer(start: weights, count: rows.count)
       if let bad = weights.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {

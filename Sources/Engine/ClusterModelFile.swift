@@ -57,7 +57,9 @@ extension ModelFile {
   }
 
   /// The bytes of a model file holding the k-means `model` and `metadata`.
-  public static func encoded(_ model: ClusterModel, metadata: ClusterMetadata) throws(ModelFileError) -> [UInt8] {
+  public static func encoded(_ model: ClusterModel, metadata: ClusterMetadata) throws(ModelFileError)
+    -> [UInt8]
+  {
     try encoded(metadata, values: model.centres, source: "the model")
   }
 

@@ -289,7 +289,9 @@ struct KMeansRun {
       if shift <= tolerance {
         return (try finalInertia(pass), .converged(iteration: iteration))
       }
-      if stopRequest?.isRequested == true { return (try finalInertia(pass), .requested(iteration: iteration)) }
+      if stopRequest?.isRequested == true {
+        return (try finalInertia(pass), .requested(iteration: iteration))
+      }
     }
     return (try finalInertia(pass), .iterationLimit)
   }

@@ -31,6 +31,10 @@ struct LabelTarget {
   /// configuration do not fit.
   init(_ rows: RowBlock, configuration: TrainingConfiguration) throws(TrainingError) {
     let requested = configuration.problem.loss
+    if requested.isClassification, let given = configuration.problem.classes {
+      try self.init(rows, classes: given, configuration: configuration)
+      return
+    }
     var distinct = Set<Float>()
     // The last two labels seen: most rows repeat one of them, and skip hashing.
     var recent: (Float, Float) = (.nan, .nan)
@@ -49,10 +53,39 @@ struct LabelTarget {
       }
     }
     guard requested.isClassification else {
-      (loss, outputs, classes) = (.squared, 1, nil)
+      self.init(loss: .squared, outputs: 1, classes: nil)
       return
     }
     let values = distinct.sorted()
+    try self.init(classes: values, rows: rows.count, configuration: configuration)
+  }
+
+  private init(loss: Loss, outputs: Int, classes: [Float]?) {
+    self.loss = loss
+    self.outputs = outputs
+    self.classes = classes
+  }
+
+  /// Classes known beforehand (``TrainingConfiguration/Problem/classes``):
+  /// every label must be one of them; rows need not hold all.
+  private init(_ rows: RowBlock, classes given: [Float], configuration: TrainingConfiguration)
+    throws(TrainingError)
+  {
+    let known = Set(given)
+    for row in 0..<rows.count where !known.contains(rows.label(row)) {
+      throw .labelsDoNotFitLoss(
+        "row \(row + 1) has the label \(LinearModel.labelText(rows.label(row))), which is not one of the classes given ("
+          + given.sorted().map(LinearModel.labelText).joined(separator: ", ") + ")")
+    }
+    try self.init(classes: given.sorted(), rows: nil, configuration: configuration)
+  }
+
+  /// A classifier of the ascending, distinct `values`; `rows` (when the
+  /// classes came from them) bounds how many classes they can teach.
+  private init(classes values: [Float], rows: Int?, configuration: TrainingConfiguration)
+    throws(TrainingError)
+  {
+    let requested = configuration.problem.loss
     guard values.count >= 2 else {
       throw .labelsDoNotFitLoss(
         "a classifier needs at least two classes, but every training label is \(values.first.map(LinearModel.labelText) ?? "missing")"
@@ -64,9 +97,9 @@ struct LabelTarget {
     }
     // A classifier needs several rows a class to learn anything; labels with
     // fewer are almost surely a regression target (diabetes' 214 values in 442 rows).
-    guard values.count * Self.minimumRowsPerClass <= rows.count else {
+    if let rows, values.count * Self.minimumRowsPerClass > rows {
       throw .labelsDoNotFitLoss(
-        "\(requested.rawValue) loss: the labels take \(values.count) distinct values in \(rows.count) rows, fewer than \(Self.minimumRowsPerClass) rows a class; for regression use squared loss"
+        "\(requested.rawValue) loss: the labels take \(values.count) distinct values in \(rows) rows, fewer than \(Self.minimumRowsPerClass) rows a class; for regression use squared loss"
       )
     }
     if let fraction = values.first(where: { $0 != $0.rounded() }) {

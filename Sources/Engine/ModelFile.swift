@@ -1,4 +1,6 @@
 import Dataset
+import Learning
+
 #if canImport(FoundationEssentials)
   // JSON without the internationalisation data full Foundation links in:
   // what keeps the C library (libsounder) small.
@@ -6,7 +8,6 @@ import Dataset
 #else
   import Foundation
 #endif
-import Learning
 
 /// Why a model file could not be read or written.
 public enum ModelFileError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -150,7 +151,8 @@ public enum ModelFile {
 
   /// The bytes of a model file holding `model` and `metadata`: what
   /// ``write(_:metadata:to:)-(LinearModel,_,_)`` writes.
-  public static func encoded(_ model: LinearModel, metadata: ModelMetadata) throws(ModelFileError) -> [UInt8] {
+  public static func encoded(_ model: LinearModel, metadata: ModelMetadata) throws(ModelFileError) -> [UInt8]
+  {
     try encoded(metadata, values: model.weights, source: "the model")
   }
 
@@ -195,7 +197,9 @@ public enum ModelFile {
   }
 
   /// What kind of model a whole model file held in memory holds.
-  public static func kind(of bytes: UnsafeRawBufferPointer, source: String) throws(ModelFileError) -> ModelKind {
+  public static func kind(of bytes: UnsafeRawBufferPointer, source: String) throws(ModelFileError)
+    -> ModelKind
+  {
     try kind(in: parts(of: bytes, source: source).json, path: source)
   }
 

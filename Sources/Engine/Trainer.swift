@@ -43,9 +43,15 @@ public struct Trainer: Sendable {
   ///
   /// Pass `counters` to watch the workers while an epoch runs (from another
   /// thread); the result's `workers` holds their totals either way.
+  ///
+  /// `startingFrom` warm-starts the fit from a model (for raw features, as
+  /// every ``LinearModel`` is) of the same shape: the rows' features, the
+  /// loss, and the classes (pin them with the configuration's `classes` when
+  /// the rows may lack some). Only the weights carry over: the schedule's step
+  /// count and AdaGrad's sums start afresh.
   public func fit(
     _ rows: CheckedRows, validation: CheckedRows? = nil, resuming: Checkpoint? = nil,
-    checkpointEvery: Int? = nil,
+    startingFrom initial: LinearModel? = nil, checkpointEvery: Int? = nil,
     counters: WorkerCounters = WorkerCounters(), checkpoint: (Checkpoint) throws -> Void = { _ in },
     progress: (EpochReport) -> Void = { _ in }
   ) throws -> TrainingResult {
@@ -62,6 +68,24 @@ public struct Trainer: Sendable {
     let fingerprint = resuming != nil || checkpointEvery != nil ? TrainingData.fingerprint(of: rows) : ""
     try resuming?.check(
       resuming: configuration, columns: rows.block.columns, outputs: data.outputs, fingerprint: fingerprint)
+    if let initial {
+      guard resuming == nil else {
+        throw TrainingError.invalidConfiguration(
+          "a fit resumes from a checkpoint or starts from a model, not both")
+      }
+      guard initial.features == rows.block.columns, initial.outputs == data.outputs,
+        initial.loss == data.loss,
+        initial.classes == nil || initial.classes == data.classes
+      else {
+        throw TrainingError.invalidConfiguration(
+          "the starting model (\(initial.loss.rawValue) loss, \(initial.features) features, \(initial.outputs) outputs"
+            + (initial.classes.map { ", classes " + $0.map(LinearModel.labelText).joined(separator: " ") }
+              ?? "")
+            + ") does not fit this fit (\(data.loss.rawValue) loss, \(rows.block.columns) features, \(data.outputs) outputs"
+            + (data.classes.map { ", classes " + $0.map(LinearModel.labelText).joined(separator: " ") } ?? "")
+            + ")")
+      }
+    }
     // From here on the run's configuration has its learning rate (checkpoints keep the one asked for).
     let requested = configuration
     var configuration = requested
@@ -111,7 +135,7 @@ public struct Trainer: Sendable {
           configuration: configuration, requested: requested, rate: rate, schedule: schedule, data: data,
           fingerprint: fingerprint, machine: machine, plan: plan,
           layout: layout,
-          choice: choice, reducer: reducer, resuming: resuming,
+          choice: choice, reducer: reducer, resuming: resuming, initial: initial,
           checkpointEvery: checkpointEvery, stopRequest: stopRequest,
           counters: counters, checkpoint: checkpoint, progress: progress)
         return try data.loss.visit(outputs: data.outputs, run)
@@ -218,6 +242,7 @@ private struct TrainingRun: OutputObjectiveVisitor {
   let choice: StrategyChoice
   let reducer: any Reducer
   let resuming: Checkpoint?
+  let initial: LinearModel?
   let checkpointEvery: Int?
   let stopRequest: StopRequest?
   let counters: WorkerCounters
@@ -315,6 +340,13 @@ private struct TrainingRun: OutputObjectiveVisitor {
       examplesPerEpoch: assignments.reduce(0) { $0 + $1.rows.count }, bytesPerEpoch: bytesPerEpoch,
       updatesPerEpoch: updatesPerEpoch)
     var start = DriverState()
+    if let initial {
+      // The model is for raw features; training sees them scaled, when they are.
+      let (weights, intercepts) =
+        data.scaler?.scale(weights: initial.weights, intercepts: initial.intercepts)
+        ?? (initial.weights, initial.intercepts)
+      model.load(weights: weights, intercepts: intercepts)
+    }
     if let resuming {
       model.load(weights: resuming.weights, intercepts: resuming.intercepts)
       if let sums = resuming.squaredSums { model.load(squaredSums: sums) }
@@ -373,7 +405,9 @@ private struct LinearTraining<O: OutputObjective>: EpochAlgorithm {
   let updatesPerEpoch: Int
 
   func epoch(_ context: WorkerContext, epoch: Int) throws {
-    guard case .perWorker(let body) = body else { preconditionFailure("a driven method runs the team itself") }
+    guard case .perWorker(let body) = body else {
+      preconditionFailure("a driven method runs the team itself")
+    }
     try body(context, epoch)
   }
 

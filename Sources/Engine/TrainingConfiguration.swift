@@ -81,6 +81,10 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// Reweighs the classes (classification losses only): `.balanced` gives
     /// each class the same total weight.
     public var classWeight: ClassWeight?
+    /// The classes a classifier has (labels, any order), when they are known
+    /// beforehand: training rows may then lack some of them (one batch of a
+    /// stream) and must hold no other. `nil`: the distinct training labels.
+    public var classes: [Float]?
     /// Standardise features before training (sparse data: scale only); the
     /// scaling is folded into the final weights. `nil` (the default) decides
     /// from the data: dense features whose scales differ are standardised,
@@ -168,7 +172,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
 
   /// One key per setting, as the configuration was encoded before it had parts.
   private enum CodingKeys: String, CodingKey, CaseIterable {
-    case loss, multiclass, l1, l2, fitIntercept, classWeight, standardize
+    case loss, multiclass, l1, l2, fitIntercept, classWeight, classes, standardize
     case algorithm, learningRate, schedule, power, batchSize, memory
     case strategy, threads, partitions, syncEvery, placement, dataPlacement, dataReplication, simulatedNodes,
       seed
@@ -193,6 +197,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     try read(.l2, &problem.l2)
     try read(.fitIntercept, &problem.fitIntercept)
     try read(.classWeight, &problem.classWeight)
+    try read(.classes, &problem.classes)
     try read(.standardize, &problem.standardize)
     try read(.algorithm, &optimizer.algorithm)
     try read(.learningRate, &optimizer.learningRate)
@@ -226,6 +231,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     try c.encode(problem.l2, forKey: .l2)
     try c.encode(problem.fitIntercept, forKey: .fitIntercept)
     try c.encodeIfPresent(problem.classWeight, forKey: .classWeight)
+    try c.encodeIfPresent(problem.classes, forKey: .classes)
     try c.encodeIfPresent(problem.standardize, forKey: .standardize)
     try c.encode(optimizer.algorithm, forKey: .algorithm)
     try c.encodeIfPresent(optimizer.learningRate, forKey: .learningRate)
@@ -332,6 +338,14 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
       throw invalid(
         "L1 and L2 strengths must be finite and at least 0 (got l1 \(problem.l1), l2 \(problem.l2))")
     }
+    if let classes = problem.classes {
+      guard problem.loss.isClassification else {
+        throw invalid("classes are given, but \(problem.loss.rawValue) loss is not a classifier's")
+      }
+      guard classes.allSatisfy(\.isFinite), Set(classes).count == classes.count, classes.count >= 2 else {
+        throw invalid("the classes must be at least 2 distinct finite labels (got \(classes.count))")
+      }
+    }
     guard optimizer.power.isFinite, optimizer.power >= 0 else {
       throw invalid("the schedule power must be at least 0 (got \(optimizer.power))")
     }
@@ -399,10 +413,13 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
       )
     }
     if optimizer.algorithm == .lbfgs {
-      guard optimizer.memory >= 1 else { throw invalid("memory must be at least 1 (got \(optimizer.memory))") }
+      guard optimizer.memory >= 1 else {
+        throw invalid("memory must be at least 1 (got \(optimizer.memory))")
+      }
       if problem.loss == .hinge {
         throw invalid(
-          "L-BFGS needs a smooth loss and hinge has a kink: use logistic, modified-huber or squared, or sgd with hinge")
+          "L-BFGS needs a smooth loss and hinge has a kink: use logistic, modified-huber or squared, or sgd with hinge"
+        )
       }
       if optimizer.schedule != nil || optimizer.learningRate != nil {
         throw invalid("L-BFGS chooses its steps by line search: leave out --schedule and --lr")

@@ -225,4 +225,19 @@ public struct FeatureScaler: Sendable, Equatable, Codable {
     }
     return (raw, zip(intercepts, offsets).map { $0 - Float($1) })
   }
+
+  /// The inverse of ``unscale(weights:intercepts:)``: a model for raw
+  /// features rewritten for scaled ones, `w′ = w·σ`, `b′ = b + Σ wⱼ μⱼ`.
+  public func scale(weights: [Float], intercepts: [Float]) -> (weights: [Float], intercepts: [Float]) {
+    let outputs = intercepts.count
+    var scaled = weights
+    var offsets = [Double](repeating: 0, count: outputs)
+    for j in scales.indices {
+      for k in 0..<outputs {
+        scaled[j * outputs + k] = weights[j * outputs + k] * scales[j]
+        offsets[k] += Double(weights[j * outputs + k]) * Double(means[j])
+      }
+    }
+    return (scaled, zip(intercepts, offsets).map { $0 + Float($1) })
+  }
 }

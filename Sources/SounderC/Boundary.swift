@@ -12,14 +12,18 @@ struct CallError: Error {
   var status: sounder_status
   var message: String
 
-  static func argument(_ message: String) -> CallError { CallError(status: SOUNDER_ERROR_ARGUMENT, message: message) }
+  static func argument(_ message: String) -> CallError {
+    CallError(status: SOUNDER_ERROR_ARGUMENT, message: message)
+  }
 
   /// The status and message of any error the library throws.
   init(_ error: any Error) {
     switch error {
     case let error as CallError: self = error
     case let error as DatasetError:
-      if case .system = error { self.init(status: SOUNDER_ERROR_IO, message: error.description) } else {
+      if case .system = error {
+        self.init(status: SOUNDER_ERROR_IO, message: error.description)
+      } else {
         self.init(status: SOUNDER_ERROR_DATA, message: error.description)
       }
     case let error as TrainingError:
@@ -30,10 +34,13 @@ struct CallError: Error {
       case .diverged, .placementFailed: self.init(status: SOUNDER_ERROR_TRAINING, message: error.description)
       }
     case let error as ModelFileError:
-      if case .io = error { self.init(status: SOUNDER_ERROR_IO, message: error.description) } else {
+      if case .io = error {
+        self.init(status: SOUNDER_ERROR_IO, message: error.description)
+      } else {
         self.init(status: SOUNDER_ERROR_MODEL, message: error.description)
       }
-    case let error as LinearModel.FeatureMismatch: self.init(status: SOUNDER_ERROR_DATA, message: error.description)
+    case let error as LinearModel.FeatureMismatch:
+      self.init(status: SOUNDER_ERROR_DATA, message: error.description)
     default: self.init(status: SOUNDER_ERROR_TRAINING, message: "\(error)")
     }
   }
@@ -88,12 +95,15 @@ func required<T>(_ pointer: T?, _ name: String) throws(CallError) -> T {
 func checkCapacity(_ capacity: Int64, _ needed: Int, _ what: String) throws(CallError) {
   guard capacity >= needed else {
     throw CallError(
-      status: SOUNDER_ERROR_BUFFER, message: "\(what) needs room for \(needed) values; the buffer holds \(capacity)")
+      status: SOUNDER_ERROR_BUFFER,
+      message: "\(what) needs room for \(needed) values; the buffer holds \(capacity)")
   }
 }
 
 /// Copies `values` to the caller's `out`, which holds `capacity` floats.
-func copy(_ values: [Float], to out: UnsafeMutablePointer<Float>?, capacity: Int64, _ what: String) throws(CallError) {
+func copy(_ values: [Float], to out: UnsafeMutablePointer<Float>?, capacity: Int64, _ what: String)
+  throws(CallError)
+{
   let out = try required(out, "the output buffer")
   try checkCapacity(capacity, values.count, what)
   values.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: values.count) }

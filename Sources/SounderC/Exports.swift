@@ -22,7 +22,8 @@ public func exportedVersion() -> UnsafePointer<CChar> { versionText }
 @_cdecl("sounder_data_dense")
 public func exportedDataDense(
   _ values: UnsafeRawPointer?, _ valueType: sounder_type, _ rows: Int64, _ columns: Int64,
-  _ labels: UnsafePointer<Float>?, _ weights: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<OpaquePointer?>?
+  _ labels: UnsafePointer<Float>?, _ weights: UnsafePointer<Float>?,
+  _ out: UnsafeMutablePointer<OpaquePointer?>?
 ) -> sounder_status {
   exported {
     let out = try required(out, "out")
@@ -38,7 +39,8 @@ public func exportedDataDense(
 public func exportedDataCSR(
   _ offsets: UnsafePointer<Int64>?, _ indices: UnsafeRawPointer?, _ indexType: sounder_type,
   _ values: UnsafeRawPointer?, _ valueType: sounder_type, _ rows: Int64, _ columns: Int64,
-  _ labels: UnsafePointer<Float>?, _ weights: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<OpaquePointer?>?
+  _ labels: UnsafePointer<Float>?, _ weights: UnsafePointer<Float>?,
+  _ out: UnsafeMutablePointer<OpaquePointer?>?
 ) -> sounder_status {
   exported {
     let out = try required(out, "out")
@@ -48,19 +50,25 @@ public func exportedDataCSR(
     let empty = offsets[Int(rows)] == 0 ? UnsafeRawPointer(bitPattern: 64) : nil
     let callerIndices: CallerIndices
     switch indexType {
-    case SOUNDER_INT32: callerIndices = .int32(try required(indices ?? empty, "indices").assumingMemoryBound(to: Int32.self))
-    case SOUNDER_INT64: callerIndices = .int64(try required(indices ?? empty, "indices").assumingMemoryBound(to: Int64.self))
-    default: throw CallError.argument("index_type must be SOUNDER_INT32 or SOUNDER_INT64 (got \(indexType.rawValue))")
+    case SOUNDER_INT32:
+      callerIndices = .int32(try required(indices ?? empty, "indices").assumingMemoryBound(to: Int32.self))
+    case SOUNDER_INT64:
+      callerIndices = .int64(try required(indices ?? empty, "indices").assumingMemoryBound(to: Int64.self))
+    default:
+      throw CallError.argument(
+        "index_type must be SOUNDER_INT32 or SOUNDER_INT64 (got \(indexType.rawValue))")
     }
     let checked = try CheckedRows.borrowing(
-      csr: offsets, indices: callerIndices, values: try callerValues(values ?? empty, valueType), rows: Int(rows),
+      csr: offsets, indices: callerIndices, values: try callerValues(values ?? empty, valueType),
+      rows: Int(rows),
       columns: Int(columns), labels: labels, weights: weights, source: "the CSR rows")
     out.pointee = .retaining(DataHandle(rows: checked, labelled: labels != nil))
   }
 }
 
 /// The caller's values of `type`.
-private func callerValues(_ values: UnsafeRawPointer?, _ type: sounder_type) throws(CallError) -> CallerValues {
+private func callerValues(_ values: UnsafeRawPointer?, _ type: sounder_type) throws(CallError) -> CallerValues
+{
   let values = try required(values, "values")
   switch type {
   case SOUNDER_FLOAT32: return .float32(values.assumingMemoryBound(to: Float.self))
@@ -85,32 +93,57 @@ public func exportedTrain(
   _ data: OpaquePointer?, _ settingsText: UnsafePointer<CChar>?, _ progress: sounder_progress?,
   _ context: UnsafeMutableRawPointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?
 ) -> sounder_status {
+  exported { try train(data, settingsText, start: nil, progress, context, out) }
+}
+
+@_cdecl("sounder_train_from")
+public func exportedTrainFrom(
+  _ data: OpaquePointer?, _ settingsText: UnsafePointer<CChar>?, _ start: OpaquePointer?,
+  _ progress: sounder_progress?, _ context: UnsafeMutableRawPointer?,
+  _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> sounder_status {
   exported {
-    let out = try required(out, "out")
-    let data = try required(data, "data").handle(DataHandle.self)
-    guard data.labelled else {
-      throw CallError(status: SOUNDER_ERROR_DATA, message: "the rows have no labels; training needs them")
+    guard case .linear(let model, _) = try required(start, "start").handle(ModelHandle.self).content else {
+      throw CallError.argument("the starting model is a k-means model; training starts from a linear one")
     }
-    let configuration = try settings(
-      settingsText, as: TrainingConfiguration.self, known: TrainingConfiguration.settingNames,
-      fallback: TrainingConfiguration())
-    var trainer = Trainer(configuration, topology: try machine.get())
-    let stop = StopRequest()
-    trainer.stopRequest = stop
-    let result = try trainer.fit(data.rows, progress: { (epoch: EpochReport) in
+    try train(data, settingsText, start: model, progress, context, out)
+  }
+}
+
+/// What `sounder_train` and `sounder_train_from` do.
+private func train(
+  _ data: OpaquePointer?, _ settingsText: UnsafePointer<CChar>?, start: LinearModel?,
+  _ progress: sounder_progress?,
+  _ context: UnsafeMutableRawPointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?
+) throws {
+  let out = try required(out, "out")
+  let data = try required(data, "data").handle(DataHandle.self)
+  guard data.labelled else {
+    throw CallError(status: SOUNDER_ERROR_DATA, message: "the rows have no labels; training needs them")
+  }
+  let configuration = try settings(
+    settingsText, as: TrainingConfiguration.self, known: TrainingConfiguration.settingNames,
+    fallback: TrainingConfiguration())
+  var trainer = Trainer(configuration, topology: try machine.get())
+  let stop = StopRequest()
+  trainer.stopRequest = stop
+  let result = try trainer.fit(
+    data.rows, startingFrom: start,
+    progress: { (epoch: EpochReport) in
       var report = sounder_progress_report(
         epoch: Int64(epoch.epoch), run: 1, training_loss: epoch.trainingLoss,
         validation_loss: epoch.validationLoss ?? .nan, validation_metric: epoch.validationMetric ?? .nan,
         seconds: epoch.seconds)
       if let progress, progress(context, &report) != 0 { stop.request() }
     })
-    if case .diverged(let epoch, let rate) = result.stopReason {
-      throw TrainingError.diverged(epoch: epoch, learningRate: rate)
-    }
-    let metadata = ModelMetadata(model: result.model, configuration: configuration, result: result)
-    out.pointee = .retaining(
-      ModelHandle(.linear(result.model, metadata), stopRequested: result.stopReason == .requested(epoch: result.history.count)))
+  if case .diverged(let epoch, let rate) = result.stopReason {
+    throw TrainingError.diverged(epoch: epoch, learningRate: rate)
   }
+  let metadata = ModelMetadata(model: result.model, configuration: configuration, result: result)
+  out.pointee = .retaining(
+    ModelHandle(
+      .linear(result.model, metadata),
+      stopRequested: result.stopReason == .requested(epoch: result.history.count)))
 }
 
 @_cdecl("sounder_cluster")
@@ -157,7 +190,8 @@ public func exportedModelFree(_ model: OpaquePointer?) {
 
 @_cdecl("sounder_predict")
 public func exportedPredict(
-  _ model: OpaquePointer?, _ data: OpaquePointer?, _ output: sounder_output, _ out: UnsafeMutablePointer<Float>?,
+  _ model: OpaquePointer?, _ data: OpaquePointer?, _ output: sounder_output,
+  _ out: UnsafeMutablePointer<Float>?,
   _ capacity: Int64
 ) -> sounder_status {
   exported {
@@ -168,7 +202,9 @@ public func exportedPredict(
 }
 
 @_cdecl("sounder_model_coefficients")
-public func exportedCoefficients(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int64)
+public func exportedCoefficients(
+  _ model: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int64
+)
   -> sounder_status
 {
   exported {
@@ -178,7 +214,9 @@ public func exportedCoefficients(_ model: OpaquePointer?, _ out: UnsafeMutablePo
 }
 
 @_cdecl("sounder_model_intercepts")
-public func exportedIntercepts(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int64)
+public func exportedIntercepts(
+  _ model: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int64
+)
   -> sounder_status
 {
   exported {
@@ -198,7 +236,8 @@ public func exportedClasses(_ model: OpaquePointer?, _ out: UnsafeMutablePointer
       model.loss.isClassification
     else { throw CallError(status: SOUNDER_ERROR_UNSUPPORTED, message: "only a classifier has classes") }
     // A binary model trained before labels were kept has the conventional ±1.
-    try copy(model.classes ?? (model.outputs == 1 ? [-1, 1] : (0..<model.outputs).map(Float.init)), to: out,
+    try copy(
+      model.classes ?? (model.outputs == 1 ? [-1, 1] : (0..<model.outputs).map(Float.init)), to: out,
       capacity: capacity, "the classes")
   }
 }
@@ -216,7 +255,9 @@ public func exportedSave(_ model: OpaquePointer?, _ path: UnsafePointer<CChar>?)
 }
 
 @_cdecl("sounder_model_load")
-public func exportedLoad(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> sounder_status {
+public func exportedLoad(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?)
+  -> sounder_status
+{
   exported {
     let out = try required(out, "out")
     let path = String(cString: try required(path, "path"))
@@ -227,7 +268,8 @@ public func exportedLoad(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePoin
 
 @_cdecl("sounder_model_serialize")
 public func exportedSerialize(
-  _ model: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacity: Int64, _ size: UnsafeMutablePointer<Int64>?
+  _ model: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacity: Int64,
+  _ size: UnsafeMutablePointer<Int64>?
 ) -> sounder_status {
   exported {
     let size = try required(size, "size")
@@ -236,14 +278,17 @@ public func exportedSerialize(
     guard let buffer else { return }
     guard capacity >= bytes.count else {
       throw CallError(
-        status: SOUNDER_ERROR_BUFFER, message: "the model takes \(bytes.count) bytes; the buffer holds \(capacity)")
+        status: SOUNDER_ERROR_BUFFER,
+        message: "the model takes \(bytes.count) bytes; the buffer holds \(capacity)")
     }
     bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
   }
 }
 
 @_cdecl("sounder_model_deserialize")
-public func exportedDeserialize(_ bytes: UnsafeRawPointer?, _ size: Int64, _ out: UnsafeMutablePointer<OpaquePointer?>?)
+public func exportedDeserialize(
+  _ bytes: UnsafeRawPointer?, _ size: Int64, _ out: UnsafeMutablePointer<OpaquePointer?>?
+)
   -> sounder_status
 {
   exported {

@@ -89,7 +89,9 @@ final class ModelHandle: Sendable {
       guard model.hasProbabilities else {
         throw CallError(
           status: SOUNDER_ERROR_UNSUPPORTED,
-          message: "a model of \(model.loss.rawValue) loss gives no probabilities (logistic, softmax and modified-huber do)")
+          message:
+            "a model of \(model.loss.rawValue) loss gives no probabilities (logistic, softmax and modified-huber do)"
+        )
       }
       try model.check(rows)
       return model.probabilities(rows)
@@ -100,7 +102,8 @@ final class ModelHandle: Sendable {
     case (.kMeans, SOUNDER_PROBABILITIES):
       throw CallError(status: SOUNDER_ERROR_UNSUPPORTED, message: "a k-means model gives no probabilities")
     default:
-      throw CallError.argument("output \(output.rawValue) is not SOUNDER_VALUES, SOUNDER_LABELS or SOUNDER_PROBABILITIES")
+      throw CallError.argument(
+        "output \(output.rawValue) is not SOUNDER_VALUES, SOUNDER_LABELS or SOUNDER_PROBABILITIES")
     }
   }
 
@@ -117,7 +120,9 @@ final class ModelHandle: Sendable {
 
 extension OpaquePointer {
   /// The handle behind a pointer this library handed out, not retained.
-  func handle<T: AnyObject>(_: T.Type) -> T { Unmanaged<T>.fromOpaque(UnsafeRawPointer(self)).takeUnretainedValue() }
+  func handle<T: AnyObject>(_: T.Type) -> T {
+    Unmanaged<T>.fromOpaque(UnsafeRawPointer(self)).takeUnretainedValue()
+  }
 
   /// A pointer to `object` for the caller, retained until freed.
   static func retaining(_ object: AnyObject) -> OpaquePointer {

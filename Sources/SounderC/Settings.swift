@@ -39,7 +39,8 @@ func settings<T: Decodable>(
     let keys = try decoder.decode(Keys.self, from: bytes).names
     if let unknown = keys.sorted().first(where: { !known.contains($0) }) {
       throw CallError.argument(
-        "settings: unknown key \"\(unknown)\"; the keys are " + known.map { "\"\($0)\"" }.joined(separator: ", "))
+        "settings: unknown key \"\(unknown)\"; the keys are "
+          + known.map { "\"\($0)\"" }.joined(separator: ", "))
     }
     return try decoder.decode(T.self, from: bytes)
   } catch let error as CallError {
@@ -54,7 +55,8 @@ func settings<T: Decodable>(
 /// One line for a JSON decoding error: which key, what was wrong.
 private func describe(_ error: DecodingError) -> String {
   func key(_ context: DecodingError.Context) -> String {
-    context.codingPath.isEmpty ? "" : "\"" + context.codingPath.map(\.stringValue).joined(separator: ".") + "\": "
+    context.codingPath.isEmpty
+      ? "" : "\"" + context.codingPath.map(\.stringValue).joined(separator: ".") + "\": "
   }
   switch error {
   case .typeMismatch(let type, let context): return key(context) + "expected \(type)"

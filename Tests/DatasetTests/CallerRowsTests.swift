@@ -14,7 +14,8 @@ struct CallerRowsTests {
     try values.withUnsafeBufferPointer { x in
       try labels.withUnsafeBufferPointer { y in
         let borrowed = try CheckedRows.borrowing(
-          dense: .float32(x.baseAddress!), rows: 3, columns: 2, labels: y.baseAddress!, weights: nil, source: "test")
+          dense: .float32(x.baseAddress!), rows: 3, columns: 2, labels: y.baseAddress!, weights: nil,
+          source: "test")
         #expect(borrowed.block.features == x.baseAddress!)
         #expect(Array(borrowed.denseRow(2)) == [5, 6])
         #expect(borrowed.label(1) == 1)
@@ -79,13 +80,16 @@ struct CallerRowsTests {
       } catch { return "\(error)" }
     }
     #expect(csr([1, 2], [0, 1]) == "rows: the row offsets must start at 0, not 1")
-    #expect(csr([0, 1, 2], [0, 9]) == "rows: row 2: column index 9 must be ≥ 0 and below 4, the column count")
-    #expect(csr([0, 1, 2], [0, -1]) == "rows: row 2: column index -1 must be ≥ 0 and below 4, the column count")
+    #expect(
+      csr([0, 1, 2], [0, 9]) == "rows: row 2: column index 9 must be ≥ 0 and below 4, the column count")
+    #expect(
+      csr([0, 1, 2], [0, -1]) == "rows: row 2: column index -1 must be ≥ 0 and below 4, the column count")
     #expect(csr([0, 2, 1], [0, 1]) == "rows: row 2: row offset 1 is below the previous one, 2")
     #expect(csr([0, 0], [], columns: 0) == "rows: 1 rows × 0 columns: rows must be ≥ 0 and columns ≥ 1")
     let bad: [Double] = [1, .nan]
     #expect(
-      throws: DatasetError.invalidRow(source: "rows", row: 1, problem: "feature value NaN is not a finite number")
+      throws: DatasetError.invalidRow(
+        source: "rows", row: 1, problem: "feature value NaN is not a finite number")
     ) {
       try bad.withUnsafeBufferPointer { d in
         try CheckedRows.borrowing(

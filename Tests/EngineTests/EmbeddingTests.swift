@@ -31,7 +31,9 @@ struct EmbeddingTests {
     }
     let centres = ClusterModel(centres: [1, 2, 3, 4, 5, 6], features: 2)
     let clusterBytes = try ModelFile.encoded(centres, metadata: ClusterMetadata(model: centres))
-    #expect(try clusterBytes.withUnsafeBytes { try ModelFile.readClusters(bytes: $0, source: "b") }.model == centres)
+    #expect(
+      try clusterBytes.withUnsafeBytes { try ModelFile.readClusters(bytes: $0, source: "b") }.model == centres
+    )
     #expect(throws: ModelFileError.self) {
       try clusterBytes.withUnsafeBytes { try ModelFile.read(bytes: $0, source: "b") }
     }
@@ -44,10 +46,12 @@ struct EmbeddingTests {
     let stop = StopRequest()
     trainer.stopRequest = stop
     var epochs: [Int] = []
-    let result = try trainer.fit(data.block, progress: { report in
-      epochs.append(report.epoch)
-      if report.epoch == 4 { stop.request() }
-    })
+    let result = try trainer.fit(
+      data.block,
+      progress: { report in
+        epochs.append(report.epoch)
+        if report.epoch == 4 { stop.request() }
+      })
     #expect(epochs == [1, 2, 3, 4])
     #expect(result.stopReason == .requested(epoch: 4))
     // The same four epochs run without a stop give the same model (gd is reproducible).
@@ -68,7 +72,10 @@ struct EmbeddingTests {
     }
     #expect(iterations == 1)
     #expect(clusters.runInertias.count == 1)
-    if case .stable = clusters.stopReason {} else { #expect(clusters.stopReason == KMeansStop.requested(iteration: 1)) }
+    if case .stable = clusters.stopReason {
+    } else {
+      #expect(clusters.stopReason == KMeansStop.requested(iteration: 1))
+    }
   }
 
   @Test("distances to every centre, dense and sparse, scaled or not, match brute force in Double")
@@ -101,18 +108,61 @@ struct EmbeddingTests {
     full.execution.simulatedNodes = 2
     full.problem.multiclass = .ovr
     full.problem.classWeight = .balanced
+    full.problem.classes = [0, 1]
     full.problem.standardize = true
     full.stopping.tolerance = 1e-3
     full.stopping.targetLoss = 0.1
     full.stopping.holdoutFraction = 0.1
     let keys = try JSONSerialization.jsonObject(with: JSONEncoder().encode(full)) as! [String: Any]
     #expect(Set(keys.keys) == Set(TrainingConfiguration.settingNames))
-    let partial = try JSONDecoder().decode(KMeansConfiguration.self, from: Data(#"{"clusters": 5, "runs": 2}"#.utf8))
+    let partial = try JSONDecoder().decode(
+      KMeansConfiguration.self, from: Data(#"{"clusters": 5, "runs": 2}"#.utf8))
     var expected = KMeansConfiguration(clusters: 5)
     expected.runs = 2
     #expect(partial == expected)
     let clusterKeys = try JSONSerialization.jsonObject(with: JSONEncoder().encode(expected)) as! [String: Any]
     #expect(Set(clusterKeys.keys).isSubset(of: Set(KMeansConfiguration.settingNames)))
+  }
+
+  @Test("a fit started from a model carries on: gd for 3 epochs, then 2 more from it, is gd for 5")
+  func warmStart() throws {
+    for standardize in [false, true] {
+      let data = TestRows(rows: 3_000, columns: 6, classification: true)
+      var setup = configuration(.logistic, .sync, .gd, epochs: 3, threads: 2)
+      setup.problem.standardize = standardize
+      let three = try Trainer(setup).fit(data.block)
+      setup.stopping.epochs = 2
+      let more = try Trainer(setup).fit(data.block, startingFrom: three.model)
+      setup.stopping.epochs = 5
+      let five = try Trainer(setup).fit(data.block)
+      // Standardised, the model passes through raw units and back: equal to float rounding.
+      for (a, b) in zip(more.model.weights + more.model.intercepts, five.model.weights + five.model.intercepts) {
+        #expect(abs(a - b) <= (standardize ? 1e-5 : 0) * max(1, abs(b)))
+      }
+    }
+    let regression = TestRows(rows: 100, columns: 3, classification: false)
+    var squared = configuration(.squared, .sync, .gd, epochs: 1, threads: 1)
+    let other = try Trainer(squared).fit(regression.block).model
+    squared.problem.loss = .logistic
+    #expect(throws: TrainingError.self) {
+      try Trainer(squared).fit(TestRows(rows: 100, columns: 3, classification: true).block, startingFrom: other)
+    }
+  }
+
+  @Test("classes named beforehand: rows may lack some, and none may hold another")
+  func pinnedClasses() throws {
+    let data = TestRows(rows: 500, columns: 4, classification: true)  // labels 0 and 1
+    var setup = configuration(.logistic, .sync, .gd, epochs: 2, threads: 1)
+    setup.problem.classes = [7, 0, 1]
+    let result = try Trainer(setup).fit(data.block)
+    #expect(result.model.outputs == 3)
+    #expect(result.model.classes == [0, 1, 7])
+    setup.problem.classes = [0, 7]
+    #expect(throws: TrainingError.self) { try Trainer(setup).fit(data.block) }
+    setup.problem.classes = [1, 1]
+    #expect(
+      throws: TrainingError.invalidConfiguration("the classes must be at least 2 distinct finite labels (got 2)")
+    ) { try Trainer(setup).fit(data.block) }
   }
 
   @Test("with the thread count left open, a fit on fewer rows than cores runs one worker a row")

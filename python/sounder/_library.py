@@ -78,6 +78,7 @@ def _load():
             [c_void_p, c_void_p, c_int, c_void_p, c_int, c_int64, c_int64, c_void_p, c_void_p, out], c_int),
         "sounder_data_free": ([handle], None),
         "sounder_train": ([handle, c_char_p, PROGRESS, c_void_p, out], c_int),
+        "sounder_train_from": ([handle, c_char_p, handle, PROGRESS, c_void_p, out], c_int),
         "sounder_cluster": ([handle, c_char_p, PROGRESS, c_void_p, out], c_int),
         "sounder_model_info_get": ([handle, POINTER(ModelInfo)], c_int),
         "sounder_model_free": ([handle], None),
@@ -183,8 +184,9 @@ class Model:
         self.info = info
 
     @classmethod
-    def fit(cls, data, settings, clustering=False, callback=None):
-        """Trains (or clusters) on `data` with `settings` (a dict), calling
+    def fit(cls, data, settings, clustering=False, callback=None, start=None):
+        """Trains (or clusters) on `data` with `settings` (a dict), from the
+        weights of `start` (a Model) when given, calling
         `callback(report)` after each epoch; a callback that returns True
         stops the fit. An exception the callback raises (KeyboardInterrupt
         too) stops the fit and is raised again here."""
@@ -197,10 +199,13 @@ class Model:
                 raised.append(error)
                 return 1
 
-        function = _lib.sounder_cluster if clustering else _lib.sounder_train
         handle = c_void_p()
         text = json.dumps(settings).encode()
-        _call(function, data.handle, text, PROGRESS(progress), None, byref(handle))
+        if start is not None:
+            _call(_lib.sounder_train_from, data.handle, text, start.handle, PROGRESS(progress), None, byref(handle))
+        else:
+            function = _lib.sounder_cluster if clustering else _lib.sounder_train
+            _call(function, data.handle, text, PROGRESS(progress), None, byref(handle))
         model = cls(handle)
         if raised:
             raise raised[0]

@@ -96,13 +96,24 @@ class _SounderLinear(_ModelState, BaseEstimator):
             settings["iterationsWithoutChange"] = int(self.n_iter_no_change)
         return settings
 
-    def _fit(self, X, y, sample_weight, loss, extra=None):
+    def _fit(self, X, y, sample_weight, loss, extra=None, start=None):
         settings = self._settings(loss)
         settings.update(extra or {})
+        if start is not None:
+            # One epoch over the batch from the weights so far, in the features' own units.
+            settings.update(epochs=1, standardize=False)
+            settings.pop("tolerance", None)
+            settings.pop("holdoutFraction", None)
         data = Data(X, y, sample_weight)
-        self._model = Model.fit(data, settings, callback=self.callback)
+        self._model = Model.fit(data, settings, callback=self.callback, start=start)
         self.n_iter_ = int(self._model.info.epochs)
         return self._model
+
+    def _partial_start(self, X, y):
+        """`X` and `y` checked for partial_fit, and the model to start from (None on the first call)."""
+        first = not hasattr(self, "_model")
+        X, y = validate_data(self, X, y, reset=first, **_ROWS)
+        return X, y, None if first else self._model
 
 
 class SounderClassifier(ClassifierMixin, _SounderLinear):
@@ -184,6 +195,36 @@ class SounderClassifier(ClassifierMixin, _SounderLinear):
         self.intercept_ = model.intercepts().astype(np.float64)
         return self
 
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over the batch (X, y), from the weights so far (zeros
+        on the first call, which must name every class in `classes`). The
+        step-size schedule starts afresh with each call: give it batches of
+        thousands of rows, or a constant `learning_rate`."""
+        X, y, start = self._partial_start(X, y)
+        check_classification_targets(y)
+        if start is None:
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            self.classes_ = np.unique(classes)
+            if len(self.classes_) < 2:
+                raise ValueError(f"partial_fit needs at least 2 classes, got {self.classes_!r}")
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"`classes={np.unique(classes)!r}` is not the same as on the first call to partial_fit "
+                f"({self.classes_!r})")
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if len(unseen):
+            raise ValueError(f"y holds {unseen!r}, which is not among the classes {self.classes_!r}")
+        indices = np.searchsorted(self.classes_, y).astype(np.float32)
+        sample_weight = None if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=np.float32)
+        extra = {"classes": [float(k) for k in range(len(self.classes_))]}
+        if self.multiclass is not None:
+            extra["multiclass"] = self.multiclass
+        model = self._fit(X, indices, sample_weight, self.loss, extra, start=start)
+        self.coef_ = model.coefficients().astype(np.float64)
+        self.intercept_ = model.intercepts().astype(np.float64)
+        return self
+
     def decision_function(self, X):
         rows = self._rows(X)
         scores = self._model.predict(rows, VALUES, self._model.info.outputs)
@@ -243,6 +284,17 @@ class SounderRegressor(RegressorMixin, _SounderLinear):
         X, y = validate_data(self, X, y, y_numeric=True, **_ROWS)
         sample_weight = None if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=np.float32)
         model = self._fit(X, y, sample_weight, "squared")
+        self.coef_ = model.coefficients().ravel().astype(np.float64)
+        self.intercept_ = model.intercepts().astype(np.float64)
+        return self
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over the batch (X, y), from the weights so far; the
+        step-size schedule starts afresh with each call."""
+        X, y, start = self._partial_start(X, y)
+        y = np.asarray(y, dtype=np.float64)
+        sample_weight = None if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=np.float32)
+        model = self._fit(X, y, sample_weight, "squared", start=start)
         self.coef_ = model.coefficients().ravel().astype(np.float64)
         self.intercept_ = model.intercepts().astype(np.float64)
         return self

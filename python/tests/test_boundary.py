@@ -165,3 +165,17 @@ def test_the_lock_is_released_while_sounder_trains():
     # Held for the whole fit, the lock would let this loop run only between epochs.
     assert elapsed > 0.05, f"the fit ended too soon to tell ({elapsed:.3f} s)"
     assert spins / elapsed > 100_000, f"{spins} turns in {elapsed:.2f} s while the fit ran"
+
+
+def test_partial_fit_refuses_what_does_not_fit_the_first_call(cancer):
+    X, y = cancer
+    model = SounderClassifier(random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        model.partial_fit(X[:50], y[:50])
+    model.partial_fit(X[:50], y[:50], classes=[0, 1])
+    with pytest.raises(ValueError, match="not among the classes"):
+        model.partial_fit(X[:3], [0, 1, 2])
+    with pytest.raises(ValueError, match="is not the same as on the first call"):
+        model.partial_fit(X[:3], [0, 1, 1], classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="features"):
+        model.partial_fit(X[:3, :5], [0, 1, 1])

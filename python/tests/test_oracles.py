@@ -176,3 +176,45 @@ def test_kmeans_on_sparse_rows_matches_dense():
     np.testing.assert_allclose(sparse.cluster_centers_, dense.cluster_centers_, rtol=1e-4, atol=1e-4)
     distances, nearest, _ = brute_force(X, sparse.cluster_centers_)
     np.testing.assert_allclose(sparse.transform(sp.csr_matrix(X)), distances, rtol=1e-4, atol=1e-3)
+
+
+def test_partial_fit_learns_from_a_stream_of_batches():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = standardized(X)
+    names = np.array(["malignant", "benign"])[y]
+    model = SounderClassifier(random_state=0, learning_rate=0.05, schedule="constant")
+    order = np.random.default_rng(0).permutation(len(y))
+    for start in range(0, len(y), 50):
+        batch = order[start:start + 50]
+        model.partial_fit(X[batch], names[batch], classes=["benign", "malignant"])
+    assert list(model.classes_) == ["benign", "malignant"]
+    assert model.score(X, names) > 0.95
+    # A batch of one class keeps both: the classes were named.
+    one_class = np.flatnonzero(y == 1)[:20]
+    model.partial_fit(X[one_class], names[one_class])
+    assert model.coef_.shape == (1, 30)
+    # Three classes, batches that lack some of them.
+    Xi, yi = load_iris(return_X_y=True)
+    Xi = standardized(Xi)
+    iris = SounderClassifier(random_state=0)
+    for epoch in range(20):
+        for start in range(0, 150, 30):
+            iris.partial_fit(Xi[start:start + 30], yi[start:start + 30], classes=[0, 1, 2])
+    assert iris.coef_.shape == (3, 4) and iris.score(Xi, yi) > 0.85
+
+
+def test_partial_fit_regressor_descends_to_least_squares():
+    # With full-batch gradient descent each call is one step from the weights
+    # so far, so a loop of calls is gradient descent, and ends at the optimum.
+    X, y = load_diabetes(return_X_y=True)
+    X = standardized(X)
+    A = np.hstack([X, np.ones((len(X), 1))])
+    exact = np.linalg.lstsq(A, y, rcond=None)[0]
+    best = np.mean((A @ exact - y) ** 2)
+    model = SounderRegressor(penalty=None, algorithm="gd", random_state=0, n_jobs=1)
+    losses = []
+    for _ in range(400):
+        model.partial_fit(X, y)
+        losses.append(np.mean((model.predict(X) - y) ** 2))
+    assert all(later <= earlier * (1 + 1e-6) for earlier, later in zip(losses, losses[1:]))
+    assert losses[0] > 2 * best and losses[-1] == pytest.approx(best, rel=1e-2)

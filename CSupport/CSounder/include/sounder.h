@@ -131,6 +131,15 @@ sounder_status sounder_train(
     const sounder_data *data, const char *settings, sounder_progress progress, void *context,
     sounder_model **out);
 
+/* As sounder_train, starting from `start`'s weights instead of zeros (a
+   warm start, or one step of training on a stream of batches): `start` must
+   be a linear model of the same features, loss and classes. With batches that
+   may lack some classes, name them all in the settings ("classes": [0, 1, 2]).
+   Only the weights carry over: the step-size schedule starts afresh. */
+sounder_status sounder_train_from(
+    const sounder_data *data, const char *settings, const sounder_model *start,
+    sounder_progress progress, void *context, sounder_model **out);
+
 /* Clusters `data` with k-means (labels, if any, are ignored; weights count).
    `settings` is a JSON object that must name "clusters", such as
    {"clusters":8,"runs":3,"seed":7}. */
