@@ -57,6 +57,16 @@ public struct Trainer: Sendable {
   ) throws -> TrainingResult {
     let machine = try topology ?? Topology.current()
     try configuration.validate(on: machine)
+    if configuration.optimizer.warmStartEpochs > 0, initial == nil, resuming == nil {
+      let warm = try warmStart(rows, validation: validation, counters: counters)
+      var rest = self
+      rest.configuration.optimizer.warmStartEpochs = 0
+      var result = try rest.fit(
+        rows, validation: validation, startingFrom: warm.model, checkpointEvery: checkpointEvery,
+        counters: counters, checkpoint: checkpoint, progress: progress)
+      result.warmStart = warm.history.last
+      return result
+    }
     if let checkpointEvery, checkpointEvery < 1 {
       throw TrainingError.invalidConfiguration(
         "checkpoint-every must be at least 1 epoch (got \(checkpointEvery))")
@@ -145,6 +155,26 @@ public struct Trainer: Sendable {
 }
 
 extension Trainer {
+  /// The warm start of L-BFGS: `warmStartEpochs` epochs of SGD on per-core
+  /// replicas, averaged at every meeting, from zeros, with the schedule and
+  /// rate chosen from the data; no stopping rule but the epoch count.
+  func warmStart(_ rows: CheckedRows, validation: CheckedRows?, counters: WorkerCounters) throws
+    -> TrainingResult
+  {
+    var sgd = self
+    sgd.configuration.optimizer.algorithm = .sgd
+    sgd.configuration.optimizer.warmStartEpochs = 0
+    sgd.configuration.execution.strategy = .perCore
+    sgd.configuration.stopping.epochs = configuration.optimizer.warmStartEpochs
+    sgd.configuration.stopping.tolerance = nil
+    sgd.configuration.stopping.targetLoss = nil
+    let result = try sgd.fit(rows, validation: validation, counters: counters)
+    if case .diverged(let epoch, let rate) = result.stopReason {
+      throw TrainingError.diverged(epoch: epoch, learningRate: rate)
+    }
+    return result
+  }
+
   /// The step-size schedule when the configuration leaves it open, and why:
   /// constant for full-batch `gd` (its step is at most 1/L, see
   /// ``automaticRate(for:configuration:)``); AdaGrad for sparse rows, where

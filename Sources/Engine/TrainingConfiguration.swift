@@ -110,6 +110,10 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     public var batchSize: Int = 256
     /// The (step, gradient change) pairs ``Algorithm/lbfgs`` keeps.
     public var memory: Int = 10
+    /// L-BFGS: epochs of SGD on per-core replicas, averaged, that give its
+    /// starting point (0: it starts from zeros). Vowpal Wabbit's terascale
+    /// learner starts its L-BFGS so.
+    public var warmStartEpochs: Int = 0
   }
 
   /// How the work is spread over the machine.
@@ -173,7 +177,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
   /// One key per setting, as the configuration was encoded before it had parts.
   private enum CodingKeys: String, CodingKey, CaseIterable {
     case loss, multiclass, l1, l2, fitIntercept, classWeight, classes, standardize
-    case algorithm, learningRate, schedule, power, batchSize, memory
+    case algorithm, learningRate, schedule, power, batchSize, memory, warmStartEpochs
     case strategy, threads, partitions, syncEvery, placement, dataPlacement, dataReplication, simulatedNodes,
       seed
     case epochs, tolerance, iterationsWithoutChange, targetLoss, holdoutFraction, exactLoss
@@ -205,6 +209,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     try read(.power, &optimizer.power)
     try read(.batchSize, &optimizer.batchSize)
     try read(.memory, &optimizer.memory)
+    try read(.warmStartEpochs, &optimizer.warmStartEpochs)
     try read(.strategy, &execution.strategy)
     try read(.threads, &execution.threads)
     try read(.partitions, &execution.partitions)
@@ -239,6 +244,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     try c.encode(optimizer.power, forKey: .power)
     try c.encode(optimizer.batchSize, forKey: .batchSize)
     try c.encode(optimizer.memory, forKey: .memory)
+    try c.encode(optimizer.warmStartEpochs, forKey: .warmStartEpochs)
     try c.encode(execution.strategy, forKey: .strategy)
     try c.encodeIfPresent(execution.threads, forKey: .threads)
     try c.encodeIfPresent(execution.partitions, forKey: .partitions)
@@ -416,6 +422,9 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
       guard optimizer.memory >= 1 else {
         throw invalid("memory must be at least 1 (got \(optimizer.memory))")
       }
+      guard optimizer.warmStartEpochs >= 0 else {
+        throw invalid("warm-start epochs must be at least 0 (got \(optimizer.warmStartEpochs))")
+      }
       if problem.loss == .hinge {
         throw invalid(
           "L-BFGS needs a smooth loss and hinge has a kink: use logistic, modified-huber or squared, or sgd with hinge"
@@ -424,6 +433,9 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
       if optimizer.schedule != nil || optimizer.learningRate != nil {
         throw invalid("L-BFGS chooses its steps by line search: leave out --schedule and --lr")
       }
+    }
+    if optimizer.warmStartEpochs != 0, optimizer.algorithm != .lbfgs {
+      throw invalid("warm-start epochs give L-BFGS its start; \(optimizer.algorithm.rawValue) has none")
     }
     if execution.strategy == .sync, optimizer.algorithm == .sgd {
       throw invalid(

@@ -71,6 +71,8 @@ public struct TrainingResult: Sendable {
   public var learningRate: (value: Float, reason: String) = (0, "as requested")
   /// The step-size schedule trained with, and why.
   public var schedule: (kind: ScheduleKind, reason: String) = (.constant, "as requested")
+  /// L-BFGS with warm-start epochs: the last of the SGD epochs it started from.
+  public var warmStart: EpochReport?
 }
 
 /// One worker of a training run: where it ran, what it did, and how much of

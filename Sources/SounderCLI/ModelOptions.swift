@@ -16,7 +16,9 @@ struct ModelOptions: ParsableArguments {
   )
   var multiclass: Multiclass?
 
-  @Option(help: "gd (full batch), sgd, minibatch or lbfgs (quasi-Newton on full gradients; an epoch is one iteration).")
+  @Option(
+    help:
+      "gd (full batch), sgd, minibatch or lbfgs (quasi-Newton on full gradients; an epoch is one iteration).")
   var algorithm: Algorithm = .sgd
 
   @Option(
@@ -46,6 +48,9 @@ struct ModelOptions: ParsableArguments {
 
   @Option(help: "lbfgs: the (step, gradient change) pairs kept.")
   var memory: Int = 10
+
+  @Option(help: "lbfgs: start from this many epochs of averaged per-core SGD (0: from zeros).")
+  var warmStartEpochs: Int = 0
 
   @Option(help: "Seed for row shuffles.")
   var seed: UInt64 = 1
@@ -77,6 +82,7 @@ struct ModelOptions: ParsableArguments {
     setup.problem.l2 = l2
     setup.optimizer.batchSize = batchSize
     setup.optimizer.memory = memory
+    setup.optimizer.warmStartEpochs = warmStartEpochs
     setup.execution.seed = seed
     setup.problem.standardize = standardize
     setup.problem.classWeight = classWeight

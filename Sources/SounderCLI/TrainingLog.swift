@@ -123,6 +123,11 @@ struct TrainingLog {
     choice("Features", result.scaling.standardized ? "standardised" : "as they are", result.scaling.reason)
     choice("Schedule", result.schedule.kind.rawValue, result.schedule.reason)
     choice("Learning rate", String(format: "%.3g", result.learningRate.value), result.learningRate.reason)
+    if let warm = result.warmStart {
+      print(
+        "Warm start: \(warm.epoch) epochs of averaged per-core SGD, loss \(String(format: "%.6f", warm.trainingLoss)), "
+          + "where L-BFGS began")
+    }
     print("Strategy \(result.strategy.strategy.rawValue): \(result.strategy.reason)")
     print(
       "Workers: \(result.placement.count) on CPUs \(result.placement.map(String.init).joined(separator: ",")); "

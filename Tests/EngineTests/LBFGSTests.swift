@@ -19,10 +19,14 @@ struct LBFGSTests {
     return setup
   }
 
-  static func gap(_ model: LinearModel, _ problem: OracleProblem) -> (gap: Double, reached: Double, optimum: Double) {
+  static func gap(_ model: LinearModel, _ problem: OracleProblem) -> (
+    gap: Double, reached: Double, optimum: Double
+  ) {
     let optimum = Oracle.solve(problem).objective
     let outputs = model.outputs
-    let weights = (0..<model.features).map { j in (0..<outputs).map { Double(model.weights[j * outputs + $0]) } }
+    let weights = (0..<model.features).map { j in
+      (0..<outputs).map { Double(model.weights[j * outputs + $0]) }
+    }
     let reached = Oracle.objective(problem, weights: weights, bias: model.intercepts.map(Double.init))
     return ((reached - optimum) / abs(optimum), reached, optimum)
   }
@@ -35,7 +39,9 @@ struct LBFGSTests {
     let problem = ConvergenceMatrixTests.problem(shape, penalty, rowsPenalty: false)
     let (gap, reached, optimum) = Self.gap(result.model, problem)
     #expect(
-      gap <= 1e-6, "\(shape.rawValue), \(penalty.rawValue): \(reached) against \(optimum) after \(result.history.count) iterations")
+      gap <= 1e-6,
+      "\(shape.rawValue), \(penalty.rawValue): \(reached) against \(optimum) after \(result.history.count) iterations"
+    )
     #expect(result.history.count < 200, "stopped by \(result.stopReason)")
     if penalty.l1 > 0 {
       // OWL-QN's weights are exactly zero where the oracle's are.
@@ -56,6 +62,26 @@ struct LBFGSTests {
       features: rows.dense, labels: rows.labels, loss: .squared, l2: Double(Penalty.l2.l2))
     let (gap, reached, optimum) = Self.gap(result.model, problem)
     #expect(gap <= 1e-6, "\(reached) against \(optimum)")
+  }
+
+  @Test(
+    "from a warm start of averaged SGD epochs, the same optimum within 1e-6",
+    arguments: [Shape.denseBinary, .sparseThree])
+  func warmStart(shape: Shape) throws {
+    var setup = Self.configuration(.l2)
+    setup.optimizer.warmStartEpochs = 2
+    let result = try Trainer(setup).fit(shape.rows.block)
+    let (gap, reached, optimum) = Self.gap(
+      result.model, ConvergenceMatrixTests.problem(shape, .l2, rowsPenalty: false))
+    #expect(gap <= 1e-6, "\(shape.rawValue): \(reached) against \(optimum)")
+    #expect(result.warmStart?.epoch == 2)
+    var sgd = setup
+    sgd.optimizer.algorithm = .sgd
+    #expect(
+      throws: TrainingError.invalidConfiguration("warm-start epochs give L-BFGS its start; sgd has none")
+    ) {
+      try Trainer(sgd).fit(shape.rows.block)
+    }
   }
 
   @Test("a bitwise-identical model from run to run for a given thread count")
@@ -98,7 +124,10 @@ struct LBFGSTests {
     for _ in 0..<200 where value > 1e-18 {
       let d = history.direction(gradient: gradient)
       let slope = d[0] * gradient[0] + d[1] * gradient[1]
-      guard slope < 0 else { history.reset(); continue }
+      guard slope < 0 else {
+        history.reset()
+        continue
+      }
       let start = x
       var kept: [Double: (Double, [Double])] = [:]
       guard
@@ -113,7 +142,9 @@ struct LBFGSTests {
       else { break }
       let (newValue, newGradient) = kept[point.alpha]!
       x = [start[0] + point.alpha * d[0], start[1] + point.alpha * d[1]]
-      history.add(step: [x[0] - start[0], x[1] - start[1]], change: [newGradient[0] - gradient[0], newGradient[1] - gradient[1]])
+      history.add(
+        step: [x[0] - start[0], x[1] - start[1]],
+        change: [newGradient[0] - gradient[0], newGradient[1] - gradient[1]])
       (value, gradient) = (newValue, newGradient)
     }
     #expect(abs(x[0] - 1) < 1e-6 && abs(x[1] - 1) < 1e-6, "ended at \(x), f = \(value)")
