@@ -15,6 +15,9 @@ struct Evaluation<O: OutputObjective>: Sendable {
   /// Combines the training loss over processes (every process evaluates
   /// all held-out rows itself).
   let reducer: any Reducer
+  /// Sparse SGD under AdaGrad: the penalty's share for each feature (the
+  /// objective such a run minimises); `nil` for the plain penalty.
+  let shares: PenaltyShares?
 
   /// The losses for a model given twice: as trained (`model`, on possibly
   /// standardised training rows) and for raw features (`raw`, which
@@ -57,9 +60,10 @@ struct Evaluation<O: OutputObjective>: Sendable {
     let training = try reducer.allReduce(
       progressive ?? LossTally(loss: total[0], weight: total[1]))
     (total[0], total[1]) = (training.loss, training.weight)
-    let penalty = model.weights.withUnsafeBufferPointer {
-      Double(Regularization(l1: configuration.problem.l1, l2: configuration.problem.l2).penalty($0))
-    }
+    let (l1, l2) = (configuration.problem.l1, configuration.problem.l2)
+    let penalty =
+      shares?.penalty(of: model.weights, outputs: step.outputs, l1: l1, l2: l2)
+      ?? model.weights.withUnsafeBufferPointer { Double(Regularization(l1: l1, l2: l2).penalty($0)) }
     return EpochLosses(
       training: total[0] / total[1] + penalty,
       validation: validation.isEmpty ? nil : total[2] / total[3],

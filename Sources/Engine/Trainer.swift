@@ -291,7 +291,8 @@ private struct TrainingRun: OutputObjectiveVisitor {
     let tallies = EpochTallies(workers: workers)
     let scratch = try NodeLocalBuffer(count: workers, node: nil)
     let evaluation = Evaluation(
-      step: step, data: data, assignments: assignments, configuration: configuration, reducer: reducer)
+      step: step, data: data, assignments: assignments, configuration: configuration, reducer: reducer,
+      shares: PenaltyShares(for: data, configuration: configuration))
 
     // Which replica each worker writes, for the replica strategies.
     let replicaOf: [Int]

@@ -36,6 +36,8 @@ final class TrainingSet: @unchecked Sendable {
   let weightScale: Float
   /// Training rows over every process (``training`` holds this process's).
   let trainingRowsEverywhere: Int
+  /// The training rows of every process, ascending (``training`` when there is one).
+  let allTraining: [Int32]
   /// Rows per shuffled block (see ``RowOrder``), the same in every process.
   var blockRows: Int {
     let bytesPerRow = rows.layout == .dense ? rows.columns * 4 : rows.nonZeros * 8 / max(rows.count, 1)
@@ -123,6 +125,7 @@ final class TrainingSet: @unchecked Sendable {
     for row in training { weightSum += Double(rows.weight(Int(row))) }
     weightScale = weightSum > 0 ? Float(Double(training.count) / weightSum) : 1
     trainingRowsEverywhere = training.count
+    allTraining = training
     if let shard {
       guard training.count >= shard.count else {
         throw .invalidConfiguration(

@@ -160,7 +160,7 @@ struct OutputsTests {
         )
         let plainModel = guarded.model
         let plainSums = guardedSums.model
-        // The Double twin: margins, then w ← w + v c, then per weight g = d v, G ← G + (g + λ₂w)², AdaGrad step with the L1 clip.
+        // The Double twin: margins, then w ← w + v c, then per weight g = d v, AdaGrad's step with its proximal penalties (AdaptiveTests.reference).
         var model = weights.map(Double.init)
         var squares = sums.map(Double.init)
         for k in 0..<outputs {
@@ -179,13 +179,7 @@ struct OutputsTests {
         for (index, value) in zip(indices, values) {
           for k in 0..<outputs {
             let slot = Int(index) * outputs + k
-            let g = Double(d[k]) * Double(value) + Double(step.l2) * model[slot]
-            squares[slot] += g * g
-            let eta = Double(step.rate) / (squares[slot] + Double(step.epsilon * step.epsilon)).squareRoot()
-            var w = model[slot] - eta * g
-            let clip = eta * Double(step.l1)
-            w = w > clip ? w - clip : (w < -clip ? w + clip : 0)
-            model[slot] = w
+            AdaptiveTests.reference(&model[slot], &squares[slot], Double(d[k]) * Double(value), step)
           }
         }
         for slot in model.indices {
