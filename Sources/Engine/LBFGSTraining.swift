@@ -36,13 +36,15 @@ final class LBFGSTraining<O: OutputObjective>: @unchecked Sendable {
     var tally: LossTally
   }
 
-  init(pass: SynchronousTraining<O>, configuration: TrainingConfiguration) {
+  /// `preconditioner`: the initial inverse Hessian's shape, one positive
+  /// value per parameter (weights then intercepts; see ``LBFGSHistory``).
+  init(pass: SynchronousTraining<O>, configuration: TrainingConfiguration, preconditioner: [Double]?) {
     self.pass = pass
     model = pass.model
     tallies = pass.tallies
     l2 = Double(configuration.problem.l2)
     l1 = Double(configuration.problem.l1)
-    history = LBFGSHistory(memory: configuration.optimizer.memory)
+    history = LBFGSHistory(memory: configuration.optimizer.memory, diagonal: preconditioner)
   }
 
   /// One iteration on `team`; leaves the model at the accepted point and

@@ -235,13 +235,7 @@ extension Trainer {
       }
     }
     let meanSquare = total / Double(max(sample, 1)) + (configuration.problem.fitIntercept ? 1 : 0)
-    let (curvature, name): (Double, String) =
-      switch data.loss {
-      case .logistic: (0.25, "¼")
-      case .softmax: (0.5, "½")
-      case .squared, .hinge: (1, "1")
-      case .modifiedHuber: (2, "2")
-      }
+    let (curvature, name) = data.loss.curvatureBound
     let rate = Float(1 / (curvature * max(meanSquare, 1e-12)))
     return (
       rate,
@@ -328,7 +322,7 @@ private struct TrainingRun: OutputObjectiveVisitor {
           combined: try NodeLocalBuffer(count: model.parameterCount + 1, node: nil), batchWeights: scratch,
           reducer: reducer, configuration: configuration, counters: slots, tallies: tallies,
           longest: globalLongest),
-        configuration: configuration)
+        configuration: configuration, preconditioner: data.curvatureDiagonal(outputs: model.outputs, l2: Double(configuration.problem.l2)))
       updatesPerEpoch = 1
       epochBody = .driven(run: { _, team in try lbfgs.iterate(on: team) }, finished: { lbfgs.finished })
     } else if choice.strategy == .sync {

@@ -271,6 +271,24 @@ final class TrainingSet: @unchecked Sendable {
     return (means, zip(means, squares).map { mean, square in max(square / n - mean * mean, 0) })
   }
 
+  /// L-BFGS's preconditioner: per parameter (weights feature-major for
+  /// `outputs` outputs, then the intercepts), the inverse of a bound on the
+  /// objective's curvature along it, `1 / (c E[xⱼ²] + λ₂)` for a weight of
+  /// feature `j` and `1 / c` for an intercept, with `c` the loss's
+  /// curvature bound and `E[xⱼ²]` over every row (the same in every process).
+  /// A feature no row holds (no curvature but the penalty's) gets the largest
+  /// of the others' values, so that the diagonal stays positive and bounded.
+  func curvatureDiagonal(outputs: Int, l2: Double) -> [Double] {
+    let c = loss.curvatureBound.value
+    let (means, variances) = Self.columnMoments(rows)
+    let curvature = zip(means, variances).map { c * ($1 + $0 * $0) + l2 }
+    let largest = curvature.filter { $0 > 0 }.map { 1 / $0 }.max() ?? 1
+    let weights = curvature.flatMap { value in
+      [Double](repeating: value > 0 ? 1 / value : largest, count: outputs)
+    }
+    return weights + [Double](repeating: 1 / c, count: outputs)
+  }
+
   /// A copy of the rows' stored values scaled by `scaler`: `(x − μ)/σ`
   /// (sparse: `x/σ`, zeros stay zeros), in Double, rounded once.
   static func scaled(_ rows: RowBlock, by scaler: FeatureScaler) -> UnsafeMutableBufferPointer<Float> {

@@ -11,10 +11,19 @@ public struct LBFGSHistory: Sendable {
   private var changes: [[Double]] = []
   /// 1 / (yᵀs) of each pair.
   private var rhos: [Double] = []
+  /// The shape `D` of the initial inverse Hessian, positive (`nil`: I).
+  private let diagonal: [Double]?
 
-  public init(memory: Int) {
+  /// A history of at most `memory` pairs. `diagonal`, when given, shapes the
+  /// initial inverse Hessian: `γD` instead of `γI` (a Jacobi preconditioner:
+  /// the inverse of each coordinate's curvature, estimated from the data),
+  /// which on rows whose features differ widely in scale or frequency takes
+  /// far fewer iterations.
+  public init(memory: Int, diagonal: [Double]? = nil) {
     precondition(memory >= 1, "L-BFGS keeps at least one pair")
+    precondition(diagonal.map { $0.allSatisfy { $0 > 0 && $0.isFinite } } ?? true, "a positive diagonal")
     self.memory = memory
+    self.diagonal = diagonal
   }
 
   /// Pairs held.
@@ -46,7 +55,8 @@ public struct LBFGSHistory: Sendable {
   }
 
   /// The direction −H ∇f by the two-loop recursion, with the initial inverse
-  /// Hessian γI, γ = sᵀy / yᵀy of the newest pair (1 with none).
+  /// Hessian γD, γ = sᵀy / yᵀDy of the newest pair (1 with none; D = I
+  /// without a diagonal).
   public func direction(gradient: [Double]) -> [Double] {
     var q = gradient
     var alphas = [Double](repeating: 0, count: steps.count)
@@ -54,8 +64,14 @@ public struct LBFGSHistory: Sendable {
       alphas[i] = rhos[i] * dot(steps[i], q)
       axpy(-alphas[i], changes[i], &q)
     }
+    var gamma = 1.0
     if let s = steps.last, let y = changes.last {
-      let gamma = dot(s, y) / dot(y, y)
+      let shaped = diagonal.map { d in y.indices.reduce(0.0) { $0 + y[$1] * d[$1] * y[$1] } } ?? dot(y, y)
+      gamma = dot(s, y) / shaped
+    }
+    if let diagonal {
+      for j in q.indices { q[j] *= gamma * diagonal[j] }
+    } else if gamma != 1 {
       for j in q.indices { q[j] *= gamma }
     }
     for i in steps.indices {

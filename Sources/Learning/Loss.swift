@@ -17,6 +17,20 @@ public enum Loss: String, Sendable, Codable, CaseIterable {
 
   /// Whether labels are classes (every loss but squared).
   public var isClassification: Bool { self != .squared }
+
+  /// The most the loss's second derivative with respect to a margin reaches
+  /// (softmax: of one margin), as a number and as the log writes it: ¼ for
+  /// logistic, ½ for softmax, 1 for squared (and hinge, taken as smooth), 2
+  /// for modified Huber. With the rows' squared norms it bounds the
+  /// objective's curvature.
+  public var curvatureBound: (value: Double, text: String) {
+    switch self {
+    case .logistic: (0.25, "¼")
+    case .softmax: (0.5, "½")
+    case .squared, .hinge: (1, "1")
+    case .modifiedHuber: (2, "2")
+    }
+  }
 }
 
 /// How a binary loss serves more than two classes.

@@ -174,7 +174,9 @@ void sounder_model_free(sounder_model *model);
 /* What sounder_predict() writes, per row:
    VALUES        linear: `outputs` raw scores (the decision function; for
                  regression the prediction); k-means: the Euclidean distance
-                 to each of the k centres.
+                 to each of the k centres, in the space the model clusters in
+                 (standardised features when it was fitted with
+                 "standardize": true).
    LABELS        linear: 1, the predicted class's label as trained (or the
                  regression value); k-means: 1, the nearest centre's index.
    PROBABILITIES classifiers with probabilities: `classes` values (binary:
