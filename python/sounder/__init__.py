@@ -8,4 +8,4 @@ from ._library import version as __library_version__
 from .estimators import SounderClassifier, SounderKMeans, SounderRegressor
 
 __version__ = "0.1.0"
-__all__ = ["SounderClassifier", "SounderRegressor", "SounderKMeans"]
+__all__ = ["SounderClassifier", "SounderRegressor", "SounderKMeans", "__library_version__"]

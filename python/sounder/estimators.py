@@ -11,7 +11,6 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import _library
 from ._library import LABELS, PROBABILITIES, VALUES, Data, Model
 
 _DTYPES = [np.float32, np.float64]

@@ -12,7 +12,6 @@ import scipy.sparse as sp
 from sklearn.datasets import load_breast_cancer
 
 from sounder import SounderClassifier, SounderKMeans, SounderRegressor
-from sounder import _library
 from sounder._library import LABELS, VALUES, Data, Model
 
 
