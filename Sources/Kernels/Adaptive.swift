@@ -1,18 +1,13 @@
 import CVectorMath
 
 /// Per-coordinate adaptive steps, AdaGrad (Duchi, Hazan and Singer, 2011):
-/// each coordinate keeps the sum of its squared loss gradients and steps by
-/// the base rate over that sum's square root, the penalties applied by their
-/// proximal step (the paper's composite mirror descent),
+/// each coordinate keeps the sum of its squared gradients and steps by the
+/// base rate over that sum's square root,
 ///
-///     Gᵢ ← Gᵢ + gᵢ²,   ηᵢ = η₀ / √(Gᵢ + ε²),   zᵢ = wᵢ − ηᵢ gᵢ,
-///     wᵢ ← sign(zᵢ) max(|zᵢ| − ηᵢ λ₁, 0) / (1 + ηᵢ λ₂),
+///     gᵢ ← gᵢ + λ₂ wᵢ,   Gᵢ ← Gᵢ + gᵢ²,   ηᵢ = η₀ / √(Gᵢ + ε²),
+///     wᵢ ← wᵢ − ηᵢ gᵢ,   then wᵢ ← sign(wᵢ) max(|wᵢ| − ηᵢ λ₁, 0),
 ///
-/// so a rare feature keeps large steps while frequent ones settle, and a
-/// penalty however strong only shrinks a weight towards 0, never past it (a
-/// penalty folded into the gradient, as this step once did, overshoots once
-/// `ηᵢ λ₂ > 2`, and a rare feature's first steps are large). A coordinate
-/// that has seen no loss gradient yet (`Gᵢ = 0`) keeps its weight. The
+/// so a rare feature keeps large steps while frequent ones settle. The
 /// inverse square root is the processor's estimate refined by one Newton
 /// step (relative error about 1e-7; see CSupport/CVectorMath): a correctly
 /// rounded root and a division cost a dense step a quarter more. On a
@@ -111,32 +106,25 @@ public struct AdaptiveStep: Sendable, Equatable {
 /// Eight coordinates' AdaGrad update from their loss gradients `gradient`:
 /// the new weights and sums (see ``AdaptiveStep``),
 ///
-///     G ← G + g²;  η = η₀ / √(G + ε²) (0 where G = 0);  z = w − η g;
-///     w ← sign(z) max(|z| − η λ₁, 0) / (1 + η λ₂)
+///     g ← g + λ₂ w;  G ← G + g²;  w ← w − η₀ g / √(G + ε²);  w ← sign(w) max(|w| − η λ₁, 0)
 @inline(__always)
 func adaptiveLanes(
-  _ weights: SIMD8<Float>, sums: SIMD8<Float>, gradient g: SIMD8<Float>, _ step: AdaptiveStep
+  _ weights: SIMD8<Float>, sums: SIMD8<Float>, gradient: SIMD8<Float>, _ step: AdaptiveStep
 ) -> (weights: SIMD8<Float>, sums: SIMD8<Float>) {
+  var g = gradient
+  g.addProduct(SIMD8(repeating: step.l2), weights)
   var squares = sums
   squares.addProduct(g, g)
   let epsilon = SIMD8<Float>(repeating: step.epsilon)
-  let zero = SIMD8<Float>(repeating: 0)
-  let eta = (SIMD8(repeating: step.rate) * cvectormath_rsqrt8(squares + epsilon * epsilon))
-    .replacing(with: zero, where: squares .== zero)
+  let eta = SIMD8(repeating: step.rate) * cvectormath_rsqrt8(squares + epsilon * epsilon)
   var updated = weights
   updated.addProduct(-eta, g)
   if step.l1 > 0 {
-    // z ← sign(z) max(|z| − η λ₁, 0)
+    // w ← sign(w) max(|w| − η λ₁, 0)
     // (pointwiseMax compiles to a call; a compare and a blend do not.)
     var shrunk = updated.replacing(with: -updated, where: updated .< 0) - eta * SIMD8(repeating: step.l1)
     shrunk = shrunk.replacing(with: 0, where: shrunk .< 0)
     updated = shrunk.replacing(with: -shrunk, where: updated .< 0)
-  }
-  if step.l2 > 0 {
-    // w ← z / (1 + η λ₂)
-    var denominator = SIMD8<Float>(repeating: 1)
-    denominator.addProduct(eta, SIMD8(repeating: step.l2))
-    updated /= denominator
   }
   return (updated, squares)
 }
@@ -148,19 +136,17 @@ func adaptiveUpdate<Access: ModelAccess>(
   _ step: AdaptiveStep
 ) {
   let weight = Access.load(w)
-  // G ← G + g²;  η = η₀ / √(G + ε²) (0 where G = 0);  z = w − η g
-  let g = gradient
+  // g ← g + λ₂ w;  G ← G + g²;  η = η₀ / √(G + ε²);  w ← w − η g
+  let g = gradient.addingProduct(step.l2, weight)
   let squares = Access.load(sum).addingProduct(g, g)
   Access.store(squares, sum)
-  let eta = squares == 0 ? 0 : step.rate * cvectormath_rsqrt(squares + step.epsilon * step.epsilon)
+  let eta = step.rate * cvectormath_rsqrt(squares + step.epsilon * step.epsilon)
   var value = weight.addingProduct(-eta, g)
   if step.l1 > 0 {
-    // z ← sign(z) max(|z| − η λ₁, 0)
+    // w ← sign(w) max(|w| − η λ₁, 0)
     let clip = eta * step.l1
     value = value > clip ? value - clip : (value < -clip ? value + clip : 0)
   }
-  // w ← z / (1 + η λ₂)
-  if step.l2 > 0 { value /= 1 + eta * step.l2 }
   Access.store(value, w)
 }
 
