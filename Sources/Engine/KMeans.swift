@@ -16,6 +16,15 @@ import Topology
 /// each iteration is one ``LloydPass`` (assign, then reduce in worker
 /// order), and the calling thread moves the centres between passes. A fit
 /// is bitwise reproducible for a given seed and thread count.
+///
+/// Across processes (a ``reducer`` of several, such as MPI ranks) every
+/// process maps the same rows and assigns its contiguous share of them,
+/// balanced by non-zeros. Each iteration the centres' sums and weights and
+/// the tallies are summed over the processes in process order, so every
+/// process moves the centres alike, and the empty clusters take the rows
+/// farthest from their centres among all processes' rows. Process 0 chooses
+/// the starting centres over all rows (on its own workers) and every process
+/// starts from them. Mini-batch k-means runs in one process only.
 public struct KMeans: Sendable {
   /// How to cluster.
   public var configuration: KMeansConfiguration
@@ -24,6 +33,8 @@ public struct KMeans: Sendable {
   /// Ends the fit early when requested, from any thread (``StopRequest``):
   /// after the iteration in which it is asked, keeping the best run so far.
   public var stopRequest: StopRequest?
+  /// The processes this fit spans (``InProcess``: this one alone).
+  public var reducer: any Reducer = InProcess()
 
   /// A k-means fitter with `configuration`.
   public init(_ configuration: KMeansConfiguration, topology: Topology? = nil) {
@@ -54,22 +65,47 @@ public struct KMeans: Sendable {
     guard k <= rows.count else {
       throw TrainingError.invalidConfiguration("k = \(k) is more than the \(rows.count) rows to cluster")
     }
+    let processes = reducer.processes
+    if processes > 1 {
+      guard configuration.algorithm != .minibatch else {
+        throw TrainingError.invalidConfiguration(
+          "mini-batch k-means runs in one process; across \(processes) processes use the lloyd or bounded algorithm"
+        )
+      }
+      guard rows.count >= processes else {
+        throw TrainingError.invalidConfiguration(
+          "\(rows.count) rows for \(processes) processes: each needs at least one")
+      }
+    }
     let machine = try topology ?? Topology.current()
     let scaled = configuration.standardize ? TrainingSet.standardized(rows.block) : nil
     defer { scaled?.values.deallocate() }
     let plan = try PlacementPlan(
       topology: machine, workers: configuration.execution.threads, policy: configuration.execution.placement)
     let strategy = Self.strategy(for: configuration, workers: plan.workers.count)
+    let all = Array(0..<Int32(rows.count))
+    let mine =
+      processes > 1 ? Array(DataLayout.split(all, of: rows.block, into: processes)[reducer.rank]) : all
     let team = try ClusterTeam(
-      rows: rows, scaled: scaled?.values, clusters: k, execution: configuration.execution, plan: plan,
-      machine: machine, bounded: configuration.algorithm == .bounded, counters: counters,
+      rows: rows, assigning: mine, scaled: scaled?.values, clusters: k, execution: configuration.execution,
+      plan: plan, machine: machine, bounded: configuration.algorithm == .bounded, counters: counters,
       replicated: strategy.strategy == .perCore)
     let block = team.block
     let state = team.state
     let layout = team.layout
+    let execution = configuration.execution
+    // Process 0 of several seeds over every row, on a team of its own.
+    let seedingTeam: (() throws -> ClusterTeam)? =
+      processes > 1 && reducer.rank == 0
+      ? {
+        try ClusterTeam(
+          rows: rows, assigning: all, scaled: scaled?.values, clusters: k, execution: execution, plan: plan,
+          machine: machine, bounded: false, counters: WorkerCounters())
+      } : nil
     let fit = KMeansRun(
       configuration: configuration, topology: machine, block: block, state: state, team: team.team,
-      assignments: layout.assignments, counters: counters, slots: team.slots, stopRequest: stopRequest)
+      assignments: layout.assignments, rows: mine, counters: counters, slots: team.slots,
+      stopRequest: stopRequest, reducer: reducer, seedingTeam: seedingTeam)
 
     let tolerance = KMeansRun.absoluteTolerance(configuration, block: block)
     var best: (run: Int, inertia: Double, centres: [Float], stop: KMeansStop)?
@@ -102,7 +138,7 @@ public struct KMeans: Sendable {
       model: ClusterModel(centres: winner.centres, features: block.columns, scaler: scaled?.scaler),
       inertia: winner.inertia, runInertias: inertias, bestRun: winner.run, stopReason: winner.stop,
       history: history, strategy: strategy, initializationSeconds: seeding, rows: rows.count,
-      totalWeight: KMeansSeeding.totalWeight(block),
+      totalWeight: KMeansSeeding.totalWeight(block), assignedRows: mine.count,
       placement: plan.workers.map(\.cpu),
       workers: layout.workerStats(
         plan: plan, counters: counters, replicaOf: Array(repeating: 0, count: plan.workers.count)))
@@ -158,7 +194,8 @@ public struct KMeans: Sendable {
     let scaled = model.scaler.map { TrainingSet.scaled(rows.block, by: $0) }
     defer { scaled?.deallocate() }
     let team = try ClusterTeam(
-      rows: rows, scaled: scaled, clusters: model.clusters, execution: execution,
+      rows: rows, assigning: Array(0..<Int32(rows.count)), scaled: scaled, clusters: model.clusters,
+      execution: execution,
       plan: try PlacementPlan(topology: machine, workers: threads, policy: execution.placement),
       machine: machine,
       bounded: false, counters: WorkerCounters(), columns: model.features)
@@ -177,8 +214,9 @@ public struct KMeans: Sendable {
 }
 
 /// What every k-means pass runs on: the rows (standardised when asked),
-/// their partitions dealt to pinned workers, and the shared state.
-private struct ClusterTeam {
+/// the partitions of those this process assigns dealt to pinned workers,
+/// and the shared state.
+struct ClusterTeam {
   let block: RowBlock
   let plan: PlacementPlan
   let layout: DataLayout
@@ -188,11 +226,12 @@ private struct ClusterTeam {
   let slots: CounterSlots
   let counters: WorkerCounters
 
-  /// `scaled`: the rows' values standardised, to read instead of theirs.
-  /// `columns`: the centres' width when it differs from the rows' (sparse
-  /// rows may use fewer columns than the model).
+  /// `assigning`: the rows this process assigns, ascending. `scaled`: the
+  /// rows' values standardised, to read instead of theirs. `columns`: the
+  /// centres' width when it differs from the rows' (sparse rows may use
+  /// fewer columns than the model).
   init(
-    rows: CheckedRows, scaled: UnsafeMutableBufferPointer<Float>?, clusters: Int,
+    rows: CheckedRows, assigning: [Int32], scaled: UnsafeMutableBufferPointer<Float>?, clusters: Int,
     execution: TrainingConfiguration.Execution, plan: PlacementPlan, machine: Topology, bounded: Bool,
     counters: WorkerCounters, columns: Int? = nil, replicated: Bool = false
   ) throws {
@@ -204,8 +243,8 @@ private struct ClusterTeam {
     self.plan = plan
     do {
       layout = try DataLayout(
-        rows: Array(0..<Int32(rows.count)), of: block, plan: plan, on: machine,
-        partitions: min(execution.partitions ?? plan.workers.count, rows.count),
+        rows: assigning, of: block, plan: plan, on: machine,
+        partitions: min(execution.partitions ?? plan.workers.count, assigning.count),
         placement: execution.dataPlacement, simulating: execution.simulatedNodes)
     } catch { throw TrainingError.placementFailed(error.description) }
     team = try WorkerTeam(topology: machine, plan: plan)
@@ -227,9 +266,15 @@ struct KMeansRun {
   let state: ClusterState
   let team: WorkerTeam
   let assignments: [WorkerAssignment]
+  /// The rows this process assigns, ascending (every row in one process).
+  let rows: [Int32]
   let counters: WorkerCounters
   let slots: CounterSlots
   let stopRequest: StopRequest?
+  /// The processes the fit spans.
+  let reducer: any Reducer
+  /// Process 0 of several: a team over every row, to choose the starting centres on.
+  let seedingTeam: (() throws -> ClusterTeam)?
 
   /// The tolerance in squared distance: `tolerance × mean_j Var(x_j)`
   /// (0 without a pass over the rows when the tolerance is 0).
@@ -239,31 +284,64 @@ struct KMeansRun {
     return configuration.tolerance * variances.reduce(0, +) / Double(block.columns)
   }
 
-  /// Chooses run `run`'s starting centres (`initial`, when given) into the state.
+  /// Chooses run `run`'s starting centres (`initial`, when given) into the
+  /// state. Across processes, process 0 chooses them over every row and the
+  /// others take its centres (a sum with their zeros, which adds nothing).
   func seed(run: Int, from initial: [Float]?) throws {
-    var generator = SplitMix64(seed: configuration.execution.seed &+ UInt64(run) &* 0x9E37_79B9_7F4A_7C15)
-    let centres: [Float]
-    switch configuration.initialization {
-    case _ where initial != nil: centres = initial!
-    case .random:
-      centres = try KMeansSeeding.random(block, clusters: configuration.clusters, using: &generator)
-    case .kMeansPlusPlus:
-      centres = try KMeansSeeding(state: state, block: block, team: team, assignments: assignments)
-        .plusPlus(using: &generator)
-    case .kMeansParallel:
-      centres = try KMeansSeeding(state: state, block: block, team: team, assignments: assignments)
-        .parallel(using: &generator, topology: topology)
+    var centres: [Float]
+    if reducer.processes == 1 {
+      centres = try choose(run: run, from: initial, state: state, team: team, assignments: assignments)
+    } else {
+      // The centres, then 1 when process 0 could not choose them.
+      centres = [Float](repeating: 0, count: state.clusters * state.columns + 1)
+      var failure: (any Error)?
+      if let seedingTeam {
+        do {
+          let full = try seedingTeam()
+          let chosen = try choose(
+            run: run, from: initial, state: full.state, team: full.team, assignments: full.layout.assignments)
+          centres.replaceSubrange(0..<chosen.count, with: chosen)
+        } catch {
+          failure = error
+          centres[centres.count - 1] = 1
+        }
+      }
+      try centres.withUnsafeMutableBufferPointer { try reducer.allReduceSum($0) }
+      if let failure { throw failure }
+      guard centres.removeLast() == 0 else {
+        throw TrainingError.invalidConfiguration(
+          "process 0 could not choose the starting centres (its error says why)")
+      }
     }
     centres.withUnsafeBufferPointer { state.setCentres($0.baseAddress!) }
     state.labels.update(repeating: -1, count: state.rows)
+  }
+
+  /// Run `run`'s starting centres over the rows of `assignments`.
+  private func choose(
+    run: Int, from initial: [Float]?, state: ClusterState, team: WorkerTeam, assignments: [WorkerAssignment]
+  ) throws -> [Float] {
+    var generator = SplitMix64(seed: configuration.execution.seed &+ UInt64(run) &* 0x9E37_79B9_7F4A_7C15)
+    switch configuration.initialization {
+    case _ where initial != nil: return initial!
+    case .random:
+      return try KMeansSeeding.random(block, clusters: configuration.clusters, using: &generator)
+    case .kMeansPlusPlus:
+      return try KMeansSeeding(state: state, block: block, team: team, assignments: assignments)
+        .plusPlus(using: &generator)
+    case .kMeansParallel:
+      return try KMeansSeeding(state: state, block: block, team: team, assignments: assignments)
+        .parallel(using: &generator, topology: topology)
+    }
   }
 
   /// Iterates from the seeded centres; returns the final centres' inertia
   /// (with one last assignment when the run did not end stable) and why it
   /// stopped. The state's centres are the run's final ones.
   func iterate(run: Int, tolerance: Double, report: (KMeansReport) -> Void) throws -> (Double, KMeansStop) {
-    let pass = LloydPass(
+    var pass = LloydPass(
       state: state, assignments: assignments, bounded: configuration.algorithm == .bounded, counters: slots)
+    pass.acrossProcesses = reducer.processes > 1
     if configuration.algorithm == .minibatch {
       return try iterateInBatches(run: run, tolerance: tolerance, finalPass: pass, report: report)
     }
@@ -272,9 +350,8 @@ struct KMeansRun {
     for iteration in 1...configuration.maxIterations {
       counters.beginEpoch(iteration, examples: state.rows)
       let started = monotonicSeconds()
-      try team.run { try pass.run($0, first: iteration == 1) }
-      let (inertia, changed, computed) = tallies()
-      let reseeded = reseedEmpty()
+      let (inertia, changed, computed) = try assignAndCombine(pass, first: iteration == 1)
+      let reseeded = try reseedEmpty()
       var shift = 0.0
       for c in 0..<k { shift += state.shifts[c] }
       if configuration.algorithm == .bounded { state.updateMovement() }
@@ -450,12 +527,16 @@ struct KMeansRun {
 
   /// The inertia of the current centres: one more assignment, centres kept.
   private func finalInertia(_ pass: LloydPass) throws -> Double {
-    try team.run { try pass.run($0, first: false) }
-    return tallies().inertia
+    try assignAndCombine(pass, first: false).inertia
   }
 
-  /// The workers' tallies of the last pass, summed in worker order.
-  private func tallies() -> (inertia: Double, changed: Int, computed: Double) {
+  /// One pass of `pass`, its tallies summed in worker order and, across
+  /// processes, its centres' sums, weights and tallies summed over the
+  /// processes (one all-reduce) before the centres move.
+  private func assignAndCombine(_ pass: LloydPass, first: Bool) throws -> (
+    inertia: Double, changed: Int, computed: Double
+  ) {
+    try team.run { try pass.run($0, first: first) }
     var inertia = 0.0
     var changed = 0.0
     var computed = 0.0
@@ -464,27 +545,35 @@ struct KMeansRun {
       changed += state.tallies[w * 8 + 1]
       computed += state.tallies[w * 8 + 2]
     }
-    return (inertia, Int(changed), computed)
+    guard reducer.processes > 1 else { return (inertia, Int(changed), computed) }
+    let k = state.clusters
+    let size = k * state.columns
+    var combined = [Double](repeating: 0, count: size + k + 3)
+    for i in 0..<size { combined[i] = state.combined[i] }
+    for c in 0..<k { combined[size + c] = state.totals[c] }
+    combined[size + k] = inertia
+    combined[size + k + 1] = changed
+    combined[size + k + 2] = computed
+    try combined.withUnsafeMutableBufferPointer { try reducer.allReduceSum($0) }
+    state.combined.update(from: combined, count: size)
+    for c in 0..<k { state.totals[c] = combined[size + c] }
+    pass.move(0..<k)
+    return (combined[size + k], Int(combined[size + k + 1]), combined[size + k + 2])
   }
 
   /// Gives each empty cluster of the next centres the row farthest from its
-  /// own centre (scikit-learn's rule), taking it out of that centre's sums;
-  /// returns how many were empty.
-  private func reseedEmpty() -> Int {
+  /// own centre (scikit-learn's rule; across processes, the farthest of
+  /// every process's rows), taking it out of that centre's sums; returns
+  /// how many were empty.
+  private func reseedEmpty() throws -> Int {
     let k = state.clusters
     let d = state.columns
     let empty = (0..<k).filter { state.totals[$0] == 0 }
     guard !empty.isEmpty else { return 0 }
-    // The rows farthest from their centres, farthest first (lowest row on ties).
-    var distances = [(distance: Float, row: Int)]()
-    distances.reserveCapacity(block.count)
-    for row in 0..<block.count {
-      distances.append((rowDistance(row, to: Int(state.labels[row])), row))
-    }
-    distances.sort { $0.distance > $1.distance || ($0.distance == $1.distance && $0.row < $1.row) }
-    for (c, far) in zip(empty, distances) {
+    let farthest = try farthestRows(empty.count)
+    for (c, far) in zip(empty, farthest) {
       let row = far.row
-      let from = Int(state.labels[row])
+      let from = far.centre
       let weight = Double(block.weight(row))
       let x = dense(row)
       for j in 0..<d {
@@ -506,6 +595,39 @@ struct KMeansRun {
       }
     }
     return empty.count
+  }
+
+  /// The `count` rows farthest from their centres, farthest first (lowest
+  /// row on ties), with their centres: this process's rows, then, across
+  /// processes, the farthest of every process's candidates.
+  private func farthestRows(_ count: Int) throws -> [(distance: Float, row: Int, centre: Int)] {
+    typealias Candidate = (distance: Float, row: Int, centre: Int)
+    var found = rows.map { position -> Candidate in
+      let row = Int(position)
+      let centre = Int(state.labels[row])
+      return (rowDistance(row, to: centre), row, centre)
+    }
+    func order(_ a: Candidate, _ b: Candidate) -> Bool {
+      a.distance > b.distance || (a.distance == b.distance && a.row < b.row)
+    }
+    found.sort(by: order)
+    found.removeLast(max(found.count - count, 0))
+    guard reducer.processes > 1 else { return found }
+    // Each process's candidates in its own slots (row + 1, so 0 is "none"); the sum gathers them.
+    var table = [Double](repeating: 0, count: reducer.processes * count * 3)
+    for (i, candidate) in found.enumerated() {
+      let slot = (reducer.rank * count + i) * 3
+      table[slot] = Double(candidate.distance)
+      table[slot + 1] = Double(candidate.row + 1)
+      table[slot + 2] = Double(candidate.centre)
+    }
+    try table.withUnsafeMutableBufferPointer { try reducer.allReduceSum($0) }
+    var everywhere: [Candidate] = []
+    for slot in stride(from: 0, to: table.count, by: 3) where table[slot + 1] > 0 {
+      everywhere.append((Float(table[slot]), Int(table[slot + 1]) - 1, Int(table[slot + 2])))
+    }
+    everywhere.sort(by: order)
+    return Array(everywhere.prefix(count))
   }
 
   /// Row `row`'s squared distance to centre `c`.

@@ -66,6 +66,8 @@ public struct KMeansResult: Sendable {
   /// Rows clustered, and their total weight.
   public var rows: Int
   public var totalWeight: Double
+  /// Rows this process assigned: all of them in one process, its share across processes.
+  public var assignedRows: Int
   /// Workers, and where they ran.
   public var placement: [Int]
   /// What each worker did.

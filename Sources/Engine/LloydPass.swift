@@ -29,6 +29,10 @@ struct LloydPass: Sendable {
   /// been given (Sculley's update, a batch at a time) instead of the mean
   /// of this pass's rows.
   var runningMean = false
+  /// The sums are combined with other processes' before the centres move:
+  /// step 2 leaves `combined` and `totals` to the caller, who sums them over
+  /// the processes and calls ``move(_:)``.
+  var acrossProcesses = false
 
   static let chunk = 64
 
@@ -207,26 +211,40 @@ struct LloydPass: Sendable {
   }
 
   /// Step 2 on one worker: its slice of centres, summed over the workers in
-  /// worker order, `c′ = S_c / W_c` (an empty centre stays put until the
-  /// caller re-seeds it) and `‖c′ − c‖²`.
+  /// worker order into `combined` and `totals`, then (unless
+  /// ``acrossProcesses``) moved by ``move(_:)``.
   private func reduce(_ worker: Int) {
     let state = state
     let d = state.columns
     let k = state.clusters
-    let lower = k * worker / state.workers
-    let upper = k * (worker + 1) / state.workers
-    for c in lower..<upper {
+    let slice = (k * worker / state.workers)..<(k * (worker + 1) / state.workers)
+    for c in slice {
       var weight = 0.0
       for w in 0..<state.workers { weight += state.counts[w][c] }
       state.totals[c] = weight
+      for j in 0..<d {
+        var sum = 0.0
+        for w in 0..<state.workers { sum += state.sums[w][c * d + j] }
+        state.combined[c * d + j] = sum
+      }
+    }
+    if !acrossProcesses { move(slice) }
+  }
+
+  /// The next centres `c′ = S_c / W_c` of `centres` from the summed
+  /// `combined` and `totals` (an empty centre stays put until the caller
+  /// re-seeds it), and `‖c′ − c‖²`.
+  func move(_ centres: Range<Int>) {
+    let state = state
+    let d = state.columns
+    for c in centres {
+      let weight = state.totals[c]
       var shift = 0.0
       // Mini-batch: c′ = (v_c c + S_c) / (v_c + W_c), v_c ← v_c + W_c.
       let seen = runningMean ? state.seen[c] : 0
       if runningMean { state.seen[c] = seen + weight }
       for j in 0..<d {
-        var sum = 0.0
-        for w in 0..<state.workers { sum += state.sums[w][c * d + j] }
-        state.combined[c * d + j] = sum
+        let sum = state.combined[c * d + j]
         let old = state.centres[c * d + j]
         let value = weight > 0 ? Float((seen * Double(old) + sum) / (seen + weight)) : old
         state.next[c * d + j] = value

@@ -49,6 +49,9 @@ struct ClusterCommand: ParsableCommand {
   )
   var strategy: UpdateStrategy = .auto
 
+  @Flag(help: "Cluster as one rank of an MPI job (sounder-mpi under mpirun; detected there without it).")
+  var mpi = false
+
   @Option(help: "Iterations per run, at most.")
   var maxIter: Int = 300
 
@@ -87,11 +90,14 @@ struct ClusterCommand: ParsableCommand {
     execution.apply(to: &setup.execution)
     do { try setup.validate() } catch { throw CLIError(error.description) }
     try refuseOutput(output, sameAsAnyOf: [data] + (input.labels.map { [$0] } ?? []))
-    // Before any work: the model's folder must take a file.
-    do { _ = try OutputFile(creating: output) } catch { throw CLIError(error.description) }
+    let group = try SounderCommand.processes(asked: mpi, command: "cluster")
+    // Rank 0 alone writes the model; before any work, its folder must take a file.
+    let writes = group.rank == 0
+    if writes { do { _ = try OutputFile(creating: output) } catch { throw CLIError(error.description) } }
     let machine = try Topology.current()
     try execution.check(on: machine)
     let opened = try input.open(data, threads: execution.threads)
+    try Ranks.agree(on: opened.dataset, path: data, group: group)
     let header = opened.dataset.header
     let log = ClusterLog(json: json)
     log.start(path: data, header: header, configuration: setup)
@@ -104,7 +110,9 @@ struct ClusterCommand: ParsableCommand {
     defer { bar.stop() }
     let result: KMeansResult
     do {
-      result = try KMeans(setup, topology: machine).fit(opened.rows, counters: counters) { report in
+      var kMeans = KMeans(setup, topology: machine)
+      kMeans.reducer = group
+      result = try kMeans.fit(opened.rows, counters: counters) { report in
         bar.clear { log.iteration(report) }
       }
     } catch let error as TrainingError {
@@ -114,6 +122,10 @@ struct ClusterCommand: ParsableCommand {
     if let simulateNodes = execution.simulateNodes {
       log.note("Simulated: \(simulateNodes) NUMA nodes on this machine's one; memory is all local")
     }
+    try Ranks.report(
+      rows: result.assignedRows, workers: result.workers, placement: result.placement, group: group,
+      note: log.note)
+    guard writes else { return }
     let metadata = ClusterMetadata(model: result.model, configuration: setup, result: result)
     do { try ModelFile.write(result.model, metadata: metadata, to: output) } catch {
       throw CLIError(error.description)

@@ -26,10 +26,10 @@ public struct SounderCommand: ParsableCommand {
     TruncationGuard.install()
     do {
       var command = try parseAsRoot()
-      if processGroup.processes > 1, !(command is TrainCommand) {
+      if processGroup.processes > 1, !(command is TrainCommand || command is ClusterCommand) {
         // Every rank would do the same work and write the same files.
         throw CLIError(
-          "only train runs across MPI ranks; run \(type(of: command).configuration.commandName ?? "this command") without mpirun"
+          "only train and cluster run across MPI ranks; run \(type(of: command).configuration.commandName ?? "this command") without mpirun"
         )
       }
       try command.run()
@@ -45,6 +45,23 @@ public struct SounderCommand: ParsableCommand {
   /// The processes this one trains with: set once by an MPI program's `main`
   /// (`sounder-mpi`) before ``start()``, and only read after.
   nonisolated(unsafe) public static var processGroup: any Reducer = InProcess()
+
+  /// The processes a `command` run works with; an error when MPI is
+  /// `asked` for (`--mpi`), or the process is one of several MPI ranks, in
+  /// a program built without MPI.
+  static func processes(asked: Bool, command: String) throws -> any Reducer {
+    guard !supportsMPI else { return processGroup }
+    if asked {
+      throw CLIError(
+        "this sounder was built without MPI: run sounder-mpi under mpirun (mpirun -np K sounder-mpi \(command) …)"
+      )
+    }
+    if let size = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"].flatMap(Int.init), size > 1 {
+      throw CLIError(
+        "running as one of \(size) MPI ranks, but this sounder was built without MPI: use sounder-mpi")
+    }
+    return processGroup
+  }
 
   /// Whether this program can join an MPI job (`sounder-mpi` says so before
   /// ``start()``).

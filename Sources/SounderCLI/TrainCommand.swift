@@ -104,15 +104,7 @@ struct TrainCommand: ParsableCommand {
     setup.stopping.holdoutFraction = holdout
     try refuseOutput(
       output, sameAsAnyOf: [data] + (test.map { [$0] } ?? []) + (input.labels.map { [$0] } ?? []))
-    let group = SounderCommand.processGroup
-    if !SounderCommand.supportsMPI {
-      if mpi {
-        throw CLIError("this sounder was built without MPI: run sounder-mpi under mpirun (mpirun -np K sounder-mpi train …)")
-      }
-      if let size = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"].flatMap(Int.init), size > 1 {
-        throw CLIError("running as one of \(size) MPI ranks, but this sounder was built without MPI: use sounder-mpi")
-      }
-    }
+    let group = try SounderCommand.processes(asked: mpi, command: "train")
     // Rank 0 alone writes the model and checkpoints.
     let writes = group.rank == 0
     // Before any work: the model's folder must take a file (what fails here would fail after training).
@@ -123,6 +115,7 @@ struct TrainCommand: ParsableCommand {
     let opened = try input.open(data, threads: execution.threads)
     try opened.requireLabels(for: "train")
     let dataset = opened.dataset
+    try Ranks.agree(on: dataset, path: data, group: group)
     setup.problem.loss = model.loss(for: dataset.header.labelKind).loss
     do { try setup.validate(on: machine) } catch { throw CLIError(error.description) }
     let testSet = try test.map { try input.open($0, threads: execution.threads) }
@@ -183,7 +176,9 @@ struct TrainCommand: ParsableCommand {
       let kept = FileManager.default.fileExists(atPath: output) ? "; \(output) was left as it was" : ""
       throw CLIError(result.stopReason.description + " (no epoch finished, so no model was written\(kept))")
     }
-    if group.processes > 1 { try reportRanks(result, group: group, log: log) }
+    try Ranks.report(
+      rows: result.trainingRows, workers: result.workers, placement: result.placement, group: group,
+      note: log.note)
     guard writes else { return }
     let metadata = ModelMetadata(model: result.model, configuration: setup, result: result)
     do { try ModelFile.write(result.model, metadata: metadata, to: output) } catch {
@@ -204,36 +199,6 @@ struct TrainCommand: ParsableCommand {
       throw CLIError(
         result.stopReason.description
           + " (the last good model, after epoch \(result.history.count), was written to \(output))")
-    }
-  }
-}
-
-extension TrainCommand {
-  /// Rank 0's lines about every rank: its workers and first CPU, rows, the
-  /// slowest worker's compute and wait seconds, seconds in reductions and
-  /// bytes sent. Every rank calls
-  /// it (each fills its own slot of a table that a sum over ranks completes).
-  func reportRanks(_ result: TrainingResult, group: any Reducer, log: TrainingLog) throws {
-    let fields = 7
-    var table = [Double](repeating: 0, count: fields * group.processes)
-    let mine = fields * group.rank
-    table[mine] = Double(result.trainingRows)
-    table[mine + 1] = result.workers.map(\.counts.computeSeconds).max() ?? 0
-    table[mine + 2] = result.workers.map(\.counts.waitSeconds).max() ?? 0
-    table[mine + 3] = group.reduceSeconds
-    table[mine + 4] = Double(group.bytesSent)
-    table[mine + 5] = Double(result.placement.count)
-    table[mine + 6] = Double(result.placement.min() ?? 0)
-    do { try table.withUnsafeMutableBufferPointer { try group.allReduceSum($0) } } catch {
-      throw CLIError("gathering the ranks' figures failed: \(error)")
-    }
-    log.note("Processes: \(group.processes) MPI ranks; rank 0 writes the model")
-    for rank in 0..<group.processes {
-      let row = Array(table[fields * rank..<fields * (rank + 1)])
-      log.note(
-        String(
-          format: "  rank %d: %d workers from CPU %d, %d rows, compute %.3f s, wait %.3f s, all-reduce %.3f s, %.0f bytes sent",
-          rank, Int(row[5]), Int(row[6]), Int(row[0]), row[1], row[2], row[3], row[4]))
     }
   }
 }

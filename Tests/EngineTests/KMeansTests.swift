@@ -94,8 +94,12 @@ struct ReferenceLloyd {
   var inertia: Double
 
   /// Iterates from `initial` until no row changes cluster (or `limit`
-  /// iterations); an empty cluster keeps its centre.
-  init(_ matrix: [[Float]], weights: [Float]?, initial: [[Float]], limit: Int = 300) {
+  /// iterations); an empty cluster keeps its centre, or with
+  /// `reseedingEmpty` takes the row farthest from its centre (lowest row on
+  /// ties), which leaves its old cluster's sums (scikit-learn's rule).
+  init(
+    _ matrix: [[Float]], weights: [Float]?, initial: [[Float]], limit: Int = 300, reseedingEmpty: Bool = false
+  ) {
     let x = matrix.map { $0.map(Double.init) }
     let w = weights.map { $0.map(Double.init) } ?? [Double](repeating: 1, count: x.count)
     centres = initial.map { $0.map(Double.init) }
@@ -103,15 +107,38 @@ struct ReferenceLloyd {
     inertia = 0
     for _ in 0..<limit {
       let assigned = x.map { Self.nearest($0, centres).cluster }
-      if assigned == labels { break }
-      labels = assigned
       var sums = centres.map { [Double](repeating: 0, count: $0.count) }
       var totals = [Double](repeating: 0, count: centres.count)
-      for (r, c) in labels.enumerated() {
+      for (r, c) in assigned.enumerated() {
         for j in x[r].indices { sums[c][j] += w[r] * x[r][j] }
         totals[c] += w[r]
       }
-      for c in centres.indices where totals[c] > 0 { centres[c] = sums[c].map { $0 / totals[c] } }
+      let empty = reseedingEmpty ? centres.indices.filter { totals[$0] == 0 } : []
+      if assigned == labels && empty.isEmpty { break }
+      labels = assigned
+      var farthest: [(row: Int, distance: Double)] = []
+      for r in x.indices {
+        var distance = 0.0
+        for j in x[r].indices {
+          distance += (x[r][j] - centres[labels[r]][j]) * (x[r][j] - centres[labels[r]][j])
+        }
+        farthest.append((r, distance))
+      }
+      farthest.sort { $0.distance > $1.distance || ($0.distance == $1.distance && $0.row < $1.row) }
+      var moved: [Int: [Double]] = [:]
+      for (c, (r, _)) in zip(empty, farthest) {
+        let from = labels[r]
+        for j in x[r].indices { sums[from][j] -= w[r] * x[r][j] }
+        totals[from] -= w[r]
+        moved[c] = x[r]
+      }
+      for c in centres.indices {
+        if let row = moved[c] {
+          centres[c] = row
+        } else if totals[c] > 0 {
+          centres[c] = sums[c].map { $0 / totals[c] }
+        }
+      }
     }
     inertia = zip(x, w).reduce(0.0) { $0 + $1.1 * Self.nearest($1.0, centres).distance }
   }

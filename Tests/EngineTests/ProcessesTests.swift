@@ -1,0 +1,176 @@
+import Dataset
+import Foundation
+import Testing
+
+@testable import Engine
+
+/// Several "processes" as threads of this one: each runs its own fit with a
+/// ``Reducer`` view of one group, which sums their buffers in rank order as
+/// the MPI reducer does. Lets engine tests run multi-process code paths
+/// without mpirun (tools/test-mpi runs the real thing).
+final class ThreadedProcesses: @unchecked Sendable {
+  let count: Int
+  private let condition = NSCondition()
+  private var arrived = 0
+  private var generation = 0
+  private var slots: [[Double]]
+
+  init(_ count: Int) {
+    self.count = count
+    slots = Array(repeating: [], count: count)
+  }
+
+  /// Runs `body(rank)` on `count` threads at once; the results in rank order.
+  func run<T: Sendable>(_ body: @escaping @Sendable (any Reducer) throws -> T) throws -> [T] {
+    let results = UnsafeMutableBufferPointer<Result<T, any Error>?>.allocate(capacity: count)
+    results.initialize(repeating: nil)
+    defer { results.deallocate() }
+    let shared = UnsafeSendableBuffer(results)
+    let done = DispatchGroup()
+    for rank in 0..<count {
+      done.enter()
+      Thread {
+        shared.buffer[rank] = Result { try body(View(group: self, rank: rank)) }
+        done.leave()
+      }.start()
+    }
+    done.wait()
+    return try results.map { try $0!.get() }
+  }
+
+  /// Every process's `values` (as Doubles), in rank order, once all have given theirs.
+  fileprivate func exchange(_ values: [Double], rank: Int) -> [[Double]] {
+    condition.lock()
+    defer { condition.unlock() }
+    slots[rank] = values
+    let mine = generation
+    arrived += 1
+    if arrived == count {
+      arrived = 0
+      generation += 1
+      condition.broadcast()
+    } else {
+      while generation == mine { condition.wait() }
+    }
+    let all = slots
+    // Nobody may overwrite a slot before every process has read this round's.
+    arrived += 1
+    if arrived == count {
+      arrived = 0
+      generation += 1
+      condition.broadcast()
+    } else {
+      while generation == mine + 1 { condition.wait() }
+    }
+    return all
+  }
+
+  private struct View: Reducer {
+    let group: ThreadedProcesses
+    let rank: Int
+    var processes: Int { group.count }
+    var reduceSeconds: Double { 0 }
+    var bytesSent: Int { 0 }
+
+    func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws {
+      let all = group.exchange(values.map(Double.init), rank: rank)
+      for j in values.indices {
+        var sum = Float(all[0][j])
+        for r in 1..<group.count { sum += Float(all[r][j]) }
+        values[j] = sum
+      }
+    }
+
+    func allReduceSum(_ values: UnsafeMutableBufferPointer<Double>) throws {
+      let all = group.exchange(Array(values), rank: rank)
+      for j in values.indices {
+        var sum = all[0][j]
+        for r in 1..<group.count { sum += all[r][j] }
+        values[j] = sum
+      }
+    }
+
+    func allReduceMax(_ value: Int) throws -> Int {
+      Int(group.exchange([Double(value)], rank: rank).map { $0[0] }.max()!)
+    }
+  }
+}
+
+private struct UnsafeSendableBuffer<T>: @unchecked Sendable {
+  let buffer: UnsafeMutableBufferPointer<T>
+  init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
+}
+
+@Suite struct KMeansAcrossProcessesTests {
+  func setup(_ k: Int, algorithm: KMeansAlgorithm = .lloyd) -> KMeansConfiguration {
+    var configuration = KMeansConfiguration(clusters: k)
+    configuration.execution.threads = 1
+    configuration.algorithm = algorithm
+    configuration.tolerance = 0
+    return configuration
+  }
+
+  /// Each process assigns its share of the rows; the centres are those of
+  /// the Double reference, every process holds the same ones, and an empty
+  /// cluster takes the farthest row of all processes' rows.
+  @Test(arguments: [2, 3], [KMeansAlgorithm.lloyd, .bounded])
+  func lloydAcrossProcessesMatchesTheReference(processes: Int, algorithm: KMeansAlgorithm) throws {
+    let data = MatrixRows.blobs(count: 300, columns: 4, clusters: 3, spread: 6, seed: 4, weighted: true)
+    // The fourth centre is far from every row: empty after the first assignment.
+    let initial = data.matrix[1] + data.matrix[2] + data.matrix[3] + [500, 500, 500, 500]
+    let reference = ReferenceLloyd(
+      data.matrix, weights: data.weights,
+      initial: stride(from: 0, to: initial.count, by: 4).map { Array(initial[$0..<$0 + 4]) },
+      reseedingEmpty: true)
+    let configuration = setup(4, algorithm: algorithm)
+    let results = try ThreadedProcesses(processes).run { reducer in
+      var kMeans = KMeans(configuration)
+      kMeans.reducer = reducer
+      return try kMeans.fit(data.rows, initialCentres: initial)
+    }
+    #expect(results[0].history[0].reseeded == 1, "the far centre was re-seeded")
+    #expect(results.map(\.assignedRows).reduce(0, +) == 300, "the processes share the rows")
+    for result in results.dropFirst() {
+      #expect(result.model.centres == results[0].model.centres, "every process holds the same centres")
+      #expect(result.inertia == results[0].inertia)
+    }
+    for c in 0..<4 {
+      for j in 0..<4 {
+        let expected = reference.centres[c][j]
+        #expect(abs(Double(results[0].model.centres[c * 4 + j]) - expected) <= 1e-5 * (abs(expected) + 1))
+      }
+    }
+    #expect(abs(results[0].inertia - reference.inertia) <= 1e-6 * reference.inertia)
+  }
+
+  /// Process 0 chooses the starting centres over every row; the others start from them.
+  @Test func seedingAcrossProcessesIsProcessZeros() throws {
+    let data = MatrixRows.blobs(count: 400, columns: 3, clusters: 5, spread: 2, seed: 6)
+    var oneIteration = setup(5)
+    oneIteration.maxIterations = 1
+    let configuration = oneIteration
+    let alone = try KMeans(configuration).fit(data.rows)
+    let results = try ThreadedProcesses(2).run { reducer in
+      var kMeans = KMeans(configuration)
+      kMeans.reducer = reducer
+      return try kMeans.fit(data.rows)
+    }
+    // One iteration from the same start: the same first report's inertia (the start's).
+    #expect(results[0].history[0].inertia == results[1].history[0].inertia)
+    #expect(abs(results[0].history[0].inertia - alone.history[0].inertia) <= 1e-9 * alone.history[0].inertia)
+  }
+
+  @Test func miniBatchStaysInOneProcess() throws {
+    let data = MatrixRows.blobs(count: 100, columns: 3, clusters: 2, seed: 1)
+    let configuration = setup(2, algorithm: .minibatch)
+    let results = try ThreadedProcesses(2).run { reducer -> String in
+      var kMeans = KMeans(configuration)
+      kMeans.reducer = reducer
+      do {
+        _ = try kMeans.fit(data.rows)
+        return "fitted"
+      } catch { return "\(error)" }
+    }
+    #expect(results.allSatisfy { $0.contains("mini-batch k-means runs in one process") }, "\(results)")
+  }
+}
