@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// A caller's buffer of feature values: float32, borrowed as it is, or
 /// float64, converted to float32 once.
 public enum CallerValues {
@@ -20,19 +24,21 @@ final class ConvertedBuffers: @unchecked Sendable {
   // Written only while the rows are being made; read-only afterwards.
   private var allocations: [UnsafeMutableRawPointer] = []
 
-  /// `count` zeroed values of `type`, owned by this object.
+  /// `count` zeroed values of `type`, owned by this object. From `calloc`:
+  /// large blocks come as fresh pages the kernel gives zeroed, so the zero
+  /// labels of a prediction's rows cost no pass over memory (the kernels
+  /// read at any alignment).
   func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
-    let raw = UnsafeMutableRawPointer.allocate(
-      byteCount: max(count, 1) * MemoryLayout<T>.stride, alignment: 64)
-    raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(count, 1) * MemoryLayout<T>.stride)
+    guard let raw = calloc(max(count, 1), MemoryLayout<T>.stride) else {
+      fatalError("out of memory for \(count) values of \(T.self)")
+    }
     allocations.append(raw)
-    return raw.assumingMemoryBound(to: T.self)
+    return raw.bindMemory(to: T.self, capacity: max(count, 1))
   }
-
-  deinit { for allocation in allocations { allocation.deallocate() } }
+  deinit { for allocation in allocations { free(allocation) } }
 }
 
-extension CheckedRows {
+extension ReadableRows {
   /// The most columns rows may have: CSR indices are int32.
   public static let mostColumns = Int(Int32.max) + 1
 
@@ -45,7 +51,7 @@ extension CheckedRows {
   public static func borrowing(
     dense values: CallerValues, rows: Int, columns: Int, labels: UnsafePointer<Float>?,
     weights: UnsafePointer<Float>?, source: String, threads: Int = ProcessInfoCores.count
-  ) throws(DatasetError) -> CheckedRows {
+  ) throws(DatasetError) -> ReadableRows {
     try checkShape(rows: rows, columns: columns, source: source)
     let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
     guard !overflow, count <= Int.max / 8 else {
@@ -59,7 +65,7 @@ extension CheckedRows {
       indices: owned.allocate(Int32.self, count: 1),
       labels: labels ?? UnsafePointer(owned.allocate(Float.self, count: rows)),
       weights: weights)
-    return try CheckedRows(block, source: source, threads: threads, keepingAlive: owned)
+    return try ReadableRows(block, source: source, threads: threads, keepingAlive: owned)
   }
 
   /// CSR rows in a caller's memory, scipy's layout: row `i` holds the
@@ -71,7 +77,7 @@ extension CheckedRows {
     csr offsets: UnsafePointer<Int64>, indices: CallerIndices, values: CallerValues, rows: Int, columns: Int,
     labels: UnsafePointer<Float>?, weights: UnsafePointer<Float>?, source: String,
     threads: Int = ProcessInfoCores.count
-  ) throws(DatasetError) -> CheckedRows {
+  ) throws(DatasetError) -> ReadableRows {
     try checkShape(rows: rows, columns: columns, source: source)
     guard columns <= mostColumns else {
       throw .invalidRows("\(source): \(columns) columns is more than the \(mostColumns) CSR rows may have")
@@ -106,7 +112,7 @@ extension CheckedRows {
       count: rows, columns: columns, layout: .csr, features: floats(values, count: count, into: owned),
       offsets: offsets, indices: columnIndices,
       labels: labels ?? UnsafePointer(owned.allocate(Float.self, count: rows)), weights: weights)
-    return try CheckedRows(block, source: source, threads: threads, keepingAlive: owned)
+    return try ReadableRows(block, source: source, threads: threads, keepingAlive: owned)
   }
 
   /// Refuses a negative row count or a row without columns.

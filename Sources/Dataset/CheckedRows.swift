@@ -100,14 +100,17 @@ public struct CheckedRows: Sendable {
     CheckedRows(trusted: block.slice(range), owner: owner)
   }
 
-  /// Rows known good by construction (a slice or relabelling of checked rows).
-  private init(trusted rows: RowBlock, owner: (any AnyObject & Sendable)?) {
+  /// Rows known good by construction (a slice or relabelling of checked
+  /// rows, or readable rows whose values were then found finite).
+  init(trusted rows: RowBlock, owner: (any AnyObject & Sendable)?) {
     block = rows
     self.owner = owner
   }
 
-  /// The first row that breaks one of the rules, and what it breaks.
-  static func firstProblem(in rows: RowBlock, threads: Int) -> (row: Int, text: String)? {
+  /// The first row that breaks one of the rules, and what it breaks;
+  /// without `values`, every rule but the finite feature values.
+  static func firstProblem(in rows: RowBlock, threads: Int, values: Bool = true) -> (row: Int, text: String)?
+  {
     guard rows.count > 0 else { return nil }
     if rows.layout == .csr {
       let offsets = rows.offsets
@@ -115,13 +118,20 @@ public struct CheckedRows: Sendable {
         return (row, "row offset \(offsets[row + 1]) is below the previous one, \(offsets[row])")
       }
     }
-    // Rows shared out in contiguous chunks; the earliest bad row wins, so the
-    // error is the same for any thread count.
+    return earliest(in: rows, threads: threads) { firstProblem(in: $0, values: values) }
+  }
+
+  /// The earliest problem `check` finds in `rows`, shared out over
+  /// `threads` in contiguous chunks: the same answer for any thread count.
+  static func earliest(
+    in rows: RowBlock, threads: Int, _ check: @Sendable (RowBlock) -> (row: Int, text: String)?
+  ) -> (row: Int, text: String)? {
+    guard rows.count > 0 else { return nil }
     let chunks = max(1, min(threads, rows.count, 256))
     let firstBad = Mutex<(row: Int, text: String)?>(nil)
     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
       let range = (rows.count * chunk / chunks)..<(rows.count * (chunk + 1) / chunks)
-      if let problem = Self.firstProblem(in: rows.slice(range)) {
+      if let problem = check(rows.slice(range)) {
         let found = (range.lowerBound + problem.row, problem.text)
         firstBad.withLock { bad in if bad == nil || found.0 < bad!.row { bad = found } }
       }
@@ -130,14 +140,12 @@ public struct CheckedRows: Sendable {
   }
 
   /// One thread's check of `rows` (offsets already known non-decreasing):
-  /// the earliest row that breaks any rule.
-  private static func firstProblem(in rows: RowBlock) -> (row: Int, text: String)? {
+  /// the earliest row that breaks any rule (but finite `values`, without them).
+  private static func firstProblem(in rows: RowBlock, values checkingValues: Bool) -> (
+    row: Int, text: String
+  )? {
     var found: [(row: Int, text: String)] = []
-    let values = UnsafeBufferPointer(start: rows.features, count: rows.nonZeros)
-    if let bad = firstNonFinite(values) {
-      found.append(
-        (rows.row(containingValue: bad), "feature value \(text(values[bad])) is not a finite number"))
-    }
+    if checkingValues, let bad = firstNonFiniteValue(in: rows) { found.append(bad) }
     let labels = UnsafeBufferPointer(start: rows.labels, count: rows.count)
     if let bad = firstNonFinite(labels) {
       found.append((bad, "label \(text(labels[bad])) is not a finite number"))
@@ -166,6 +174,13 @@ public struct CheckedRows: Sendable {
       }
     }
     return found.min { $0.row < $1.row }
+  }
+
+  /// The first stored feature value of `rows` that is not finite: its row and what is wrong.
+  static func firstNonFiniteValue(in rows: RowBlock) -> (row: Int, text: String)? {
+    let values = UnsafeBufferPointer(start: rows.features, count: rows.nonZeros)
+    guard let bad = firstNonFinite(values) else { return nil }
+    return (rows.row(containingValue: bad), "feature value \(text(values[bad])) is not a finite number")
   }
 
   /// A value as a message names it: NaN and the infinities spelt as people

@@ -2,6 +2,17 @@ import Dataset
 import Dispatch
 import Kernels
 import Learning
+import Synchronization
+
+/// What a prediction gives for each row (``LinearModel/width(of:)`` floats).
+public enum PredictionOutput: Sendable {
+  /// The K margins `Wᵀx + b`.
+  case margins
+  /// One prediction in the training data's terms (see ``LinearModel/predictions(_:rows:)``).
+  case labels
+  /// The class probabilities (see ``LinearModel/probabilities(_:rows:)``).
+  case probabilities
+}
 
 extension LinearModel {
   /// Why a model cannot be applied to some data.
@@ -28,41 +39,47 @@ extension LinearModel {
 
   /// Checks that the model can read `rows`: dense rows need exactly its
   /// feature count; sparse rows may have fewer columns (missing ones are 0).
-  public func check(_ rows: CheckedRows) throws(FeatureMismatch) {
-    let rows = rows.block
+  public func check(_ rows: CheckedRows) throws(FeatureMismatch) { try check(rows.block) }
+
+  /// The same check for rows whose values are not yet checked.
+  public func check(_ rows: ReadableRows) throws(FeatureMismatch) { try check(rows.block) }
+
+  private func check(_ rows: RowBlock) throws(FeatureMismatch) {
     let fits = rows.layout == .dense ? rows.columns == features : rows.columns <= features
     guard fits else { throw FeatureMismatch(modelFeatures: features, dataFeatures: rows.columns) }
   }
 
-  /// The K margins `Wᵀx + b` of every row of `rows` (or of the rows listed
-  /// in `subset`), row after row: `count × outputs` floats. Rows are shared
-  /// out over the cores in contiguous chunks, each writing its own margins.
-  public func margins(_ rows: CheckedRows, rows subset: [Int]? = nil) -> [Float] {
-    let rows = rows.block
-    precondition(
-      rows.layout == .csr ? rows.columns <= features : rows.columns == features, "call check(_:) first")
-    let chosen = subset ?? Array(0..<rows.count)
-    var margins = [Float](repeating: 0, count: chosen.count * outputs)
-    let outputs = self.outputs
-    // Chunks of at least 16,384 rows: below that, threads cost more than they save.
-    let chunks = max(1, min(ProcessInfoCores.count * 4, chosen.count / 16_384))
-    margins.withUnsafeMutableBufferPointer { m in
-      // Each chunk writes only its own positions' margins.
-      nonisolated(unsafe) let base = m.baseAddress!
-      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        for position in (chosen.count * chunk / chunks)..<(chosen.count * (chunk + 1) / chunks) {
-          let row = chosen[position]
-          let into = base + position * outputs
-          switch rows.layout {
-          case .dense: self.margins(dense: rows.denseRow(row), into: into)
-          case .csr:
-            let x = rows.sparseRow(row)
-            self.margins(indices: x.indices, values: x.values, into: into)
-          }
-        }
-      }
+  /// Floats per row of `output`: K margins, one label, or K probabilities
+  /// (two for a binary model).
+  public func width(of output: PredictionOutput) -> Int {
+    switch output {
+    case .margins: outputs
+    case .labels: 1
+    case .probabilities: isMulticlass ? outputs : 2
     }
-    return margins
+  }
+
+  /// `output` for every row of `rows` into `out` (`count × width(of:)`
+  /// floats), reading each value once: the values are checked through the
+  /// margins they make (see ``ReadableRows``). Throws the error
+  /// ``ReadableRows/checked(threads:)`` would for the first row with a value
+  /// that is not finite; `out` then holds what the other rows gave. A row of
+  /// finite values whose margins overflow is no error. Call
+  /// ``check(_:)-(ReadableRows)`` first.
+  public func predict(
+    _ rows: ReadableRows, _ output: PredictionOutput, into out: UnsafeMutableBufferPointer<Float>
+  ) throws(DatasetError) {
+    precondition(out.count >= rows.block.count * width(of: output), "room for every row's output")
+    guard rows.block.count > 0 else { return }
+    for row in fill(rows.block, rows: nil, output, into: out.baseAddress!, watching: true) {
+      if let problem = rows.firstProblem(inRow: row) { throw problem }
+    }
+  }
+
+  /// The K margins `Wᵀx + b` of every row of `rows` (or of the rows listed
+  /// in `subset`), row after row: `count × outputs` floats.
+  public func margins(_ rows: CheckedRows, rows subset: [Int]? = nil) -> [Float] {
+    filled(rows, rows: subset, .margins)
   }
 
   /// ``prediction(margin:)`` of every margin of a one-output model, in
@@ -88,30 +105,95 @@ extension LinearModel {
   /// were kept predicts P(positive) (logistic, modified Huber) or ±1 (hinge),
   /// as ``prediction(margin:)``.
   public func predictions(_ rows: CheckedRows, rows subset: [Int]? = nil) -> [Float] {
-    let margins = margins(rows, rows: subset)
-    if binaryClasses != nil { return margins.map(binaryLabel(margin:)) }
-    guard isMulticlass else { return predictions(margins: margins) }
-    let labels = classes ?? (0..<outputs).map(Float.init)
-    return margins.withUnsafeBufferPointer { m in
-      (0..<margins.count / outputs).map { labels[predictedClass(margins: m.baseAddress! + $0 * outputs)] }
-    }
+    filled(rows, rows: subset, .labels)
   }
 
   /// The class probabilities of every row, row after row, for a classifier
   /// with probabilities (``hasProbabilities``): K for a multiclass model, two
   /// for a binary one (the negative class's, then the positive's).
   public func probabilities(_ rows: CheckedRows, rows subset: [Int]? = nil) -> [Float] {
-    guard isMulticlass else {
-      let positive = predictions(margins: margins(rows, rows: subset))
-      var pairs = [Float](repeating: 0, count: positive.count * 2)
-      for (row, p) in positive.enumerated() { (pairs[2 * row], pairs[2 * row + 1]) = (1 - p, p) }
-      return pairs
+    filled(rows, rows: subset, .probabilities)
+  }
+
+  /// ``fill(_:rows:_:into:watching:)`` into a new array.
+  private func filled(_ rows: CheckedRows, rows subset: [Int]?, _ output: PredictionOutput) -> [Float] {
+    let count = (subset?.count ?? rows.block.count) * width(of: output)
+    guard count > 0 else { return [] }
+    return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+      _ = fill(rows.block, rows: subset, output, into: buffer.baseAddress!, watching: false)
+      initialized = count
     }
-    var values = margins(rows, rows: subset)
-    values.withUnsafeMutableBufferPointer { m in
-      for start in stride(from: 0, to: m.count, by: outputs) { probabilities(m.baseAddress! + start) }
+  }
+
+  /// `output` for the rows of `rows` (or those listed in `subset`) into
+  /// `out`, row after row. Rows are shared out over the cores in contiguous
+  /// chunks, each writing its own rows' outputs; a row's margins are made,
+  /// then turned into the output while they are in registers. With
+  /// `watching`, returns the rows (ascending) whose margins are not all
+  /// finite.
+  private func fill(
+    _ rows: RowBlock, rows subset: [Int]?, _ output: PredictionOutput, into out: UnsafeMutablePointer<Float>,
+    watching: Bool
+  ) -> [Int] {
+    precondition(
+      rows.layout == .csr ? rows.columns <= features : rows.columns == features, "call check(_:) first")
+    let count = subset?.count ?? rows.count
+    let width = width(of: output)
+    let outputs = self.outputs
+    // The margins go straight to `out` when they are the output or become it in place.
+    let inPlace = output == .margins || (output == .probabilities && isMulticlass)
+    let labels = classes ?? (0..<outputs).map(Float.init)
+    // Chunks of at least 16,384 rows: below that, threads cost more than they save.
+    let chunks = max(1, min(ProcessInfoCores.count * 4, count / 16_384))
+    let suspects = Mutex<[Int]>([])
+    // Each chunk writes only its own rows' outputs.
+    nonisolated(unsafe) let base = out
+    // The model's buffers, read by every chunk while the arrays are held here.
+    weights.withUnsafeBufferPointer { weights in
+      intercepts.withUnsafeBufferPointer { intercepts in
+        nonisolated(unsafe) let w = weights
+        nonisolated(unsafe) let b = intercepts
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: outputs) { scratch in
+            var found: [Int] = []
+            for position in (count * chunk / chunks)..<(count * (chunk + 1) / chunks) {
+              let row = subset?[position] ?? position
+              let into = base + position * width
+              let m = inPlace ? into : scratch.baseAddress!
+              switch rows.layout {
+              case .dense: Self.margins(dense: rows.denseRow(row), weights: w, intercepts: b, into: m)
+              case .csr:
+                let x = rows.sparseRow(row)
+                Self.margins(indices: x.indices, values: x.values, weights: w, intercepts: b, into: m)
+              }
+              if watching {
+                for k in 0..<outputs where !m[k].isFinite {
+                  found.append(row)
+                  break
+                }
+              }
+              switch output {
+              case .margins: break
+              case .labels:
+                into[0] =
+                  binaryClasses != nil
+                  ? binaryLabel(margin: m[0])
+                  : isMulticlass ? labels[predictedClass(margins: m)] : prediction(margin: m[0])
+              case .probabilities:
+                if isMulticlass {
+                  probabilities(m)
+                } else {
+                  let p = prediction(margin: m[0])
+                  (into[0], into[1]) = (1 - p, p)
+                }
+              }
+            }
+            if !found.isEmpty { suspects.withLock { $0 += found } }
+          }
+        }
+      }
     }
-    return values
+    return suspects.withLock { $0.sorted() }
   }
 
   /// Quality metrics on `rows` (or the listed `subset`): regression metrics

@@ -95,13 +95,8 @@ public struct LinearModel: Sendable, Equatable {
   /// The K margins `Wᵀx + b` for a dense row of ``features`` values, written to `m`.
   public func margins(dense x: UnsafeBufferPointer<Float>, into m: UnsafeMutablePointer<Float>) {
     precondition(x.count == features, "a row of \(x.count) features for a model of \(features)")
-    m.update(from: intercepts, count: outputs)
     weights.withUnsafeBufferPointer { w in
-      if outputs == 1 {
-        m.pointee += Dense.dot(x, w)
-      } else {
-        Outputs.addMargins(dense: x, model: w, outputs: outputs, into: m)
-      }
+      intercepts.withUnsafeBufferPointer { b in Self.margins(dense: x, weights: w, intercepts: b, into: m) }
     }
   }
 
@@ -113,13 +108,40 @@ public struct LinearModel: Sendable, Equatable {
     precondition(
       indices.allSatisfy { $0 >= 0 && Int($0) < features },
       "a sparse row with an index outside 0..<\(features)")
-    m.update(from: intercepts, count: outputs)
     weights.withUnsafeBufferPointer { w in
-      if outputs == 1 {
-        m.pointee += Sparse.dot(indices: indices, values: values, model: w)
-      } else {
-        Outputs.addMargins(indices: indices, values: values, model: w, outputs: outputs, into: m)
+      intercepts.withUnsafeBufferPointer { b in
+        Self.margins(indices: indices, values: values, weights: w, intercepts: b, into: m)
       }
+    }
+  }
+
+  /// The K margins of a dense row from a model's ``weights`` (`w`, feature-major,
+  /// `x.count × b.count` floats) and ``intercepts`` (`b`), written to `m`:
+  /// the kernel under ``margins(dense:into:)``, for a caller that predicts
+  /// many rows and takes the model's buffers once.
+  public static func margins(
+    dense x: UnsafeBufferPointer<Float>, weights w: UnsafeBufferPointer<Float>,
+    intercepts b: UnsafeBufferPointer<Float>, into m: UnsafeMutablePointer<Float>
+  ) {
+    m.update(from: b.baseAddress!, count: b.count)
+    if b.count == 1 {
+      m.pointee += Dense.dot(x, w)
+    } else {
+      Outputs.addMargins(dense: x, model: w, outputs: b.count, into: m)
+    }
+  }
+
+  /// The same for a sparse row whose indices are below `w.count / b.count`.
+  public static func margins(
+    indices: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
+    weights w: UnsafeBufferPointer<Float>,
+    intercepts b: UnsafeBufferPointer<Float>, into m: UnsafeMutablePointer<Float>
+  ) {
+    m.update(from: b.baseAddress!, count: b.count)
+    if b.count == 1 {
+      m.pointee += Sparse.dot(indices: indices, values: values, model: w)
+    } else {
+      Outputs.addMargins(indices: indices, values: values, model: w, outputs: b.count, into: m)
     }
   }
 

@@ -28,10 +28,10 @@ public func exportedDataDense(
   exported {
     let out = try required(out, "out")
     let values = try callerValues(rows == 0 ? values ?? UnsafeRawPointer(bitPattern: 64) : values, valueType)
-    let checked = try CheckedRows.borrowing(
+    let readable = try ReadableRows.borrowing(
       dense: values, rows: Int(rows), columns: Int(columns), labels: labels, weights: weights,
       source: "the dense rows")
-    out.pointee = .retaining(DataHandle(rows: checked, labelled: labels != nil))
+    out.pointee = .retaining(DataHandle(rows: readable, labelled: labels != nil))
   }
 }
 
@@ -58,11 +58,11 @@ public func exportedDataCSR(
       throw CallError.argument(
         "index_type must be SOUNDER_INT32 or SOUNDER_INT64 (got \(indexType.rawValue))")
     }
-    let checked = try CheckedRows.borrowing(
+    let readable = try ReadableRows.borrowing(
       csr: offsets, indices: callerIndices, values: try callerValues(values ?? empty, valueType),
       rows: Int(rows),
       columns: Int(columns), labels: labels, weights: weights, source: "the CSR rows")
-    out.pointee = .retaining(DataHandle(rows: checked, labelled: labels != nil))
+    out.pointee = .retaining(DataHandle(rows: readable, labelled: labels != nil))
   }
 }
 
@@ -197,7 +197,7 @@ public func exportedPredict(
   exported {
     let model = try required(model, "model").handle(ModelHandle.self)
     let data = try required(data, "data").handle(DataHandle.self)
-    try copy(try model.predict(data.rows, output), to: out, capacity: capacity, "the predictions")
+    try model.predict(data, output, into: out, capacity: capacity)
   }
 }
 

@@ -2,18 +2,36 @@ import CSounder
 import Dataset
 import Engine
 import Learning
+import Synchronization
 
-/// What a `sounder_data *` points at: checked rows, and whatever memory of
-/// their own they need (conversions, zero labels), kept alive by the rows.
-/// Immutable, so any number of threads may read it at once.
+/// What a `sounder_data *` points at: the caller's rows, their shape
+/// checked, and whatever memory of their own they need (conversions, zero
+/// labels), kept alive by the rows. Their values are checked by the first
+/// fit (then kept, behind a lock) or by each prediction as it reads them;
+/// otherwise immutable, so any number of threads may read it at once.
 final class DataHandle: Sendable {
-  let rows: CheckedRows
+  /// The caller's rows, their shape checked; their values are checked on first use.
+  let readable: ReadableRows
   /// Whether the caller gave labels.
   let labelled: Bool
+  /// The rows with their values checked, once a fit has needed them.
+  private let checkedRows = Mutex<CheckedRows?>(nil)
 
-  init(rows: CheckedRows, labelled: Bool) {
-    self.rows = rows
+  init(rows: ReadableRows, labelled: Bool) {
+    readable = rows
     self.labelled = labelled
+  }
+
+  /// The rows with every value checked: one pass the first time, then kept.
+  var rows: CheckedRows {
+    get throws(DatasetError) {
+      try checkedRows.withLock { (checked) throws(DatasetError) -> CheckedRows in
+        if let checked { return checked }
+        let rows = try readable.checked()
+        checked = rows
+        return rows
+      }
+    }
   }
 }
 
@@ -77,28 +95,35 @@ final class ModelHandle: Sendable {
   }
 
   /// What `sounder_predict` writes for `rows`.
-  func predict(_ rows: CheckedRows, _ output: sounder_output) throws -> [Float] {
+  /// Writes `output` for every row of `data` to `out` (`capacity` floats):
+  /// a linear model reads each value once, checking the values through the
+  /// margins they make (``LinearModel/predict(_:_:into:)``).
+  func predict(
+    _ data: DataHandle, _ output: sounder_output, into out: UnsafeMutablePointer<Float>?, capacity: Int64
+  ) throws {
     switch (content, output) {
-    case (.linear(let model, _), SOUNDER_VALUES):
-      try model.check(rows)
-      return model.margins(rows)
-    case (.linear(let model, _), SOUNDER_LABELS):
-      try model.check(rows)
-      return model.predictions(rows)
-    case (.linear(let model, _), SOUNDER_PROBABILITIES):
-      guard model.hasProbabilities else {
+    case (.linear(let model, _), SOUNDER_VALUES), (.linear(let model, _), SOUNDER_LABELS),
+      (.linear(let model, _), SOUNDER_PROBABILITIES):
+      let kind: PredictionOutput =
+        output == SOUNDER_VALUES ? .margins : output == SOUNDER_LABELS ? .labels : .probabilities
+      if kind == .probabilities && !model.hasProbabilities {
         throw CallError(
           status: SOUNDER_ERROR_UNSUPPORTED,
           message:
             "a model of \(model.loss.rawValue) loss gives no probabilities (logistic, softmax and modified-huber do)"
         )
       }
-      try model.check(rows)
-      return model.probabilities(rows)
+      try model.check(data.readable)
+      let out = try required(out, "the output buffer")
+      let count = data.readable.block.count * model.width(of: kind)
+      try checkCapacity(capacity, count, "the predictions")
+      try model.predict(data.readable, kind, into: UnsafeMutableBufferPointer(start: out, count: count))
     case (.kMeans(let model, _), SOUNDER_VALUES):
-      return try model.distances(rows)
+      try copy(try model.distances(data.rows), to: out, capacity: capacity, "the predictions")
     case (.kMeans(let model, _), SOUNDER_LABELS):
-      return try KMeans.assign(rows, to: model).clusters.map(Float.init)
+      try copy(
+        try KMeans.assign(data.rows, to: model).clusters.map(Float.init), to: out, capacity: capacity,
+        "the predictions")
     case (.kMeans, SOUNDER_PROBABILITIES):
       throw CallError(status: SOUNDER_ERROR_UNSUPPORTED, message: "a k-means model gives no probabilities")
     default:

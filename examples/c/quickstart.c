@@ -1,5 +1,5 @@
 // Trains a classifier from C on rows in this program's memory, predicts with
-// it, saves it, and shows what a bad row gets. Build against an installed
+// it, saves it, and shows what a bad value gets. Build against an installed
 // libsounder (tools/build-clib PREFIX):
 //
 //   cc quickstart.c -I PREFIX/include -L PREFIX/lib -lsounder -Wl,-rpath,PREFIX/lib -o quickstart
@@ -57,14 +57,18 @@ int main(int argc, char **argv) {
   printf("loaded: %lld features, %lld classes, %lld epochs\n", (long long)info.features,
          (long long)info.classes, (long long)info.epochs);
 
-  // Bad rows are refused with one line, and nothing is made.
+  // The rows may change once their handle is gone.
+  sounder_data_free(data);
+  // A value that is not finite is refused with one line where the values are
+  // first read: by a fit, or by a prediction as it computes the margins.
   x[7][1] = NAN;
-  sounder_data *bad = NULL;
-  sounder_status status = sounder_data_dense(x, SOUNDER_FLOAT32, ROWS, COLUMNS, y, NULL, &bad);
+  sounder_data *bad;
+  if (sounder_data_dense(x, SOUNDER_FLOAT32, ROWS, COLUMNS, y, NULL, &bad) != SOUNDER_OK) return fail("data");
+  sounder_status status = sounder_predict(loaded, bad, SOUNDER_LABELS, predicted, ROWS);
   printf("status %d: %s\n", (int)status, sounder_last_error());
 
+  sounder_data_free(bad);
   sounder_model_free(loaded);
   sounder_model_free(model);
-  sounder_data_free(data);
   return 0;
 }

@@ -39,6 +39,44 @@ def test_non_finite_features_are_refused(cancer, bad, message):
         SounderClassifier().fit(X, y)
 
 
+@pytest.mark.parametrize("bad, text", [(np.nan, "NaN"), (np.inf, "infinity"), (-np.inf, "-infinity")])
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "decision_function"])
+def test_non_finite_features_are_refused_at_predict(cancer, fitted, bad, text, method):
+    # Prediction checks the values through the margins they make (one read):
+    # the first bad row is named as the full check would name it.
+    X, _ = cancer
+    X = X.copy()
+    X[40, 7] = bad
+    X[300, 2] = np.nan
+    with pytest.raises(ValueError, match=f"row 41: feature value {text} is not a finite number"):
+        getattr(fitted, method)(X)
+    with pytest.raises(ValueError, match=f"row 41: feature value {text} is not a finite number"):
+        getattr(fitted, method)(sp.csr_matrix(X))
+
+
+def test_a_non_finite_value_under_a_zero_weight_is_still_refused():
+    # 0 × infinity is NaN: a feature the model gives no weight still cannot hide one.
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((200, 4)).astype(np.float32)
+    X[:, 2] = 0
+    y = (X[:, 0] > 0).astype(int)
+    model = SounderClassifier(max_iter=5, random_state=0).fit(X, y)
+    assert model.coef_[0, 2] == 0
+    X[5, 2] = np.inf
+    with pytest.raises(ValueError, match="row 6: feature value infinity"):
+        model.predict(X)
+
+
+def test_finite_values_whose_margins_overflow_are_predicted():
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((200, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    model = SounderClassifier(max_iter=5, random_state=0).fit(X, y)
+    X[7] = np.float32(3e38) * np.sign(model.coef_[0]).astype(np.float32)
+    assert np.isinf(model.decision_function(X)[7])
+    assert model.predict(X)[7] == 1
+
+
 def test_shapes_and_types_that_cannot_be_rows(cancer, fitted):
     X, y = cancer
     with pytest.raises(ValueError, match="Found input variables with inconsistent numbers of samples"):

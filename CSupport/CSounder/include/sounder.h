@@ -7,11 +7,16 @@
  *
  *   - Data: sounder_data_dense() and sounder_data_csr() make a handle over the
  *     caller's rows WITHOUT copying float32 values (float64 values and int64
- *     column indices are converted once, into memory the handle owns). The rows
- *     are checked once, here: CSR offsets start at 0 and never decrease, column
- *     indices increase within a row and stay below the column count, every value,
- *     label and weight is finite and weights are not negative. The caller keeps
- *     its arrays alive and unchanged until sounder_data_free().
+ *     column indices are converted once, into memory the handle owns). The rows'
+ *     shape is checked here: CSR offsets start at 0 and never decrease, column
+ *     indices increase within a row and stay below the column count, every label
+ *     and weight is finite and weights are not negative. That every value is
+ *     finite is checked where the values are first read: by the first fit on the
+ *     handle (one pass, then remembered), and by each sounder_predict() of a
+ *     linear model as it computes the margins (a NaN or infinite value makes its
+ *     row's margins NaN or infinite, so the values are read once). Either returns
+ *     SOUNDER_ERROR_DATA naming the row. The caller keeps its arrays alive and
+ *     unchanged until sounder_data_free().
  *   - Training: sounder_train() (linear models) and sounder_cluster() (k-means)
  *     take a JSON object of settings, the keys of the command line's model
  *     files' "configuration" (see README, "From C"); a key Sounder does not know
@@ -188,7 +193,9 @@ typedef enum sounder_output {
 } sounder_output;
 
 /* Writes rows × width floats, row after row, to `out`, which holds
-   `capacity` floats. Safe to call from many threads on one model. */
+   `capacity` floats. Safe to call from many threads on one model. On
+   SOUNDER_ERROR_DATA (a value that is not finite) the contents of `out` are
+   unspecified. */
 sounder_status sounder_predict(
     const sounder_model *model, const sounder_data *data, sounder_output output, float *out,
     int64_t capacity);
