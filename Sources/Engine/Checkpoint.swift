@@ -92,6 +92,19 @@ public enum TrainingData {
     return
       "\(rows.count) rows × \(rows.columns) columns, \(rows.nonZeros) values, labels \(labels), rows \(edges)"
   }
+
+  /// The fingerprint of every process's own rows (`everywhere`), the same on
+  /// every process: each one's CRC-32C of its own fingerprint, in process order.
+  static func fingerprint(of checked: CheckedRows, everywhere: (any Reducer)?) throws(TrainingError) -> String
+  {
+    let mine = fingerprint(of: checked)
+    guard let everywhere, everywhere.processes > 1 else { return mine }
+    var table = [Double](repeating: 0, count: everywhere.processes)
+    table[everywhere.rank] = Double(Array(mine.utf8).withUnsafeBytes { CRC32C.checksum($0) })
+    let all = try TrainingSet.summed(table, over: everywhere)
+    return "\(everywhere.processes) processes' own rows: "
+      + all.map { String(UInt32($0), radix: 16) }.joined(separator: " ")
+  }
 }
 
 extension ModelFile {

@@ -60,14 +60,19 @@ struct Evaluation<O: OutputObjective>: Sendable {
     let training = try reducer.allReduce(
       progressive ?? LossTally(loss: total[0], weight: total[1]))
     (total[0], total[1]) = (training.loss, training.weight)
+    if data.everywhere != nil {
+      // Each process validates on rows of its own: the sums over every process decide.
+      let everywhere = try TrainingSet.summed(Array(total[2..<5]), over: data.everywhere)
+      total.replaceSubrange(2..<5, with: everywhere)
+    }
     let (l1, l2) = (configuration.problem.l1, configuration.problem.l2)
     let penalty =
       shares?.penalty(of: model.weights, outputs: step.outputs, l1: l1, l2: l2)
       ?? model.weights.withUnsafeBufferPointer { Double(Regularization(l1: l1, l2: l2).penalty($0)) }
     return EpochLosses(
       training: total[0] / total[1] + penalty,
-      validation: validation.isEmpty ? nil : total[2] / total[3],
-      validationMetric: validation.isEmpty ? nil : total[4] / total[3])
+      validation: total[3] == 0 ? nil : total[2] / total[3],
+      validationMetric: total[3] == 0 ? nil : total[4] / total[3])
   }
 
   /// Calls `body` with a view of a copy of `model`, which nobody else writes.

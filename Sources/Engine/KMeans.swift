@@ -78,7 +78,7 @@ public struct KMeans: Sendable {
       }
     }
     let machine = try topology ?? Topology.current()
-    let scaled = configuration.standardize ? TrainingSet.standardized(rows.block) : nil
+    let scaled = configuration.standardize ? try TrainingSet.standardized(rows.block) : nil
     defer { scaled?.values.deallocate() }
     let plan = try PlacementPlan(
       topology: machine, workers: configuration.execution.threads, policy: configuration.execution.placement)
@@ -107,7 +107,7 @@ public struct KMeans: Sendable {
       assignments: layout.assignments, rows: mine, counters: counters, slots: team.slots,
       stopRequest: stopRequest, reducer: reducer, seedingTeam: seedingTeam)
 
-    let tolerance = KMeansRun.absoluteTolerance(configuration, block: block)
+    let tolerance = try KMeansRun.absoluteTolerance(configuration, block: block)
     var best: (run: Int, inertia: Double, centres: [Float], stop: KMeansStop)?
     var history: [KMeansReport] = []
     var inertias: [Double] = []
@@ -278,9 +278,9 @@ struct KMeansRun {
 
   /// The tolerance in squared distance: `tolerance × mean_j Var(x_j)`
   /// (0 without a pass over the rows when the tolerance is 0).
-  static func absoluteTolerance(_ configuration: KMeansConfiguration, block: RowBlock) -> Double {
+  static func absoluteTolerance(_ configuration: KMeansConfiguration, block: RowBlock) throws -> Double {
     guard configuration.tolerance > 0 else { return 0 }
-    let variances = TrainingSet.columnMoments(block).variances
+    let variances = try TrainingSet.columnMoments(block).variances
     return configuration.tolerance * variances.reduce(0, +) / Double(block.columns)
   }
 

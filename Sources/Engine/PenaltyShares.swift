@@ -24,7 +24,7 @@ struct PenaltyShares: Sendable {
   /// `nil` when every feature meets its penalty at every update: dense rows,
   /// another algorithm or schedule, or no penalty. Every process maps all the
   /// rows, so each counts over all training rows, not only its shard.
-  init?(for data: TrainingSet, configuration: TrainingConfiguration) {
+  init?(for data: TrainingSet, configuration: TrainingConfiguration) throws(TrainingError) {
     guard data.rows.layout == .csr, configuration.optimizer.schedule == .adagrad,
       configuration.optimizer.algorithm == .sgd,
       configuration.problem.l1 > 0 || configuration.problem.l2 > 0
@@ -33,8 +33,15 @@ struct PenaltyShares: Sendable {
     for row in data.allTraining {
       for index in data.rows.sparseRow(Int(row)).indices { counts[Int(index)] &+= 1 }
     }
-    let n = Float(data.allTraining.count)
-    shares = counts.map { Float($0) / n }
+    guard data.everywhere != nil else {
+      let n = Float(data.allTraining.count)
+      shares = counts.map { Float($0) / n }
+      return
+    }
+    // Each process's rows are its own: the counts summed over the processes.
+    let summed = try TrainingSet.summed(counts.map(Double.init), over: data.everywhere)
+    let n = Double(data.trainingRowsEverywhere)
+    shares = summed.map { Float($0 / n) }
   }
 
   /// `Σᵢ pᵢ (λ₁ |wᵢₖ| + ½ λ₂ wᵢₖ²)` over the weights `w` (features × `outputs`,
@@ -43,7 +50,8 @@ struct PenaltyShares: Sendable {
     var total = 0.0
     for (position, weight) in w.enumerated() {
       let value = Double(weight)
-      total += Double(shares[position / outputs]) * (Double(l1) * abs(value) + 0.5 * Double(l2) * value * value)
+      total +=
+        Double(shares[position / outputs]) * (Double(l1) * abs(value) + 0.5 * Double(l2) * value * value)
     }
     return total
   }

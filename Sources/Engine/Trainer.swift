@@ -22,6 +22,12 @@ public struct Trainer: Sendable {
   /// How this process's totals combine with other processes' (``InProcess``:
   /// there are none).
   public var reducer: any Reducer = InProcess()
+  /// Across processes: whether each process's rows are its own (`--shard`),
+  /// so that it trains on all of them and everything measured over the rows
+  /// (classes, scaling, the rate, validation) is summed over the processes;
+  /// otherwise every process maps the same rows and trains on its
+  /// contiguous share.
+  public var rowsPerProcess = false
   /// Ends the fit early when requested, from any thread (``StopRequest``).
   public var stopRequest: StopRequest?
 
@@ -71,11 +77,15 @@ public struct Trainer: Sendable {
       throw TrainingError.invalidConfiguration(
         "checkpoint-every must be at least 1 epoch (got \(checkpointEvery))")
     }
+    let processes: ProcessRows =
+      reducer.processes == 1
+      ? .all : rowsPerProcess ? .own(reducer) : .share(rank: reducer.rank, count: reducer.processes)
     let data = try TrainingSet(
-      rows: rows, test: validation, configuration: configuration,
-      shard: reducer.processes > 1 ? (reducer.rank, reducer.processes) : nil)
+      rows: rows, test: validation, configuration: configuration, processes: processes)
     // A pass over the labels: only for runs that write or read checkpoints.
-    let fingerprint = resuming != nil || checkpointEvery != nil ? TrainingData.fingerprint(of: rows) : ""
+    let fingerprint =
+      resuming != nil || checkpointEvery != nil
+      ? try TrainingData.fingerprint(of: rows, everywhere: processes.everywhere) : ""
     try resuming?.check(
       resuming: configuration, columns: rows.block.columns, outputs: data.outputs, fingerprint: fingerprint)
     if let initial {
@@ -104,7 +114,7 @@ public struct Trainer: Sendable {
       ?? Self.automaticSchedule(for: data, configuration: requested)
     configuration.optimizer.schedule = schedule.kind
     let rate =
-      requested.optimizer.learningRate.map { (value: $0, reason: "as requested") }
+      try requested.optimizer.learningRate.map { (value: $0, reason: "as requested") }
       ?? Self.automaticRate(for: data, configuration: configuration)
     configuration.optimizer.learningRate = rate.value
     var plan = try PlacementPlan(
@@ -217,7 +227,7 @@ extension Trainer {
   /// accuracy against the old fixed 0.01).
   static func automaticRate(
     for data: TrainingSet, configuration: TrainingConfiguration
-  ) -> (value: Float, reason: String) {
+  ) throws(TrainingError) -> (value: Float, reason: String) {
     if configuration.optimizer.schedule == .adagrad {
       return (0.5, "AdaGrad's steps are scaled per feature")
     }
@@ -234,12 +244,13 @@ extension Trainer {
       case .csr: total += rows.sparseRow(row).values.reduce(0.0) { $0 + Double($1) * Double($1) }
       }
     }
-    let meanSquare = total / Double(max(sample, 1)) + (configuration.problem.fitIntercept ? 1 : 0)
+    let sums = try TrainingSet.summed([total, Double(sample)], over: data.everywhere)
+    let meanSquare = sums[0] / max(sums[1], 1) + (configuration.problem.fitIntercept ? 1 : 0)
     let (curvature, name) = data.loss.curvatureBound
     let rate = Float(1 / (curvature * max(meanSquare, 1e-12)))
     return (
       rate,
-      "1 / (\(name) × \(printed(meanSquare, "%.3g")), the mean squared row norm\(configuration.problem.fitIntercept ? " with the intercept" : ""), over \(sample) rows)"
+      "1 / (\(name) × \(printed(meanSquare, "%.3g")), the mean squared row norm\(configuration.problem.fitIntercept ? " with the intercept" : ""), over \(Int(sums[1])) rows)"
     )
   }
 }
@@ -286,7 +297,7 @@ private struct TrainingRun: OutputObjectiveVisitor {
     let scratch = try NodeLocalBuffer(count: workers, node: nil)
     let evaluation = Evaluation(
       step: step, data: data, assignments: assignments, configuration: configuration, reducer: reducer,
-      shares: PenaltyShares(for: data, configuration: configuration))
+      shares: try PenaltyShares(for: data, configuration: configuration))
 
     // Which replica each worker writes, for the replica strategies.
     let replicaOf: [Int]
@@ -322,7 +333,9 @@ private struct TrainingRun: OutputObjectiveVisitor {
           combined: try NodeLocalBuffer(count: model.parameterCount + 1, node: nil), batchWeights: scratch,
           reducer: reducer, configuration: configuration, counters: slots, tallies: tallies,
           longest: globalLongest),
-        configuration: configuration, preconditioner: data.curvatureDiagonal(outputs: model.outputs, l2: Double(configuration.problem.l2)))
+        configuration: configuration,
+        preconditioner: try data.curvatureDiagonal(
+          outputs: model.outputs, l2: Double(configuration.problem.l2)))
       updatesPerEpoch = 1
       epochBody = .driven(run: { _, team in try lbfgs.iterate(on: team) }, finished: { lbfgs.finished })
     } else if choice.strategy == .sync {

@@ -10,6 +10,24 @@ import Parallel
 /// Holds the memory of any copy it made (standardised features, converted
 /// labels) for as long as training uses the ``rows`` block, and never writes
 /// it after `init`: sharing it between workers is read-only, hence Sendable.
+/// Which rows each process trains on.
+enum ProcessRows {
+  /// All of them: one process.
+  case all
+  /// Every process maps every row and trains on its contiguous share:
+  /// process `rank` of `count`.
+  case share(rank: Int, count: Int)
+  /// Each process has rows of its own and trains on them all; what measures
+  /// the rows is summed over the processes through the reducer.
+  case own(any Reducer)
+
+  /// The reducer of ``own(_:)``.
+  var everywhere: (any Reducer)? {
+    if case .own(let reducer) = self { return reducer }
+    return nil
+  }
+}
+
 final class TrainingSet: @unchecked Sendable {
   /// The rows, with features possibly standardised and labels converted.
   let rows: RowBlock
@@ -36,8 +54,13 @@ final class TrainingSet: @unchecked Sendable {
   let weightScale: Float
   /// Training rows over every process (``training`` holds this process's).
   let trainingRowsEverywhere: Int
-  /// The training rows of every process, ascending (``training`` when there is one).
+  /// The training rows of every process, ascending (``training`` when there
+  /// is one, or when each process has rows of its own).
   let allTraining: [Int32]
+  /// When each process has rows of its own: what sums the rows' statistics
+  /// over the processes (``summed(_:)``); `nil` when every process sees
+  /// every row.
+  let everywhere: (any Reducer)?
   /// Rows per shuffled block (see ``RowOrder``), the same in every process.
   var blockRows: Int {
     let bytesPerRow = rows.layout == .dense ? rows.columns * 4 : rows.nonZeros * 8 / max(rows.count, 1)
@@ -49,15 +72,22 @@ final class TrainingSet: @unchecked Sendable {
   private let ownedWeights: UnsafeMutableBufferPointer<Float>?
 
   /// Prepares `source` for training; validation uses `test` when given,
-  /// otherwise the configuration's holdout share of `source`. With a
-  /// `shard` (process `rank` of `count`), this process trains on its
-  /// contiguous share of the training rows, balanced by non-zeros; the
-  /// holdout, the classes, the scaling and the weights' scale stay those of
-  /// all rows, so every process trains the same problem.
+  /// otherwise the configuration's holdout share of `source`. Across
+  /// processes (``ProcessRows``) every process trains the same problem: the
+  /// holdout, the classes, the scaling and the weights' scale are those of
+  /// all rows, read directly when every process maps them all, summed over
+  /// the processes when each has its own.
   init(
-    rows checked: CheckedRows, test checkedTest: CheckedRows?, configuration: TrainingConfiguration,
-    shard: (rank: Int, count: Int)? = nil
+    rows checked: CheckedRows, test checkedTest: CheckedRows?, configuration requested: TrainingConfiguration,
+    processes: ProcessRows = .all
   ) throws(TrainingError) {
+    let everywhere = processes.everywhere
+    self.everywhere = everywhere
+    var configuration = requested
+    if let everywhere, requested.problem.loss.isClassification, requested.problem.classes == nil {
+      // The classes are every process's labels, as if pinned.
+      configuration.problem.classes = try Self.classesEverywhere(checked.block, everywhere)
+    }
     let source = checked.block
     let test = checkedTest?.block
     guard source.count > 0 else { throw .noTrainingRows }
@@ -85,14 +115,20 @@ final class TrainingSet: @unchecked Sendable {
     ownedLabels = labels
     ownedWeights =
       configuration.problem.classWeight == .balanced && configuration.problem.loss.isClassification
-      ? Self.balancedWeights(source, labels: labels, classes: max(target.outputs, 2)) : nil
+      ? try Self.balancedWeights(
+        source, labels: labels, classes: max(target.outputs, 2), everywhere: everywhere)
+      : nil
     ownedTestLabels = testLabels
 
-    let need: (standardized: Bool, reason: String) =
-      configuration.problem.standardize.map { ($0, "as requested") } ?? Self.scalingNeed(source)
+    let need: (standardized: Bool, reason: String)
+    if let asked = configuration.problem.standardize {
+      need = (asked, "as requested")
+    } else {
+      need = try Self.scalingNeed(source, everywhere: everywhere)
+    }
     scaling = need
     if need.standardized {
-      let (copy, scaler) = Self.standardized(source)
+      let (copy, scaler) = try Self.standardized(source, everywhere: everywhere)
       ownedFeatures = copy
       self.scaler = scaler
     } else {
@@ -123,15 +159,16 @@ final class TrainingSet: @unchecked Sendable {
     }
     var weightSum: Double = 0
     for row in training { weightSum += Double(rows.weight(Int(row))) }
-    weightScale = weightSum > 0 ? Float(Double(training.count) / weightSum) : 1
-    trainingRowsEverywhere = training.count
+    let totals = try Self.summed([weightSum, Double(training.count)], over: everywhere)
+    weightScale = totals[0] > 0 ? Float(totals[1] / totals[0]) : 1
+    trainingRowsEverywhere = Int(totals[1])
     allTraining = training
-    if let shard {
-      guard training.count >= shard.count else {
+    if case .share(let rank, let count) = processes {
+      guard training.count >= count else {
         throw .invalidConfiguration(
-          "\(training.count) training rows for \(shard.count) processes: each needs at least one")
+          "\(training.count) training rows for \(count) processes: each needs at least one")
       }
-      self.training = Array(DataLayout.split(training, of: source, into: shard.count)[shard.rank])
+      self.training = Array(DataLayout.split(training, of: source, into: count)[rank])
     } else {
       self.training = training
     }
@@ -163,13 +200,15 @@ final class TrainingSet: @unchecked Sendable {
   /// (scikit-learn's "balanced"), so every class weighs the same in total.
   /// `labels` are ±1 (K = 2) or class indices.
   private static func balancedWeights(
-    _ rows: RowBlock, labels: UnsafeMutableBufferPointer<Float>, classes: Int
-  ) -> UnsafeMutableBufferPointer<Float> {
+    _ rows: RowBlock, labels: UnsafeMutableBufferPointer<Float>, classes: Int, everywhere: (any Reducer)?
+  ) throws(TrainingError) -> UnsafeMutableBufferPointer<Float> {
     func index(_ label: Float) -> Int { classes == 2 && label == -1 ? 0 : Int(label) }
-    var counts = [Int](repeating: 0, count: classes)
-    for label in labels { counts[index(label)] += 1 }
-    let n = Float(rows.count)
-    let factors = counts.map { $0 > 0 ? n / (Float(classes) * Float($0)) : 1 }
+    var local = [Double](repeating: 0, count: classes + 1)
+    for label in labels { local[index(label)] += 1 }
+    local[classes] = Double(rows.count)
+    let counts = try summed(local, over: everywhere)
+    let n = Float(counts[classes])
+    let factors = counts.prefix(classes).map { $0 > 0 ? n / (Float(classes) * Float($0)) : 1 }
     let weights = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows.count)
     for row in 0..<rows.count { weights[row] = rows.weight(row) * factors[index(labels[row])] }
     return weights
@@ -189,25 +228,31 @@ final class TrainingSet: @unchecked Sendable {
   /// are left as they are (their scaling copies the values too, and sends
   /// rare features' steps up by their small deviations); `standardize = true`
   /// asks for it.
-  static func scalingNeed(_ rows: RowBlock) -> (standardized: Bool, reason: String) {
+  static func scalingNeed(_ rows: RowBlock, everywhere: (any Reducer)? = nil) throws(TrainingError) -> (
+    standardized: Bool, reason: String
+  ) {
     guard rows.layout == .dense else {
       return (false, "sparse rows are left as they are (--standardize scales them)")
     }
     let columns = rows.columns
     let sample = min(rows.count, 8_192)
-    var sums = [Double](repeating: 0, count: columns)
-    var squares = [Double](repeating: 0, count: columns)
+    // Each column's sum, then its sum of squares, then the rows sampled.
+    var local = [Double](repeating: 0, count: 2 * columns + 1)
     for k in 0..<sample {
       for (j, x) in rows.denseRow(k * rows.count / sample).enumerated() {
-        sums[j] += Double(x)
-        squares[j] += Double(x) * Double(x)
+        local[j] += Double(x)
+        local[columns + j] += Double(x) * Double(x)
       }
     }
-    let n = Double(sample)
+    local[2 * columns] = Double(sample)
+    let moments = try summed(local, over: everywhere)
+    let sums = moments[0..<columns]
+    let squares = moments[columns..<2 * columns]
+    let n = moments[2 * columns]
     var (smallest, largest, offCentre) = (Double.infinity, 0.0, 0.0)
     for j in 0..<columns {
-      let mean = sums[j] / n
-      let deviation = max(squares[j] / n - mean * mean, 0).squareRoot()
+      let mean = sums[sums.startIndex + j] / n
+      let deviation = max(squares[squares.startIndex + j] / n - mean * mean, 0).squareRoot()
       guard deviation > 1e-12 else { continue }
       smallest = min(smallest, deviation)
       largest = max(largest, deviation)
@@ -230,11 +275,11 @@ final class TrainingSet: @unchecked Sendable {
   /// A standardised copy of the features and the scaler that made it: dense
   /// columns get mean 0 and variance 1; sparse columns are only divided by
   /// their standard deviation, so that zeros stay zeros.
-  static func standardized(_ rows: RowBlock) -> (
+  static func standardized(_ rows: RowBlock, everywhere: (any Reducer)? = nil) throws(TrainingError) -> (
     values: UnsafeMutableBufferPointer<Float>, scaler: FeatureScaler
   ) {
     let columns = rows.columns
-    let (means, variances) = columnMoments(rows)
+    let (means, variances) = try columnMoments(rows, everywhere: everywhere)
     let scales = variances.map { variance -> Double in
       let deviation = variance.squareRoot()
       return deviation > 1e-12 ? deviation : 1
@@ -246,29 +291,78 @@ final class TrainingSet: @unchecked Sendable {
   }
 
   /// Each column's mean and (population) variance over the rows, in Double,
-  /// zeros of sparse rows included.
-  static func columnMoments(_ rows: RowBlock) -> (means: [Double], variances: [Double]) {
+  /// zeros of sparse rows included (and every process's rows, `everywhere`).
+  static func columnMoments(_ rows: RowBlock, everywhere: (any Reducer)? = nil) throws(TrainingError) -> (
+    means: [Double], variances: [Double]
+  ) {
     let columns = rows.columns
-    var sums = [Double](repeating: 0, count: columns)
-    var squares = [Double](repeating: 0, count: columns)
+    // Each column's sum, then its sum of squares, then the row count.
+    var local = [Double](repeating: 0, count: 2 * columns + 1)
     for row in 0..<rows.count {
       switch rows.layout {
       case .dense:
         for (j, x) in rows.denseRow(row).enumerated() {
-          sums[j] += Double(x)
-          squares[j] += Double(x) * Double(x)
+          local[j] += Double(x)
+          local[columns + j] += Double(x) * Double(x)
         }
       case .csr:
         let sparse = rows.sparseRow(row)
         for (j, x) in zip(sparse.indices, sparse.values) {
-          sums[Int(j)] += Double(x)
-          squares[Int(j)] += Double(x) * Double(x)
+          local[Int(j)] += Double(x)
+          local[columns + Int(j)] += Double(x) * Double(x)
         }
       }
     }
-    let n = Double(rows.count)
-    let means = sums.map { $0 / n }
-    return (means, zip(means, squares).map { mean, square in max(square / n - mean * mean, 0) })
+    local[2 * columns] = Double(rows.count)
+    let moments = try summed(local, over: everywhere)
+    let n = moments[2 * columns]
+    let means = moments[0..<columns].map { $0 / n }
+    return (
+      means,
+      zip(means, moments[columns..<2 * columns]).map { mean, square in max(square / n - mean * mean, 0) }
+    )
+  }
+
+  /// `values` summed over the processes when each has rows of its own
+  /// (`everywhere`); as they are otherwise.
+  static func summed(_ values: [Double], over everywhere: (any Reducer)?) throws(TrainingError) -> [Double] {
+    guard let everywhere, everywhere.processes > 1 else { return values }
+    var values = values
+    do { try values.withUnsafeMutableBufferPointer { try everywhere.allReduceSum($0) } } catch {
+      throw .invalidData("summing the rows' statistics over the processes failed: \(error)")
+    }
+    return values
+  }
+
+  /// The distinct labels of every process's rows, ascending: each process's
+  /// own (at most ``LabelTarget/maximumClasses``), gathered in slots of a
+  /// table that a sum over the processes fills.
+  static func classesEverywhere(_ rows: RowBlock, _ everywhere: any Reducer) throws(TrainingError) -> [Float]
+  {
+    var distinct = Set<Float>()
+    for row in 0..<rows.count where distinct.count <= LabelTarget.maximumClasses {
+      distinct.insert(rows.label(row))
+    }
+    guard distinct.count <= LabelTarget.maximumClasses, distinct.allSatisfy(\.isFinite) else {
+      // LabelTarget says what is wrong, in the words it uses in one process.
+      return distinct.sorted()
+    }
+    let widest: Int
+    do { widest = try everywhere.allReduceMax(distinct.count) } catch {
+      throw .invalidData("gathering the classes over the processes failed: \(error)")
+    }
+    // Per process, per label: the label and 1 (a filled slot).
+    var table = [Double](repeating: 0, count: everywhere.processes * widest * 2)
+    for (i, label) in distinct.sorted().enumerated() {
+      table[(everywhere.rank * widest + i) * 2] = Double(label)
+      table[(everywhere.rank * widest + i) * 2 + 1] = 1
+    }
+    let filled = try summed(table, over: everywhere)
+    var all = Set<Float>()
+    for slot in stride(from: 0, to: filled.count, by: 2) where filled[slot + 1] > 0 {
+      all.insert(Float(filled[slot]))
+    }
+    return all.sorted()
   }
 
   /// L-BFGS's preconditioner: per parameter (weights feature-major for
@@ -278,9 +372,9 @@ final class TrainingSet: @unchecked Sendable {
   /// curvature bound and `E[xⱼ²]` over every row (the same in every process).
   /// A feature no row holds (no curvature but the penalty's) gets the largest
   /// of the others' values, so that the diagonal stays positive and bounded.
-  func curvatureDiagonal(outputs: Int, l2: Double) -> [Double] {
+  func curvatureDiagonal(outputs: Int, l2: Double) throws(TrainingError) -> [Double] {
     let c = loss.curvatureBound.value
-    let (means, variances) = Self.columnMoments(rows)
+    let (means, variances) = try Self.columnMoments(rows, everywhere: everywhere)
     let curvature = zip(means, variances).map { c * ($1 + $0 * $0) + l2 }
     let largest = curvature.filter { $0 > 0 }.map { 1 / $0 }.max() ?? 1
     let weights = curvature.flatMap { value in

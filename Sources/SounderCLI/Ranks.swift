@@ -8,29 +8,34 @@ import Sounder
 /// completes it, so every rank sees every rank's row.
 enum Ranks {
   /// What must be the same on every rank, in the order of ``agree(on:path:group:)``'s message.
-  private static let described = ["layout", "label kind", "rows", "features", "stored values", "checksum"]
+  private static let described = [
+    "layout", "label kind", "rows", "features", "stored values", "checksum", "class names' checksum",
+  ]
 
   /// Throws, on every rank alike, when a rank's `dataset` differs from rank
   /// 0's in its layout, label kind, size or section checksums (a rank that
   /// mapped another file than the others under the same path): the ranks
-  /// must train on one problem.
-  static func agree(on dataset: Dataset, path: String, group: any Reducer) throws {
+  /// must train on one problem. With `ownRows` (each rank's file is its own
+  /// share), only the layout, label kind, feature count and class names
+  /// must agree.
+  static func agree(on dataset: Dataset, path: String, group: any Reducer, ownRows: Bool = false) throws {
     guard group.processes > 1 else { return }
     let header = dataset.header
     // The sections' CRC-32Cs folded into 32 bits, exact in a Double.
     let checksum = header.sections.reduce(UInt32(0)) { $0 &* 0x0100_0193 ^ $1.checksum }
     let mine: [Double] = [
       Double(header.layout.rawValue), Double(header.labelKind.rawValue), Double(header.rows),
-      Double(header.columns), Double(header.nonZeros), Double(checksum),
+      Double(header.columns), Double(header.nonZeros), Double(checksum), Double(header[.classNames].checksum),
     ]
+    let compared = ownRows ? [0, 1, 3, 6] : [0, 1, 2, 3, 4, 5]
     let table = try gather(mine, group: group)
     let width = mine.count
     for rank in 1..<group.processes {
-      for field in 0..<width where table[rank * width + field] != table[field] {
+      for field in compared where table[rank * width + field] != table[field] {
         let theirs = text(table[rank * width + field], field: field)
         let first = text(table[field], field: field)
         throw CLIError(
-          "rank \(rank)'s \(path) differs from rank 0's in its \(described[field]) (\(theirs) against \(first)): every rank must map the same data"
+          "rank \(rank)'s \(path) differs from rank 0's in its \(described[field]) (\(theirs) against \(first)): \(ownRows ? "every rank's file must hold the same kind of rows" : "every rank must map the same data")"
         )
       }
     }
@@ -75,7 +80,7 @@ enum Ranks {
     switch field {
     case 0: Layout(rawValue: UInt8(value)).map(\.description) ?? "?"
     case 1: LabelKind(rawValue: UInt8(value)).map(\.description) ?? "?"
-    case 5: String(UInt32(value), radix: 16)
+    case 5, 6: String(UInt32(value), radix: 16)
     default: String(Int(value))
     }
   }

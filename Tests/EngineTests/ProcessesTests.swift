@@ -174,3 +174,80 @@ private struct UnsafeSendableBuffer<T>: @unchecked Sendable {
     #expect(results.allSatisfy { $0.contains("mini-batch k-means runs in one process") }, "\(results)")
   }
 }
+
+/// Training where each process has rows of its own (`--shard`): the classes,
+/// the scaling and the rate come from every process's rows.
+@Suite struct OwnRowsAcrossProcessesTests {
+  /// Three blobs as three classes; the first process's rows hold classes 0
+  /// and 1 only, the second's all three.
+  static let data = MatrixRows.blobs(count: 300, columns: 4, clusters: 3, spread: 8, seed: 12)
+  static var split: (first: [Int], second: [Int]) {
+    let labels = data.matrix.indices.map { data.rows.label($0) }
+    let first = data.matrix.indices.filter { labels[$0] != 2 && $0 < 200 }
+    return (first, data.matrix.indices.filter { !first.contains($0) })
+  }
+
+  static func configuration(standardize: Bool?) -> TrainingConfiguration {
+    var setup = TrainingConfiguration()
+    setup.problem.loss = .logistic
+    setup.problem.l2 = 0.01
+    setup.problem.standardize = standardize
+    setup.optimizer.algorithm = .lbfgs
+    setup.execution.threads = 1
+    setup.stopping.epochs = 200
+    return setup
+  }
+
+  /// `rows` of the blobs (their features scaled by `scales`) as their own rows.
+  static func rows(_ rows: [Int], scales: [Float] = [1, 1, 1, 1]) -> MatrixRows {
+    MatrixRows(
+      rows.map { r in zip(data.matrix[r], scales).map(*) }, labels: rows.map { data.rows.label($0) })
+  }
+
+  @Test func softmaxOverShardsReachesTheNewtonOptimumOfAllRows() throws {
+    let (first, second) = Self.split
+    let shards = [Self.rows(first), Self.rows(second)]
+    let configuration = Self.configuration(standardize: false)
+    let results = try ThreadedProcesses(2).run { reducer in
+      var trainer = Trainer(configuration)
+      trainer.reducer = reducer
+      trainer.rowsPerProcess = true
+      return try trainer.fit(shards[reducer.rank].rows)
+    }
+    #expect(
+      results.map(\.model.classes) == [[0, 1, 2], [0, 1, 2]], "the first shard alone has two classes")
+    #expect(results[0].model.weights == results[1].model.weights, "every process holds the same model")
+    let all = first + second
+    let problem = OracleProblem(
+      features: all.map { Self.data.matrix[$0].map(Double.init) },
+      labels: all.map { Double(Self.data.rows.label($0)) },
+      loss: .softmax(classes: 3), l2: 0.01)
+    let (gap, reached, optimum) = LBFGSTests.gap(results[0].model, problem)
+    #expect(gap <= 1e-6, "\(reached) against \(optimum)")
+  }
+
+  @Test func scalingAndRateComeFromEveryProcesssRows() throws {
+    let (first, second) = Self.split
+    let scales: [Float] = [1, 1000, 1, 0.01]
+    let shards = [Self.rows(first, scales: scales), Self.rows(second, scales: scales)]
+    var configuration = Self.configuration(standardize: nil)
+    configuration.optimizer.algorithm = .gd
+    configuration.stopping.epochs = 30
+    let setup = configuration
+    let results = try ThreadedProcesses(2).run { reducer in
+      var trainer = Trainer(setup)
+      trainer.reducer = reducer
+      trainer.rowsPerProcess = true
+      return try trainer.fit(shards[reducer.rank].rows)
+    }
+    let whole = Self.rows(first + second, scales: scales)
+    let alone = try Trainer(setup).fit(whole.rows)
+    #expect(results[0].scaling.standardized && alone.scaling.standardized)
+    #expect(results[0].learningRate.value == alone.learningRate.value, "the rate from every process's rows")
+    for (a, b) in zip(
+      results[0].model.weights + results[0].model.intercepts, alone.model.weights + alone.model.intercepts)
+    {
+      #expect(abs(a - b) <= 1e-4 * (abs(b) + 1e-3), "\(a) against \(b)")
+    }
+  }
+}

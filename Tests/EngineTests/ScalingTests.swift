@@ -6,7 +6,7 @@ import Testing
 @Suite("Defaults chosen from the data: scaling and learning rate")
 struct ScalingTests {
   /// The decision for dense rows whose column `j` is `scale[j] · z + shift[j]`, z standard-normal-like.
-  static func decision(scales: [Float], shifts: [Float], rows: Int = 1_000) -> (Bool, String) {
+  static func decision(scales: [Float], shifts: [Float], rows: Int = 1_000) throws -> (Bool, String) {
     let columns = scales.count
     var state: UInt64 = 9
     var values = [Float](repeating: 0, count: rows * columns)
@@ -18,33 +18,33 @@ struct ScalingTests {
       }
     }
     let labels = [Float](repeating: 0, count: rows)
-    return values.withUnsafeBufferPointer { v in
-      labels.withUnsafeBufferPointer { l in
+    return try values.withUnsafeBufferPointer { v in
+      try labels.withUnsafeBufferPointer { l in
         let block = RowBlock(
           count: rows, columns: columns, layout: .dense, features: v.baseAddress!,
           offsets: UnsafePointer(bitPattern: 8)!, indices: UnsafePointer(bitPattern: 4)!,
           labels: l.baseAddress!,
           weights: nil)
-        let need = TrainingSet.scalingNeed(block)
+        let need = try TrainingSet.scalingNeed(block)
         return (need.standardized, need.reason)
       }
     }
   }
 
   @Test("features on one scale are left alone; spreads 10× apart or means far from 0 are standardised")
-  func rule() {
-    #expect(Self.decision(scales: [1, 2, 0.5, 1.5], shifts: [0, 0.3, -0.2, 1]).0 == false)
-    let spread = Self.decision(scales: [1, 30, 1, 1], shifts: [0, 0, 0, 0])
+  func rule() throws {
+    #expect(try Self.decision(scales: [1, 2, 0.5, 1.5], shifts: [0, 0.3, -0.2, 1]).0 == false)
+    let spread = try Self.decision(scales: [1, 30, 1, 1], shifts: [0, 0, 0, 0])
     #expect(spread.0 && spread.1.hasPrefix("feature spreads differ"), "\(spread.1)")
-    let offset = Self.decision(scales: [1, 1, 1, 1], shifts: [0, 0, 40, 0])
+    let offset = try Self.decision(scales: [1, 1, 1, 1], shifts: [0, 0, 40, 0])
     #expect(offset.0 && offset.1.hasPrefix("a feature's mean lies"), "\(offset.1)")
     // A constant column is the intercept's business, not a scale.
-    #expect(Self.decision(scales: [1, 0, 1, 1], shifts: [0, 100, 0, 0]).0 == false)
+    #expect(try Self.decision(scales: [1, 0, 1, 1], shifts: [0, 100, 0, 0]).0 == false)
   }
 
   @Test("sparse rows are not standardised unless asked; an explicit setting wins")
   func sparseAndExplicit() throws {
-    #expect(TrainingSet.scalingNeed(TrainerTests.sparse.block.block).standardized == false)
+    #expect(try TrainingSet.scalingNeed(TrainerTests.sparse.block.block).standardized == false)
     var setup = TrainingConfiguration()
     setup.stopping.epochs = 1
     setup.problem.standardize = true
