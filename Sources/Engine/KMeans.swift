@@ -35,6 +35,11 @@ public struct KMeans: Sendable {
   public var stopRequest: StopRequest?
   /// The processes this fit spans (``InProcess``: this one alone).
   public var reducer: any Reducer = InProcess()
+  /// Across processes: whether each process's rows are its own (`--shard`),
+  /// so that it assigns all of them, the scaling and the tolerance come from
+  /// every process's rows, and process 0 seeds over its own rows; otherwise
+  /// every process maps the same rows and assigns its contiguous share.
+  public var rowsPerProcess = false
 
   /// A k-means fitter with `configuration`.
   public init(_ configuration: KMeansConfiguration, topology: Topology? = nil) {
@@ -62,30 +67,36 @@ public struct KMeans: Sendable {
     guard rows.columns > 0 else {
       throw TrainingError.invalidConfiguration("the data has no features to cluster")
     }
-    guard k <= rows.count else {
-      throw TrainingError.invalidConfiguration("k = \(k) is more than the \(rows.count) rows to cluster")
-    }
     let processes = reducer.processes
+    let everywhere = processes > 1 && rowsPerProcess ? reducer : nil
+    let totals = try TrainingSet.summed(
+      [Double(rows.count), KMeansSeeding.totalWeight(rows.block)], over: everywhere)
+    let rowsEverywhere = Int(totals[0])
+    guard k <= rowsEverywhere else {
+      throw TrainingError.invalidConfiguration("k = \(k) is more than the \(rowsEverywhere) rows to cluster")
+    }
     if processes > 1 {
       guard configuration.algorithm != .minibatch else {
         throw TrainingError.invalidConfiguration(
           "mini-batch k-means runs in one process; across \(processes) processes use the lloyd or bounded algorithm"
         )
       }
-      guard rows.count >= processes else {
+      guard rowsPerProcess || rows.count >= processes else {
         throw TrainingError.invalidConfiguration(
           "\(rows.count) rows for \(processes) processes: each needs at least one")
       }
     }
     let machine = try topology ?? Topology.current()
-    let scaled = configuration.standardize ? try TrainingSet.standardized(rows.block) : nil
+    let scaled =
+      configuration.standardize ? try TrainingSet.standardized(rows.block, everywhere: everywhere) : nil
     defer { scaled?.values.deallocate() }
     let plan = try PlacementPlan(
       topology: machine, workers: configuration.execution.threads, policy: configuration.execution.placement)
     let strategy = Self.strategy(for: configuration, workers: plan.workers.count)
     let all = Array(0..<Int32(rows.count))
     let mine =
-      processes > 1 ? Array(DataLayout.split(all, of: rows.block, into: processes)[reducer.rank]) : all
+      processes > 1 && !rowsPerProcess
+      ? Array(DataLayout.split(all, of: rows.block, into: processes)[reducer.rank]) : all
     let team = try ClusterTeam(
       rows: rows, assigning: mine, scaled: scaled?.values, clusters: k, execution: configuration.execution,
       plan: plan, machine: machine, bounded: configuration.algorithm == .bounded, counters: counters,
@@ -94,9 +105,9 @@ public struct KMeans: Sendable {
     let state = team.state
     let layout = team.layout
     let execution = configuration.execution
-    // Process 0 of several seeds over every row, on a team of its own.
+    // Process 0 of several seeds over every row, on a team of its own (over its own rows: on its team).
     let seedingTeam: (() throws -> ClusterTeam)? =
-      processes > 1 && reducer.rank == 0
+      processes > 1 && reducer.rank == 0 && !rowsPerProcess
       ? {
         try ClusterTeam(
           rows: rows, assigning: all, scaled: scaled?.values, clusters: k, execution: execution, plan: plan,
@@ -107,7 +118,7 @@ public struct KMeans: Sendable {
       assignments: layout.assignments, rows: mine, counters: counters, slots: team.slots,
       stopRequest: stopRequest, reducer: reducer, seedingTeam: seedingTeam)
 
-    let tolerance = try KMeansRun.absoluteTolerance(configuration, block: block)
+    let tolerance = try KMeansRun.absoluteTolerance(configuration, block: block, everywhere: everywhere)
     var best: (run: Int, inertia: Double, centres: [Float], stop: KMeansStop)?
     var history: [KMeansReport] = []
     var inertias: [Double] = []
@@ -137,8 +148,8 @@ public struct KMeans: Sendable {
     return KMeansResult(
       model: ClusterModel(centres: winner.centres, features: block.columns, scaler: scaled?.scaler),
       inertia: winner.inertia, runInertias: inertias, bestRun: winner.run, stopReason: winner.stop,
-      history: history, strategy: strategy, initializationSeconds: seeding, rows: rows.count,
-      totalWeight: KMeansSeeding.totalWeight(block), assignedRows: mine.count,
+      history: history, strategy: strategy, initializationSeconds: seeding, rows: rowsEverywhere,
+      totalWeight: totals[1], assignedRows: mine.count,
       placement: plan.workers.map(\.cpu),
       workers: layout.workerStats(
         plan: plan, counters: counters, replicaOf: Array(repeating: 0, count: plan.workers.count)))
@@ -273,20 +284,26 @@ struct KMeansRun {
   let stopRequest: StopRequest?
   /// The processes the fit spans.
   let reducer: any Reducer
-  /// Process 0 of several: a team over every row, to choose the starting centres on.
+  /// Process 0 of several that map every row: a team over all of them, to
+  /// choose the starting centres on (`nil`: process 0 chooses on its own
+  /// team, over its own rows).
   let seedingTeam: (() throws -> ClusterTeam)?
 
   /// The tolerance in squared distance: `tolerance × mean_j Var(x_j)`
-  /// (0 without a pass over the rows when the tolerance is 0).
-  static func absoluteTolerance(_ configuration: KMeansConfiguration, block: RowBlock) throws -> Double {
+  /// (0 without a pass over the rows when the tolerance is 0), over every
+  /// process's rows when each has its own (`everywhere`).
+  static func absoluteTolerance(
+    _ configuration: KMeansConfiguration, block: RowBlock, everywhere: (any Reducer)? = nil
+  ) throws -> Double {
     guard configuration.tolerance > 0 else { return 0 }
-    let variances = try TrainingSet.columnMoments(block).variances
+    let variances = try TrainingSet.columnMoments(block, everywhere: everywhere).variances
     return configuration.tolerance * variances.reduce(0, +) / Double(block.columns)
   }
 
   /// Chooses run `run`'s starting centres (`initial`, when given) into the
-  /// state. Across processes, process 0 chooses them over every row and the
-  /// others take its centres (a sum with their zeros, which adds nothing).
+  /// state. Across processes, process 0 chooses them (over every row, or over
+  /// its own rows) and the others take its centres (a sum with their zeros,
+  /// which adds nothing).
   func seed(run: Int, from initial: [Float]?) throws {
     var centres: [Float]
     if reducer.processes == 1 {
@@ -295,11 +312,17 @@ struct KMeansRun {
       // The centres, then 1 when process 0 could not choose them.
       centres = [Float](repeating: 0, count: state.clusters * state.columns + 1)
       var failure: (any Error)?
-      if let seedingTeam {
+      if reducer.rank == 0 {
         do {
-          let full = try seedingTeam()
-          let chosen = try choose(
-            run: run, from: initial, state: full.state, team: full.team, assignments: full.layout.assignments)
+          let chosen: [Float]
+          if let seedingTeam {
+            let full = try seedingTeam()
+            chosen = try choose(
+              run: run, from: initial, state: full.state, team: full.team,
+              assignments: full.layout.assignments)
+          } else {
+            chosen = try choose(run: run, from: initial, state: state, team: team, assignments: assignments)
+          }
           centres.replaceSubrange(0..<chosen.count, with: chosen)
         } catch {
           failure = error
@@ -570,15 +593,12 @@ struct KMeansRun {
     let d = state.columns
     let empty = (0..<k).filter { state.totals[$0] == 0 }
     guard !empty.isEmpty else { return 0 }
-    let farthest = try farthestRows(empty.count)
-    for (c, far) in zip(empty, farthest) {
-      let row = far.row
+    for (c, far) in zip(empty, try farthestRows(empty.count)) {
       let from = far.centre
-      let weight = Double(block.weight(row))
-      let x = dense(row)
+      let weight = Double(far.weight)
       for j in 0..<d {
-        state.combined[from * d + j] -= weight * Double(x[j])
-        state.next[c * d + j] = x[j]
+        state.combined[from * d + j] -= weight * Double(far.values[j])
+        state.next[c * d + j] = far.values[j]
       }
       state.totals[from] -= weight
       state.totals[c] = weight
@@ -597,36 +617,64 @@ struct KMeansRun {
     return empty.count
   }
 
-  /// The `count` rows farthest from their centres, farthest first (lowest
-  /// row on ties), with their centres: this process's rows, then, across
-  /// processes, the farthest of every process's candidates.
-  private func farthestRows(_ count: Int) throws -> [(distance: Float, row: Int, centre: Int)] {
-    typealias Candidate = (distance: Float, row: Int, centre: Int)
-    var found = rows.map { position -> Candidate in
+  /// A row far from its centre: how far, whose (process, then row) it is,
+  /// its centre, weight and values.
+  private struct FarRow {
+    var distance: Float
+    var process: Int
+    var row: Int
+    var centre: Int
+    var weight: Float
+    var values: [Float]
+
+    /// Farthest first; the lowest process, then row, on ties (row order when
+    /// every process maps the same rows).
+    static func before(_ a: FarRow, _ b: FarRow) -> Bool {
+      (a.distance, -a.process, -a.row) > (b.distance, -b.process, -b.row)
+    }
+  }
+
+  /// The `count` rows farthest from their centres, farthest first: this
+  /// process's, then, across processes, the farthest of every process's
+  /// candidates, their values gathered with them (a process may not hold
+  /// another's rows).
+  private func farthestRows(_ count: Int) throws -> [FarRow] {
+    var found = rows.map { position -> FarRow in
       let row = Int(position)
       let centre = Int(state.labels[row])
-      return (rowDistance(row, to: centre), row, centre)
+      return FarRow(
+        distance: rowDistance(row, to: centre), process: reducer.rank, row: row, centre: centre, weight: 0,
+        values: [])
     }
-    func order(_ a: Candidate, _ b: Candidate) -> Bool {
-      a.distance > b.distance || (a.distance == b.distance && a.row < b.row)
-    }
-    found.sort(by: order)
+    found.sort(by: FarRow.before)
     found.removeLast(max(found.count - count, 0))
+    for i in found.indices {
+      found[i].weight = block.weight(found[i].row)
+      found[i].values = dense(found[i].row)
+    }
     guard reducer.processes > 1 else { return found }
-    // Each process's candidates in its own slots (row + 1, so 0 is "none"); the sum gathers them.
-    var table = [Double](repeating: 0, count: reducer.processes * count * 3)
+    // Each process's candidates in its own slots: row + 1 (0: none), distance, centre, weight, values.
+    let d = state.columns
+    let width = 4 + d
+    var table = [Double](repeating: 0, count: reducer.processes * count * width)
     for (i, candidate) in found.enumerated() {
-      let slot = (reducer.rank * count + i) * 3
-      table[slot] = Double(candidate.distance)
-      table[slot + 1] = Double(candidate.row + 1)
+      let slot = (reducer.rank * count + i) * width
+      table[slot] = Double(candidate.row + 1)
+      table[slot + 1] = Double(candidate.distance)
       table[slot + 2] = Double(candidate.centre)
+      table[slot + 3] = Double(candidate.weight)
+      for j in 0..<d { table[slot + 4 + j] = Double(candidate.values[j]) }
     }
     try table.withUnsafeMutableBufferPointer { try reducer.allReduceSum($0) }
-    var everywhere: [Candidate] = []
-    for slot in stride(from: 0, to: table.count, by: 3) where table[slot + 1] > 0 {
-      everywhere.append((Float(table[slot]), Int(table[slot + 1]) - 1, Int(table[slot + 2])))
+    var everywhere: [FarRow] = []
+    for slot in stride(from: 0, to: table.count, by: width) where table[slot] > 0 {
+      everywhere.append(
+        FarRow(
+          distance: Float(table[slot + 1]), process: slot / width / count, row: Int(table[slot]) - 1,
+          centre: Int(table[slot + 2]), weight: Float(table[slot + 3]),
+          values: table[slot + 4..<slot + width].map { Float($0) }))
     }
-    everywhere.sort(by: order)
+    everywhere.sort(by: FarRow.before)
     return Array(everywhere.prefix(count))
   }
 

@@ -15,8 +15,8 @@ struct ClusterCommand: ParsableCommand {
       """
   )
 
-  @Argument(help: "The data to cluster.")
-  var data: String
+  @OptionGroup
+  var source: DataSource
 
   @Option(name: .customShort("k"), help: "The number of clusters.")
   var clusters: Int
@@ -89,15 +89,17 @@ struct ClusterCommand: ParsableCommand {
     setup.execution.seed = seed
     execution.apply(to: &setup.execution)
     do { try setup.validate() } catch { throw CLIError(error.description) }
-    try refuseOutput(output, sameAsAnyOf: [data] + (input.labels.map { [$0] } ?? []))
     let group = try SounderCommand.processes(asked: mpi, command: "cluster")
+    // This rank's data: DATA, or its own file of --shard's pattern.
+    let data = source.path(rank: group.rank)
+    try refuseOutput(output, sameAsAnyOf: [data] + (input.labels.map { [$0] } ?? []))
     // Rank 0 alone writes the model; before any work, its folder must take a file.
     let writes = group.rank == 0
     if writes { do { _ = try OutputFile(creating: output) } catch { throw CLIError(error.description) } }
     let machine = try Topology.current()
     try execution.check(on: machine)
     let opened = try input.open(data, threads: execution.threads)
-    try Ranks.agree(on: opened.dataset, path: data, group: group)
+    try Ranks.agree(on: opened.dataset, path: source.name, group: group, ownRows: source.ownRows)
     let header = opened.dataset.header
     let log = ClusterLog(json: json)
     log.start(path: data, header: header, configuration: setup)
@@ -112,6 +114,7 @@ struct ClusterCommand: ParsableCommand {
     do {
       var kMeans = KMeans(setup, topology: machine)
       kMeans.reducer = group
+      kMeans.rowsPerProcess = source.ownRows
       result = try kMeans.fit(opened.rows, counters: counters) { report in
         bar.clear { log.iteration(report) }
       }

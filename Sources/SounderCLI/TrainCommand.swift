@@ -15,16 +15,8 @@ struct TrainCommand: ParsableCommand {
       """
   )
 
-  @Argument(help: "The training data (omitted with --shard).")
-  var data: String?
-
-  @Option(
-    help: ArgumentHelp(
-      "Under MPI: each rank trains on a file of its own, PATTERN with {rank} replaced by its rank.",
-      discussion:
-        "Instead of every rank mapping DATA and training on its share: the classes, the scaling, the rate and the validation metric are summed over the ranks.",
-      valueName: "PATTERN"))
-  var shard: String?
+  @OptionGroup
+  var source: DataSource
 
   @Option(name: .shortAndLong, help: "Where to write the model.")
   var output: String = "sounder.model"
@@ -96,16 +88,6 @@ struct TrainCommand: ParsableCommand {
     if let checkpointEvery, checkpointEvery < 1 {
       throw ValidationError("--checkpoint-every must be at least 1 epoch (got \(checkpointEvery))")
     }
-    guard (data == nil) != (shard == nil) else {
-      throw ValidationError(
-        data == nil
-          ? "give the training data, or --shard PATTERN"
-          : "give the training data or --shard PATTERN, not both")
-    }
-    if let shard, !shard.contains("{rank}") {
-      throw ValidationError(
-        "--shard \(shard): the pattern must hold {rank}, which each rank replaces by its number")
-    }
   }
 
   func run() throws {
@@ -122,7 +104,7 @@ struct TrainCommand: ParsableCommand {
     setup.stopping.holdoutFraction = holdout
     let group = try SounderCommand.processes(asked: mpi, command: "train")
     // This rank's data: DATA, or its own file of --shard's pattern.
-    let data = self.data ?? shard!.replacingOccurrences(of: "{rank}", with: String(group.rank))
+    let data = source.path(rank: group.rank)
     try refuseOutput(
       output, sameAsAnyOf: [data] + (test.map { [$0] } ?? []) + (input.labels.map { [$0] } ?? []))
     // Rank 0 alone writes the model and checkpoints.
@@ -135,7 +117,7 @@ struct TrainCommand: ParsableCommand {
     let opened = try input.open(data, threads: execution.threads)
     try opened.requireLabels(for: "train")
     let dataset = opened.dataset
-    try Ranks.agree(on: dataset, path: shard ?? data, group: group, ownRows: shard != nil)
+    try Ranks.agree(on: dataset, path: source.name, group: group, ownRows: source.ownRows)
     setup.problem.loss = model.loss(for: dataset.header.labelKind).loss
     do { try setup.validate(on: machine) } catch { throw CLIError(error.description) }
     let testSet = try test.map { try input.open($0, threads: execution.threads) }
@@ -173,7 +155,7 @@ struct TrainCommand: ParsableCommand {
     do {
       var trainer = Trainer(setup, topology: machine)
       trainer.reducer = group
-      trainer.rowsPerProcess = shard != nil
+      trainer.rowsPerProcess = source.ownRows
       result = try trainer.fit(
         rows, validation: testRows?.rows, resuming: resuming, checkpointEvery: checkpointEvery,
         counters: counters,
@@ -217,7 +199,7 @@ struct TrainCommand: ParsableCommand {
     let measured = testSet != nil ? "test" : (subset != nil ? "validation" : "training")
     // With --shard, rank 0 holds only its own rows: the metrics are of those.
     log.summary(
-      metrics, on: shard != nil && group.processes > 1 ? "rank 0's \(measured)" : measured, output: output)
+      metrics, on: source.ownRows && group.processes > 1 ? "rank 0's \(measured)" : measured, output: output)
     if case .diverged = result.stopReason {
       throw CLIError(
         result.stopReason.description

@@ -143,6 +143,40 @@ private struct UnsafeSendableBuffer<T>: @unchecked Sendable {
     #expect(abs(results[0].inertia - reference.inertia) <= 1e-6 * reference.inertia)
   }
 
+  /// Rows of each process's own (`--shard`): every process assigns all of
+  /// its rows, and the fit is that of all rows together, the far centre
+  /// re-seeded with the farthest row of whichever process holds it.
+  @Test(arguments: [KMeansAlgorithm.lloyd, .bounded])
+  func ownRowsAcrossProcessesMatchTheReference(algorithm: KMeansAlgorithm) throws {
+    let data = MatrixRows.blobs(count: 300, columns: 4, clusters: 3, spread: 6, seed: 4, weighted: true)
+    let shards = [
+      MatrixRows(Array(data.matrix[..<120]), weights: Array(data.weights![..<120])),
+      MatrixRows(Array(data.matrix[120...]), weights: Array(data.weights![120...])),
+    ]
+    let initial = data.matrix[1] + data.matrix[2] + data.matrix[3] + [500, 500, 500, 500]
+    let reference = ReferenceLloyd(
+      data.matrix, weights: data.weights,
+      initial: stride(from: 0, to: initial.count, by: 4).map { Array(initial[$0..<$0 + 4]) },
+      reseedingEmpty: true)
+    let configuration = setup(4, algorithm: algorithm)
+    let results = try ThreadedProcesses(2).run { reducer in
+      var kMeans = KMeans(configuration)
+      kMeans.reducer = reducer
+      kMeans.rowsPerProcess = true
+      return try kMeans.fit(shards[reducer.rank].rows, initialCentres: initial)
+    }
+    #expect(results[0].history[0].reseeded == 1)
+    #expect(results.map(\.assignedRows) == [120, 180] && results[0].rows == 300)
+    #expect(results[1].model.centres == results[0].model.centres)
+    for c in 0..<4 {
+      for j in 0..<4 {
+        let expected = reference.centres[c][j]
+        #expect(abs(Double(results[0].model.centres[c * 4 + j]) - expected) <= 1e-5 * (abs(expected) + 1))
+      }
+    }
+    #expect(abs(results[0].inertia - reference.inertia) <= 1e-6 * reference.inertia)
+  }
+
   /// Process 0 chooses the starting centres over every row; the others start from them.
   @Test func seedingAcrossProcessesIsProcessZeros() throws {
     let data = MatrixRows.blobs(count: 400, columns: 3, clusters: 5, spread: 2, seed: 6)
