@@ -115,7 +115,8 @@ public struct KMeans: Sendable {
       } : nil
     let fit = KMeansRun(
       configuration: configuration, topology: machine, block: block, state: state, team: team.team,
-      assignments: layout.assignments, rows: mine, counters: counters, slots: team.slots,
+      assignments: layout.assignments, rows: mine, rowsEverywhere: rowsEverywhere, counters: counters,
+      slots: team.slots,
       stopRequest: stopRequest, reducer: reducer, seedingTeam: seedingTeam)
 
     let tolerance = try KMeansRun.absoluteTolerance(configuration, block: block, everywhere: everywhere)
@@ -279,6 +280,8 @@ struct KMeansRun {
   let assignments: [WorkerAssignment]
   /// The rows this process assigns, ascending (every row in one process).
   let rows: [Int32]
+  /// The rows every process assigns, together.
+  let rowsEverywhere: Int
   let counters: WorkerCounters
   let slots: CounterSlots
   let stopRequest: StopRequest?
@@ -381,7 +384,7 @@ struct KMeansRun {
       report(
         KMeansReport(
           run: run, iteration: iteration, inertia: inertia, shift: shift, changed: changed,
-          distanceShare: computed / (Double(state.rows) * Double(k)), reseeded: reseeded,
+          distanceShare: computed / (Double(rowsEverywhere) * Double(k)), reseeded: reseeded,
           seconds: monotonicSeconds() - started))
       if changed == 0 && reseeded == 0 { return (inertia, .stable(iteration: iteration)) }
       state.setCentres(state.next)

@@ -74,7 +74,9 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
       assignment.rows, blockRows: data.blockRows, seed: configuration.execution.seed, epoch: epoch,
       stream: reducer.rank * context.count + worker)
     let replica = replicaOf[worker]
-    let period = configuration.syncInterval(for: data.rows)
+    let period = configuration.syncInterval(
+      layout: data.rows.layout, columns: data.rows.columns, nonZeros: data.nonZerosEverywhere,
+      rows: data.rowCountEverywhere)
     let rounds = (longest + period - 1) / period
     let adaptive = configuration.adaptiveStep
     let minibatch = configuration.optimizer.algorithm == .minibatch
@@ -238,7 +240,8 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
       : ReplicaMerge(
         base: replicas.mergedSquaredSums.baseAddress,
         replicas: (0..<replicas.count).map { replicas.squaredSums($0).baseAddress! },
-        weightCount: replicas.weightCount, totals: mergeTotals.floats.baseAddress! + 2 * replicas.parameterCount,
+        weightCount: replicas.weightCount,
+        totals: mergeTotals.floats.baseAddress! + 2 * replicas.parameterCount,
         coordinates: replicas.parameterCount, replicasEverywhere: replicas.count * reducer.processes)
     let penalised = slice.clamped(to: 0..<(lazyPenalty ? replicas.weightCount : 0))
     let rule: ReplicaMerge.Rule = replicas.mergedParameters.isEmpty ? .average : .capped
@@ -262,8 +265,6 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
     merge.apply(slice, rule: rule)
     sums?.apply(slice, rule: .sum)
   }
-
-
 
 }
 

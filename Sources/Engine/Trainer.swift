@@ -127,6 +127,16 @@ public struct Trainer: Sendable {
         topology: machine, workers: data.training.count, policy: configuration.execution.placement)
     }
     let workers = plan.workers.count
+    if reducer.processes > 1 {
+      // Steps, batches and meetings assume as many workers in every process.
+      let most = try reducer.allReduceMax(workers)
+      let fewest = -(try reducer.allReduceMax(-workers))
+      guard most == fewest else {
+        throw TrainingError.invalidConfiguration(
+          "the processes would train with \(fewest) to \(most) workers each (a process takes at most one a core and one a training row); give --threads N so that every process has as many"
+        )
+      }
+    }
     let partitionCount = configuration.execution.partitions ?? workers
     guard partitionCount <= data.training.count else {
       throw TrainingError.invalidConfiguration(
@@ -141,7 +151,8 @@ public struct Trainer: Sendable {
         replication: configuration.execution.dataReplication,
         simulating: configuration.execution.simulatedNodes)
     } catch { throw TrainingError.placementFailed(error.description) }
-    let density = Double(data.rows.nonZeros) / Double(max(data.rows.count * data.rows.columns, 1))
+    let density =
+      Double(data.nonZerosEverywhere) / Double(max(data.rowCountEverywhere * data.rows.columns, 1))
     let choice = StrategyChoice.choose(
       requested: configuration.execution.strategy, algorithm: configuration.optimizer.algorithm,
       layout: data.rows.layout,

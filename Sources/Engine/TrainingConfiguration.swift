@@ -294,10 +294,15 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
   /// (On 16 cores, with merges that average, intervals of 1,024 and 4,096
   /// gave about the same loss per epoch as this one at 1.3–2.5× its time.)
   public func syncInterval(for rows: RowBlock) -> Int {
+    syncInterval(layout: rows.layout, columns: rows.columns, nonZeros: rows.nonZeros, rows: rows.count)
+  }
+
+  /// The same from the rows' shape: their layout, columns, stored values and count.
+  func syncInterval(layout: Layout, columns: Int, nonZeros: Int, rows: Int) -> Int {
     if let every = execution.syncEvery { return every }
-    guard rows.layout == .csr, rows.count > 0 else { return 1024 }
-    let perRow = max(1, rows.nonZeros / rows.count)
-    return min(16_384, max(1024, 20 * rows.columns / perRow))
+    guard layout == .csr, rows > 0 else { return 1024 }
+    let perRow = max(1, nonZeros / rows)
+    return min(16_384, max(1024, 20 * columns / perRow))
   }
 
   /// Whether row `row` is held out for validation: with a holdout fraction

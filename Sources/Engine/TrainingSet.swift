@@ -57,6 +57,11 @@ final class TrainingSet: @unchecked Sendable {
   /// The training rows of every process, ascending (``training`` when there
   /// is one, or when each process has rows of its own).
   let allTraining: [Int32]
+  /// Stored values and rows over every process (this one's when every
+  /// process maps every row): what decides the merge interval and the
+  /// strategy, alike on every process.
+  let nonZerosEverywhere: Int
+  let rowCountEverywhere: Int
   /// When each process has rows of its own: what sums the rows' statistics
   /// over the processes (``summed(_:)``); `nil` when every process sees
   /// every row.
@@ -159,9 +164,12 @@ final class TrainingSet: @unchecked Sendable {
     }
     var weightSum: Double = 0
     for row in training { weightSum += Double(rows.weight(Int(row))) }
-    let totals = try Self.summed([weightSum, Double(training.count)], over: everywhere)
+    let totals = try Self.summed(
+      [weightSum, Double(training.count), Double(source.nonZeros), Double(source.count)], over: everywhere)
     weightScale = totals[0] > 0 ? Float(totals[1] / totals[0]) : 1
     trainingRowsEverywhere = Int(totals[1])
+    nonZerosEverywhere = Int(totals[2])
+    rowCountEverywhere = Int(totals[3])
     allTraining = training
     if case .share(let rank, let count) = processes {
       guard training.count >= count else {
@@ -335,32 +343,53 @@ final class TrainingSet: @unchecked Sendable {
   }
 
   /// The distinct labels of every process's rows, ascending: each process's
-  /// own (at most ``LabelTarget/maximumClasses``), gathered in slots of a
-  /// table that a sum over the processes fills.
+  /// own, gathered in slots of a table that a sum over the processes fills.
+  /// Every process calls the same two reductions whatever its labels, and
+  /// every process throws alike when one's labels cannot be classes or the
+  /// classes are more than the rows can teach (``LabelTarget``'s rules over
+  /// all rows).
   static func classesEverywhere(_ rows: RowBlock, _ everywhere: any Reducer) throws(TrainingError) -> [Float]
   {
     var distinct = Set<Float>()
     for row in 0..<rows.count where distinct.count <= LabelTarget.maximumClasses {
       distinct.insert(rows.label(row))
     }
-    guard distinct.count <= LabelTarget.maximumClasses, distinct.allSatisfy(\.isFinite) else {
-      // LabelTarget says what is wrong, in the words it uses in one process.
-      return distinct.sorted()
-    }
+    let usable = distinct.count <= LabelTarget.maximumClasses && distinct.allSatisfy(\.isFinite)
     let widest: Int
-    do { widest = try everywhere.allReduceMax(distinct.count) } catch {
+    do { widest = try everywhere.allReduceMax(usable ? distinct.count : 0) } catch {
       throw .invalidData("gathering the classes over the processes failed: \(error)")
     }
-    // Per process, per label: the label and 1 (a filled slot).
-    var table = [Double](repeating: 0, count: everywhere.processes * widest * 2)
-    for (i, label) in distinct.sorted().enumerated() {
-      table[(everywhere.rank * widest + i) * 2] = Double(label)
-      table[(everywhere.rank * widest + i) * 2 + 1] = 1
+    // Per process: its rows, 1 if its labels cannot be classes, then per label the label and 1.
+    let width = 2 + 2 * widest
+    var table = [Double](repeating: 0, count: everywhere.processes * width)
+    let mine = everywhere.rank * width
+    table[mine] = Double(rows.count)
+    table[mine + 1] = usable ? 0 : 1
+    if usable {
+      for (i, label) in distinct.sorted().enumerated() {
+        table[mine + 2 + 2 * i] = Double(label)
+        table[mine + 3 + 2 * i] = 1
+      }
     }
     let filled = try summed(table, over: everywhere)
     var all = Set<Float>()
-    for slot in stride(from: 0, to: filled.count, by: 2) where filled[slot + 1] > 0 {
-      all.insert(Float(filled[slot]))
+    var rowsEverywhere = 0
+    for process in 0..<everywhere.processes {
+      let slot = process * width
+      rowsEverywhere += Int(filled[slot])
+      if filled[slot + 1] > 0 {
+        throw .labelsDoNotFitLoss(
+          "process \(process)'s labels take more than \(LabelTarget.maximumClasses) distinct values or are not finite numbers; a classifier's labels are classes"
+        )
+      }
+      for i in 0..<widest where filled[slot + 3 + 2 * i] > 0 { all.insert(Float(filled[slot + 2 + 2 * i])) }
+    }
+    if all.count > 2,
+      all.count * LabelTarget.minimumRowsPerClass > rowsEverywhere || all.count > LabelTarget.maximumClasses
+    {
+      throw .labelsDoNotFitLoss(
+        "the labels take \(all.count) distinct values in \(rowsEverywhere) rows over the processes, fewer than \(LabelTarget.minimumRowsPerClass) rows a class (or more than \(LabelTarget.maximumClasses) classes); for regression use squared loss"
+      )
     }
     return all.sorted()
   }

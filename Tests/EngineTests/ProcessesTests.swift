@@ -1,5 +1,6 @@
 import Dataset
 import Foundation
+import SeededRandom
 import Testing
 
 @testable import Engine
@@ -283,5 +284,54 @@ private struct UnsafeSendableBuffer<T>: @unchecked Sendable {
     {
       #expect(abs(a - b) <= 1e-4 * (abs(b) + 1e-3), "\(a) against \(b)")
     }
+  }
+
+  /// Sparse shards of different density (10 and 20 values a row) under
+  /// AdaGrad's per-core replicas: the merge interval comes from every
+  /// process's rows, so both meet as often (from its own rows, one would
+  /// meet twice as often as the other and wait for ever).
+  @Test func sparseShardsOfDifferentDensityMeetAlike() throws {
+    func shard(valuesPerRow: Int, seed: UInt64) -> MatrixRows {
+      var rng = SplitMix64(seed: seed)
+      let matrix = (0..<4_096).map { _ -> [Float] in
+        var row = [Float](repeating: 0, count: 1_024)
+        for _ in 0..<valuesPerRow { row[Int(rng.next(below: 1_024))] = 1 }
+        return row
+      }
+      return MatrixRows(matrix, labels: matrix.map { $0[0] + $0[1] > 0 ? 1 : 0 }, sparse: true)
+    }
+    let shards = [shard(valuesPerRow: 10, seed: 1), shard(valuesPerRow: 20, seed: 2)]
+    var setup = TrainingConfiguration()
+    setup.execution.threads = 1
+    setup.execution.strategy = .perCore
+    setup.stopping.epochs = 2
+    let configuration = setup
+    let results = try ThreadedProcesses(2).run { reducer in
+      var trainer = Trainer(configuration)
+      trainer.reducer = reducer
+      trainer.rowsPerProcess = true
+      return try trainer.fit(shards[reducer.rank].rows)
+    }
+    #expect(results[0].model.weights == results[1].model.weights, "every process holds the same model")
+  }
+
+  /// Processes that would run different numbers of workers are refused alike.
+  @Test func differentWorkerCountsAreRefusedEverywhere() throws {
+    let (first, second) = Self.split
+    let shards = [Self.rows(first), Self.rows(second)]
+    let outcomes = try ThreadedProcesses(2).run { reducer -> String in
+      var setup = Self.configuration(standardize: false)
+      setup.execution.threads = reducer.rank + 1
+      var trainer = Trainer(setup)
+      trainer.reducer = reducer
+      trainer.rowsPerProcess = true
+      do {
+        _ = try trainer.fit(shards[reducer.rank].rows)
+        return "trained"
+      } catch { return "\(error)" }
+    }
+    #expect(
+      outcomes.allSatisfy { $0.contains("the processes would train with 1 to 2 workers each") }, "\(outcomes)"
+    )
   }
 }
