@@ -1,4 +1,6 @@
 import Dataset
+import Foundation
+import SeededRandom
 import Testing
 
 @testable import Engine
@@ -53,6 +55,37 @@ struct ScalingTests {
     setup.problem.standardize = nil
     let decided = try Trainer(setup).fit(TrainerTests.dense.block)
     #expect(!decided.scaling.standardized, "\(decided.scaling.reason)")
+  }
+
+  @Test(
+    "sparse columns on scales 10⁻³ to 10³ are divided by their RMS; sparse rows on one scale are left alone")
+  func sparseScales() throws {
+    var rng = SplitMix64(seed: 21)
+    let truth = (0..<50).map { _ in Float(rng.next(below: 3)) - 1 }
+    var matrix: [[Float]] = []
+    var labels: [Float] = []
+    for _ in 0..<3_000 {
+      var row = [Float](repeating: 0, count: 50)
+      for _ in 0..<6 { row[Int(rng.next(below: 50))] = Float(rng.next(below: 1_000)) / 500 - 1 }
+      matrix.append(row)
+      labels.append(zip(row, truth).reduce(0) { $0 + $1.0 * $1.1 } > 0 ? 1 : 0)
+    }
+    let scaled = matrix.map { row in row.enumerated().map { j, x in x * powf(10, Float(j % 7 - 3)) } }
+    let plain = MatrixRows(matrix, labels: labels, sparse: true)
+    let bad = MatrixRows(scaled, labels: labels, sparse: true)
+    #expect(try TrainingSet.scalingNeed(plain.rows.block).standardized == false)
+    let need = try TrainingSet.scalingNeed(bad.rows.block)
+    #expect(need.standardized && need.reason.hasPrefix("sparse feature scales differ"), "\(need.reason)")
+    var setup = TrainingConfiguration()
+    setup.execution.threads = 1
+    func accuracy(_ data: MatrixRows) throws -> Double {
+      let model = try Trainer(setup).fit(data.rows).model
+      let predicted = model.predictions(data.rows)
+      return Double(zip(predicted, labels).filter { $0 == $1 }.count) / Double(labels.count)
+    }
+    let onOneScale = try accuracy(plain)
+    let badlyScaled = try accuracy(bad)
+    #expect(onOneScale > 0.9 && badlyScaled >= onOneScale - 0.02, "\(badlyScaled) against \(onOneScale)")
   }
 
   @Test("the learning rate from the data is 1 / (c × (mean ‖x‖² + 1)); full-batch gd with it only goes down")
