@@ -301,10 +301,10 @@ final class TrainingSet: @unchecked Sendable {
   }
 
   /// Whether sparse rows need scaling: when the root mean square of the
-  /// stored values of the columns that hold any, over up to 8,192 evenly
-  /// spaced rows, differs more than 10× from column to column. Zeros are
-  /// left out, so a rare column is not mistaken for a small one: sparse rows
-  /// on one scale keep their values (and their memory); columns on scales
+  /// stored values of the columns that hold at least 32 of them, over up to
+  /// 8,192 evenly spaced rows, differs more than 10× from column to column.
+  /// Zeros are left out, so a rare column is not mistaken for a small one:
+  /// sparse rows on one scale keep their values (and their memory); columns on scales
   /// 10⁻³ to 10³ apart (the defaults panel's badly scaled copy) took AdaGrad
   /// to test accuracy 0.52 unscaled, where each column divided by its RMS
   /// reaches the unscaled copy's 0.75 (BENCHMARKS.md, "The defaults panel").
@@ -323,7 +323,8 @@ final class TrainingSet: @unchecked Sendable {
     }
     let moments = try summed(local, over: everywhere)
     var (smallest, largest) = (Double.infinity, 0.0)
-    for j in 0..<rows.columns where moments[rows.columns + j] > 0 {
+    // Columns with at least 32 values in the sample: a rare column's few values say little of its scale.
+    for j in 0..<rows.columns where moments[rows.columns + j] >= 32 {
       let rms = (moments[j] / moments[rows.columns + j]).squareRoot()
       guard rms > 1e-12 else { continue }
       smallest = min(smallest, rms)
