@@ -7,7 +7,7 @@ import Sounder
 /// over the ranks (``Reducer/allReduceSum(_:)-(UnsafeMutableBufferPointer<Double>)``)
 /// completes it, so every rank sees every rank's row.
 enum Ranks {
-  /// What must be the same on every rank, in the order of ``agree(on:path:group:)``'s message.
+  /// What must be the same on every rank, in the order `agree` compares it.
   private static let described = [
     "layout", "label kind", "rows", "features", "stored values", "checksum", "class names' checksum",
   ]
