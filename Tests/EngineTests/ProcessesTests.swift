@@ -239,15 +239,30 @@ private struct UnsafeSendableBuffer<T>: @unchecked Sendable {
       rows.map { r in zip(data.matrix[r], scales).map(*) }, labels: rows.map { data.rows.label($0) })
   }
 
+  /// Each shard trained as its own process's rows, its configuration from
+  /// `setup(rank)`; each process's result, or its error's text.
+  static func fitShards(
+    _ shards: [MatrixRows], _ setup: @escaping @Sendable (Int) -> TrainingConfiguration
+  ) throws -> [Result<TrainingResult, TrainingError>] {
+    try ThreadedProcesses(shards.count).run { reducer in
+      var trainer = Trainer(setup(reducer.rank))
+      trainer.reducer = reducer
+      trainer.rowsPerProcess = true
+      return Result { () throws(TrainingError) in
+        do { return try trainer.fit(shards[reducer.rank].rows) } catch let error as TrainingError {
+          throw error
+        } catch {
+          throw .invalidData("\(error)")
+        }
+      }
+    }
+  }
+
   @Test func softmaxOverShardsReachesTheNewtonOptimumOfAllRows() throws {
     let (first, second) = Self.split
     let shards = [Self.rows(first), Self.rows(second)]
-    let configuration = Self.configuration(standardize: false)
-    let results = try ThreadedProcesses(2).run { reducer in
-      var trainer = Trainer(configuration)
-      trainer.reducer = reducer
-      trainer.rowsPerProcess = true
-      return try trainer.fit(shards[reducer.rank].rows)
+    let results = try Self.fitShards(shards) { _ in Self.configuration(standardize: false) }.map {
+      try $0.get()
     }
     #expect(
       results.map(\.model.classes) == [[0, 1, 2], [0, 1, 2]], "the first shard alone has two classes")
@@ -269,12 +284,7 @@ private struct UnsafeSendableBuffer<T>: @unchecked Sendable {
     configuration.optimizer.algorithm = .gd
     configuration.stopping.epochs = 30
     let setup = configuration
-    let results = try ThreadedProcesses(2).run { reducer in
-      var trainer = Trainer(setup)
-      trainer.reducer = reducer
-      trainer.rowsPerProcess = true
-      return try trainer.fit(shards[reducer.rank].rows)
-    }
+    let results = try Self.fitShards(shards) { _ in setup }.map { try $0.get() }
     let whole = Self.rows(first + second, scales: scales)
     let alone = try Trainer(setup).fit(whole.rows)
     #expect(results[0].scaling.standardized && alone.scaling.standardized)
@@ -306,12 +316,7 @@ private struct UnsafeSendableBuffer<T>: @unchecked Sendable {
     setup.execution.strategy = .perCore
     setup.stopping.epochs = 2
     let configuration = setup
-    let results = try ThreadedProcesses(2).run { reducer in
-      var trainer = Trainer(configuration)
-      trainer.reducer = reducer
-      trainer.rowsPerProcess = true
-      return try trainer.fit(shards[reducer.rank].rows)
-    }
+    let results = try Self.fitShards(shards) { _ in configuration }.map { try $0.get() }
     #expect(results[0].model.weights == results[1].model.weights, "every process holds the same model")
   }
 
@@ -319,16 +324,15 @@ private struct UnsafeSendableBuffer<T>: @unchecked Sendable {
   @Test func differentWorkerCountsAreRefusedEverywhere() throws {
     let (first, second) = Self.split
     let shards = [Self.rows(first), Self.rows(second)]
-    let outcomes = try ThreadedProcesses(2).run { reducer -> String in
+    let outcomes = try Self.fitShards(shards) { rank in
       var setup = Self.configuration(standardize: false)
-      setup.execution.threads = reducer.rank + 1
-      var trainer = Trainer(setup)
-      trainer.reducer = reducer
-      trainer.rowsPerProcess = true
-      do {
-        _ = try trainer.fit(shards[reducer.rank].rows)
-        return "trained"
-      } catch { return "\(error)" }
+      setup.execution.threads = rank + 1
+      return setup
+    }.map { outcome -> String in
+      switch outcome {
+      case .success: "trained"
+      case .failure(let error): error.description
+      }
     }
     #expect(
       outcomes.allSatisfy { $0.contains("the processes would train with 1 to 2 workers each") }, "\(outcomes)"
