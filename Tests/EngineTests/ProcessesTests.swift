@@ -44,26 +44,24 @@ final class ThreadedProcesses: @unchecked Sendable {
     condition.lock()
     defer { condition.unlock() }
     slots[rank] = values
-    let mine = generation
-    arrived += 1
-    if arrived == count {
-      arrived = 0
-      generation += 1
-      condition.broadcast()
-    } else {
-      while generation == mine { condition.wait() }
-    }
+    arriveAndWait()
     let all = slots
     // Nobody may overwrite a slot before every process has read this round's.
+    arriveAndWait()
+    return all
+  }
+
+  /// A barrier over the `count` processes; called with the lock held.
+  private func arriveAndWait() {
+    let round = generation
     arrived += 1
     if arrived == count {
       arrived = 0
       generation += 1
       condition.broadcast()
     } else {
-      while generation == mine + 1 { condition.wait() }
+      while generation == round { condition.wait() }
     }
-    return all
   }
 
   private struct View: Reducer {
@@ -73,20 +71,16 @@ final class ThreadedProcesses: @unchecked Sendable {
     var reduceSeconds: Double { 0 }
     var bytesSent: Int { 0 }
 
-    func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws {
-      let all = group.exchange(values.map(Double.init), rank: rank)
-      for j in values.indices {
-        var sum = Float(all[0][j])
-        for r in 1..<group.count { sum += Float(all[r][j]) }
-        values[j] = sum
-      }
-    }
+    func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>) throws { sumInRankOrder(values) }
 
-    func allReduceSum(_ values: UnsafeMutableBufferPointer<Double>) throws {
-      let all = group.exchange(Array(values), rank: rank)
+    func allReduceSum(_ values: UnsafeMutableBufferPointer<Double>) throws { sumInRankOrder(values) }
+
+    /// Every process's `values` summed in rank order, in their own type (Float values are exact as Doubles in transit).
+    private func sumInRankOrder<T: BinaryFloatingPoint>(_ values: UnsafeMutableBufferPointer<T>) {
+      let all = group.exchange(values.map { Double($0) }, rank: rank)
       for j in values.indices {
-        var sum = all[0][j]
-        for r in 1..<group.count { sum += all[r][j] }
+        var sum = T(all[0][j])
+        for r in 1..<group.count { sum += T(all[r][j]) }
         values[j] = sum
       }
     }
