@@ -65,7 +65,7 @@ struct Evaluation<O: OutputObjective>: Sendable {
       let everywhere = try TrainingSet.summed(Array(total[2..<5]), over: data.everywhere)
       total.replaceSubrange(2..<5, with: everywhere)
     }
-    let (l1, l2) = (configuration.problem.l1, configuration.problem.l2)
+    let (l1, l2) = (configuration.problem.l1, configuration.problem.l2Strength)
     let penalty =
       shares?.penalty(of: model.weights, outputs: step.outputs, l1: l1, l2: l2)
       ?? model.weights.withUnsafeBufferPointer { Double(Regularization(l1: l1, l2: l2).penalty($0)) }

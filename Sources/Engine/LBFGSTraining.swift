@@ -42,7 +42,7 @@ final class LBFGSTraining<O: OutputObjective>: @unchecked Sendable {
     self.pass = pass
     model = pass.model
     tallies = pass.tallies
-    l2 = Double(configuration.problem.l2)
+    l2 = Double(configuration.problem.l2Strength)
     l1 = Double(configuration.problem.l1)
     history = LBFGSHistory(memory: configuration.optimizer.memory, diagonal: preconditioner)
   }

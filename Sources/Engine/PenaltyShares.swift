@@ -27,7 +27,7 @@ struct PenaltyShares: Sendable {
   init?(for data: TrainingSet, configuration: TrainingConfiguration) throws(TrainingError) {
     guard data.rows.layout == .csr, configuration.optimizer.schedule == .adagrad,
       configuration.optimizer.algorithm == .sgd,
-      configuration.problem.l1 > 0 || configuration.problem.l2 > 0
+      configuration.problem.l1 > 0 || configuration.problem.l2Strength > 0
     else { return nil }
     var counts = [Int32](repeating: 0, count: data.rows.columns)
     for row in data.allTraining {

@@ -83,7 +83,7 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
     // SGD under the global schedules applies the penalties lazily at
     // meetings; AdaGrad folds them into each step, mini-batch into each update.
     let lazyPenalty =
-      !minibatch && adaptive == nil && (configuration.problem.l1 > 0 || configuration.problem.l2 > 0)
+      !minibatch && adaptive == nil && (configuration.problem.l1 > 0 || configuration.problem.l2Strength > 0)
     let meets = replicas.count > 1 || lazyPenalty || reducer.processes > 1
     let schedule = configuration.stepSizes
     // Every worker of every process: the schedule counts their updates, and a batch is shared among them.
@@ -221,7 +221,7 @@ struct ReplicaTraining<O: OutputObjective>: Sendable {
     var steps = [Float](repeating: 0, count: replicas.count)
     for worker in 0..<context.count { steps[replicaOf[worker]] += roundCounts.floats[worker] }
     let l1 = configuration.problem.l1
-    let l2 = configuration.problem.l2
+    let l2 = configuration.problem.l2Strength
     let penalties = steps.map { steps in
       lazyPenalty
         ? LazyPenalty(

@@ -336,7 +336,7 @@ struct GradientUpdate: Sendable {
     self.weightCount = weightCount
     fitIntercept = configuration.problem.fitIntercept
     l1 = configuration.problem.l1
-    l2 = configuration.problem.l2
+    l2 = configuration.problem.l2Strength
     adaptive = configuration.adaptiveStep
   }
 

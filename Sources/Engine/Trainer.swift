@@ -106,12 +106,24 @@ public struct Trainer: Sendable {
             + ")")
       }
     }
-    // From here on the run's configuration has its learning rate (checkpoints keep the one asked for).
+    // From here on the run's configuration has its algorithm, epochs, L2
+    // strength and learning rate (checkpoints keep what was asked for).
     let requested = configuration
     var configuration = requested
+    let algorithm =
+      requested.optimizer.algorithm == .auto
+      ? Self.automaticAlgorithm(for: data, configuration: requested)
+      : (kind: requested.optimizer.algorithm, reason: "as requested")
+    configuration.optimizer.algorithm = algorithm.kind
+    configuration.stopping.epochs = requested.stopping.epochs ?? Self.automaticEpochs(for: algorithm.kind)
+    let l2 =
+      try requested.problem.l2.map { (value: $0, reason: "as requested") }
+      ?? automaticL2(rows, data: data, configuration: configuration, startsFromModel: initial != nil)
+    configuration.problem.l2 = l2.value
+    try configuration.validate()
     let schedule =
       requested.optimizer.schedule.map { (kind: $0, reason: "as requested") }
-      ?? Self.automaticSchedule(for: data, configuration: requested)
+      ?? Self.automaticSchedule(for: data, configuration: configuration)
     configuration.optimizer.schedule = schedule.kind
     let rate =
       try requested.optimizer.learningRate.map { (value: $0, reason: "as requested") }
@@ -166,7 +178,8 @@ public struct Trainer: Sendable {
           configuration: configuration, requested: requested, rate: rate, schedule: schedule, data: data,
           fingerprint: fingerprint, machine: machine, plan: plan,
           layout: layout,
-          choice: choice, reducer: reducer, resuming: resuming, initial: initial,
+          choice: choice, algorithm: algorithm, l2: l2, reducer: reducer, resuming: resuming,
+          initial: initial,
           checkpointEvery: checkpointEvery, stopRequest: stopRequest,
           counters: counters, checkpoint: checkpoint, progress: progress)
         return try data.loss.visit(outputs: data.outputs, run)
@@ -194,6 +207,47 @@ extension Trainer {
       throw TrainingError.diverged(epoch: epoch, learningRate: rate)
     }
     return result
+  }
+
+  /// Stored values up to which data is small: a pass over it takes well
+  /// under a millisecond, so L-BFGS runs to the optimum and cross-validation
+  /// chooses the L2 strength, in about a second at most.
+  static let smallData = 1 << 20
+
+  /// The algorithm when the configuration leaves it to `auto`, and why:
+  /// L-BFGS to the optimum on small data (``smallData``), where its
+  /// passes are cheap and the exact optimum of a cross-validated objective
+  /// beats a few epochs of SGD (the defaults panel: digits 0.9667 against
+  /// 0.9578 test accuracy, diabetes R² 0.366 against 0.331), unless the loss
+  /// has a kink (hinge) or a step size was asked for; SGD otherwise, or
+  /// mini-batches under strategy `sync`.
+  static func automaticAlgorithm(for data: TrainingSet, configuration: TrainingConfiguration) -> (
+    kind: Algorithm, reason: String
+  ) {
+    let values = data.nonZerosEverywhere
+    let small = values <= smallData
+    let barriers = configuration.execution.strategy == .sync
+    let stepAsked = configuration.optimizer.schedule != nil || configuration.optimizer.learningRate != nil
+    if small, data.loss != .hinge, !stepAsked,
+      configuration.execution.strategy == .auto || barriers
+    {
+      return (.lbfgs, "small data (\(values) stored values): L-BFGS to the optimum")
+    }
+    let why =
+      !small
+      ? "\(values) stored values: stochastic steps, a few passes"
+      : data.loss == .hinge
+        ? "hinge loss has a kink that L-BFGS cannot take"
+        : stepAsked
+          ? "a learning rate or schedule was given" : "strategy \(configuration.execution.strategy.rawValue)"
+    return barriers ? (.minibatch, why + "; mini-batches under strategy sync") : (.sgd, why)
+  }
+
+  /// The epoch cap when the configuration leaves it open: 100 for the
+  /// full-batch methods (L-BFGS stops sooner at the optimum), 10 passes
+  /// for the stochastic ones.
+  static func automaticEpochs(for algorithm: Algorithm) -> Int {
+    algorithm == .lbfgs || algorithm == .gd ? 100 : 10
   }
 
   /// The step-size schedule when the configuration leaves it open, and why:
@@ -286,6 +340,9 @@ private struct TrainingRun: OutputObjectiveVisitor {
   let layout: DataLayout
   var assignments: [WorkerAssignment] { layout.assignments }
   let choice: StrategyChoice
+  /// The algorithm and the L2 strength, and why.
+  let algorithm: (kind: Algorithm, reason: String)
+  let l2: (value: Float, reason: String)
   let reducer: any Reducer
   let resuming: Checkpoint?
   let initial: LinearModel?
@@ -346,7 +403,7 @@ private struct TrainingRun: OutputObjectiveVisitor {
           longest: globalLongest),
         configuration: configuration,
         preconditioner: try data.curvatureDiagonal(
-          outputs: model.outputs, l2: Double(configuration.problem.l2)))
+          outputs: model.outputs, l2: Double(configuration.problem.l2Strength)))
       updatesPerEpoch = 1
       epochBody = .driven(run: { _, team in try lbfgs.iterate(on: team) }, finished: { lbfgs.finished })
     } else if choice.strategy == .sync {
@@ -381,7 +438,7 @@ private struct TrainingRun: OutputObjectiveVisitor {
               ? columns * 4 : Int(data.rows.offsets[Int(row) + 1] - data.rows.offsets[Int(row)]) * 8)
         }
       })
-    let algorithm = LinearTraining(
+    let epochs = LinearTraining(
       body: epochBody, model: model, evaluation: evaluation, tallies: tallies, requested: requested,
       data: data,
       fingerprint: fingerprint,
@@ -404,12 +461,12 @@ private struct TrainingRun: OutputObjectiveVisitor {
         epochsWithoutImprovement: resuming.epochsWithoutImprovement)
     }
     let driver = EpochDriver(
-      team: team, counters: counters, epochs: configuration.stopping.epochs,
+      team: team, counters: counters, epochs: configuration.stopping.epochs ?? 1,
       tolerance: configuration.stopping.tolerance,
       iterationsWithoutChange: configuration.stopping.iterationsWithoutChange,
       targetLoss: configuration.stopping.targetLoss,
       checkpointEvery: checkpointEvery, stopRequest: stopRequest)
-    let outcome = try driver.run(algorithm, from: start, checkpoint: checkpoint, progress: progress)
+    let outcome = try driver.run(epochs, from: start, checkpoint: checkpoint, progress: progress)
     let lastGood = outcome.lastGood
     let (weights, intercepts) =
       data.scaler?.unscale(weights: lastGood.weights, intercepts: lastGood.intercepts) ?? lastGood
@@ -421,7 +478,7 @@ private struct TrainingRun: OutputObjectiveVisitor {
       trainingRows: data.training.count, validationRows: data.validation.count,
       workers: layout.workerStats(plan: plan, counters: counters, replicaOf: replicaOf),
       scaling: data.scaling, learningRate: rate,
-      schedule: schedule)
+      schedule: schedule, algorithm: algorithm, l2: l2)
   }
 }
 

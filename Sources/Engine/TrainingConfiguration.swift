@@ -24,6 +24,10 @@ public enum UpdateStrategy: String, Sendable, Codable, CaseIterable {
 
 /// What one update is computed from.
 public enum Algorithm: String, Sendable, Codable, CaseIterable {
+  /// Chosen from the data when training starts (see
+  /// `Trainer.automaticAlgorithm`): ``lbfgs`` to the optimum on small data,
+  /// ``sgd`` otherwise; the result says which and why.
+  case auto
   /// Full-batch gradient descent: one update per epoch from every row.
   case gd
   /// Stochastic gradient descent: one update per row.
@@ -73,9 +77,14 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// logistic loss, one-vs-rest for hinge and modified Huber).
     public var multiclass: Multiclass?
     /// L1 and L2 strengths: the objective is the mean loss plus
-    /// `λ₁ ‖W‖₁ + ½ λ₂ ‖W‖²` (intercepts are never penalised).
+    /// `λ₁ ‖W‖₁ + ½ λ₂ ‖W‖²` (intercepts are never penalised). An L2
+    /// strength of `nil` (the default) is chosen from the data when training
+    /// starts (see `Trainer.automaticL2`: cross-validated on small data), and
+    /// the result says which and why.
     public var l1: Float = 0
-    public var l2: Float = 0
+    public var l2: Float?
+    /// The L2 strength trained with: `l2`, once chosen (0 before).
+    var l2Strength: Float { l2 ?? 0 }
     /// Whether to learn intercepts.
     public var fitIntercept = true
     /// Reweighs the classes (classification losses only): `.balanced` gives
@@ -95,7 +104,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
 
   /// How each update is computed.
   public struct Optimizer: Sendable, Equatable {
-    public var algorithm: Algorithm = .sgd
+    public var algorithm: Algorithm = .auto
     /// The initial step size `η₀`; `nil` (the default) chooses it from the
     /// data when training starts (see `Trainer.automaticRate`), and the
     /// result says which and why.
@@ -145,8 +154,10 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
 
   /// When to stop, and what to validate on.
   public struct Stopping: Sendable, Equatable {
-    /// Passes over the training rows, at most.
-    public var epochs: Int = 10
+    /// Passes over the training rows (L-BFGS: iterations), at most; `nil`
+    /// (the default) chooses from the algorithm when training starts (see
+    /// `Trainer.automaticEpochs`).
+    public var epochs: Int?
     /// Stop when the monitored loss has not improved by `tolerance` for
     /// `iterationsWithoutChange` epochs (`nil`: run every epoch).
     public var tolerance: Double?
@@ -164,6 +175,17 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// costs 60–90% of an SGD epoch. The penalty is the end-of-epoch model's
     /// either way; validation losses are always exact.
     public var exactLoss = false
+    /// Cross-validation's fold, when this configuration fits one (the
+    /// trainer's own fits while it chooses the L2 strength): of the rows
+    /// not held out, every `count`-th from the `index`-th is validated on and
+    /// the others are trained on; held-out rows are neither.
+    var fold: Fold?
+  }
+
+  /// One fold of `count`-fold cross-validation.
+  struct Fold: Sendable, Equatable {
+    var index: Int
+    var count: Int
   }
 
   public var problem = Problem()
@@ -233,7 +255,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     try c.encode(problem.loss, forKey: .loss)
     try c.encodeIfPresent(problem.multiclass, forKey: .multiclass)
     try c.encode(problem.l1, forKey: .l1)
-    try c.encode(problem.l2, forKey: .l2)
+    try c.encodeIfPresent(problem.l2, forKey: .l2)
     try c.encode(problem.fitIntercept, forKey: .fitIntercept)
     try c.encodeIfPresent(problem.classWeight, forKey: .classWeight)
     try c.encodeIfPresent(problem.classes, forKey: .classes)
@@ -254,7 +276,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     try c.encode(execution.dataReplication, forKey: .dataReplication)
     try c.encodeIfPresent(execution.simulatedNodes, forKey: .simulatedNodes)
     try c.encode(execution.seed, forKey: .seed)
-    try c.encode(stopping.epochs, forKey: .epochs)
+    try c.encodeIfPresent(stopping.epochs, forKey: .epochs)
     try c.encodeIfPresent(stopping.tolerance, forKey: .tolerance)
     try c.encode(stopping.iterationsWithoutChange, forKey: .iterationsWithoutChange)
     try c.encodeIfPresent(stopping.targetLoss, forKey: .targetLoss)
@@ -270,7 +292,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     }
     switch schedule {
     case .constant: return .constant(rate)
-    case .optimal: return .optimal(initial: rate, lambda: problem.l2)
+    case .optimal: return .optimal(initial: rate, lambda: problem.l2Strength)
     case .inverseScaling: return .inverseScaling(initial: rate, exponent: optimizer.power)
     case .adagrad: return .constant(rate)
     }
@@ -280,7 +302,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
   /// folded into each step; `nil` under the global schedules.
   public var adaptiveStep: AdaptiveStep? {
     optimizer.schedule == .adagrad
-      ? AdaptiveStep(rate: stepSizes.rate(at: 0), l1: problem.l1, l2: problem.l2) : nil
+      ? AdaptiveStep(rate: stepSizes.rate(at: 0), l1: problem.l1, l2: problem.l2Strength) : nil
   }
 
   /// The examples per worker between meetings: `execution.syncEvery` when
@@ -341,13 +363,13 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
   public func validate() throws(TrainingError) {
     func invalid(_ message: String) -> TrainingError { .invalidConfiguration(message) }
     let (problem, optimizer, execution, stopping) = (problem, optimizer, execution, stopping)
-    guard stopping.epochs >= 1 else { throw invalid("epochs must be at least 1 (got \(stopping.epochs))") }
+    if let epochs = stopping.epochs, epochs < 1 { throw invalid("epochs must be at least 1 (got \(epochs))") }
     if let rate = optimizer.learningRate, !(rate.isFinite && rate > 0) {
       throw invalid("the learning rate must be a finite number above 0 (got \(rate))")
     }
-    guard problem.l1.isFinite, problem.l1 >= 0, problem.l2.isFinite, problem.l2 >= 0 else {
+    guard problem.l1.isFinite, problem.l1 >= 0, problem.l2Strength.isFinite, problem.l2Strength >= 0 else {
       throw invalid(
-        "L1 and L2 strengths must be finite and at least 0 (got l1 \(problem.l1), l2 \(problem.l2))")
+        "L1 and L2 strengths must be finite and at least 0 (got l1 \(problem.l1), l2 \(problem.l2Strength))")
     }
     if let classes = problem.classes {
       guard problem.loss.isClassification else {
@@ -412,9 +434,10 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     if problem.multiclass != nil, problem.loss == .squared {
       throw invalid("--multiclass is for classification; squared loss is regression")
     }
-    if optimizer.schedule == .optimal, problem.l2 <= 0 {
+    if optimizer.schedule == .optimal, problem.l2Strength <= 0 {
       throw invalid(
-        "the optimal schedule η₀/(1 + η₀λt) needs an L2 strength above 0; set l2 or use another schedule")
+        "the optimal schedule η₀/(1 + η₀λt) needs an L2 strength above 0 (one chosen from the data may be 0); set l2 or use another schedule"
+      )
     }
     if optimizer.algorithm == .gd || optimizer.algorithm == .lbfgs, execution.strategy != .auto,
       execution.strategy != .sync
@@ -440,7 +463,9 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
       }
     }
     if optimizer.warmStartEpochs != 0, optimizer.algorithm != .lbfgs {
-      throw invalid("warm-start epochs give L-BFGS its start; \(optimizer.algorithm.rawValue) has none")
+      throw invalid(
+        "warm-start epochs give L-BFGS its start; \(optimizer.algorithm == .auto ? "ask for algorithm lbfgs" : optimizer.algorithm.rawValue + " has none")"
+      )
     }
     if execution.strategy == .sync, optimizer.algorithm == .sgd {
       throw invalid(

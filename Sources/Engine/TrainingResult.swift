@@ -71,6 +71,12 @@ public struct TrainingResult: Sendable {
   public var learningRate: (value: Float, reason: String) = (0, "as requested")
   /// The step-size schedule trained with, and why.
   public var schedule: (kind: ScheduleKind, reason: String) = (.constant, "as requested")
+  /// The algorithm trained with, and why (chosen from the data when the
+  /// configuration left it to `auto`).
+  public var algorithm: (kind: Algorithm, reason: String) = (.sgd, "as requested")
+  /// The L2 strength `λ₂` trained with, and why (chosen from the data when
+  /// the configuration left it open).
+  public var l2: (value: Float, reason: String) = (0, "as requested")
   /// L-BFGS with warm-start epochs: the last of the SGD epochs it started from.
   public var warmStart: EpochReport?
 }

@@ -157,11 +157,26 @@ final class TrainingSet: @unchecked Sendable {
     var training: [Int32] = []
     var validation: [Int32] = []
     training.reserveCapacity(source.count)
-    for row in 0..<source.count {
-      if configuration.isHeldOut(row) { validation.append(Int32(row)) } else { training.append(Int32(row)) }
+    if let fold = configuration.stopping.fold {
+      // A fold of cross-validation: the rows not held out, dealt in turn.
+      var position = 0
+      for row in 0..<source.count where !configuration.isHeldOut(row) {
+        if position % fold.count == fold.index {
+          validation.append(Int32(row))
+        } else {
+          training.append(Int32(row))
+        }
+        position += 1
+      }
+    } else {
+      for row in 0..<source.count {
+        if configuration.isHeldOut(row) { validation.append(Int32(row)) } else { training.append(Int32(row)) }
+      }
     }
     guard !training.isEmpty else { throw .noTrainingRows }
-    if test == nil, let fraction = configuration.stopping.holdoutFraction, validation.isEmpty {
+    if test == nil, configuration.stopping.fold == nil, let fraction = configuration.stopping.holdoutFraction,
+      validation.isEmpty
+    {
       throw .invalidConfiguration(
         "a holdout of \(fraction) holds out no row of the \(source.count); use at least \(printed(1 / Double(source.count), "%g")) (one row)"
       )

@@ -114,7 +114,10 @@ public struct ProfileSweep: Sendable {
     var setup = base
     setup.execution.threads = combination.threads
     setup.execution.strategy = combination.strategy
-    // sync combines whole batches at barriers: profile it as minibatch SGD.
+    // A sweep compares the strategies of SGD: auto (which could pick L-BFGS
+    // for some combinations and not others) profiles as SGD, and sync, which
+    // combines whole batches at barriers, as minibatch SGD.
+    if setup.optimizer.algorithm == .auto { setup.optimizer.algorithm = .sgd }
     if combination.strategy == .sync, setup.optimizer.algorithm == .sgd {
       setup.optimizer.algorithm = .minibatch
     }

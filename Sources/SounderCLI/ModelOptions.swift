@@ -18,8 +18,9 @@ struct ModelOptions: ParsableArguments {
 
   @Option(
     help:
-      "gd (full batch), sgd, minibatch or lbfgs (quasi-Newton on full gradients; an epoch is one iteration).")
-  var algorithm: Algorithm = .sgd
+      "gd (full batch), sgd, minibatch or lbfgs (quasi-Newton on full gradients; an epoch is one iteration). Default: auto, lbfgs on small data (up to 2^20 stored values; not with hinge loss, --lr or --schedule), else sgd (the log says which)."
+  )
+  var algorithm: Algorithm = .auto
 
   @Option(
     name: .customLong("lr"),
@@ -40,8 +41,11 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "L1 strength λ₁.")
   var l1: Float = 0
 
-  @Option(help: "L2 strength λ₂.")
-  var l2: Float = 0
+  @Option(
+    help:
+      "L2 strength λ₂. Default: from the data: for lbfgs and gd on small data the best of 1e-6 to 1 by 5-fold cross-validation, else 0 (the log says which)."
+  )
+  var l2: Float?
 
   @Option(help: "Rows per update for minibatch.")
   var batchSize: Int = 256

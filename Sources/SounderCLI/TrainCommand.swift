@@ -33,8 +33,9 @@ struct TrainCommand: ParsableCommand {
   @Flag(help: "Train as one rank of an MPI job (sounder-mpi under mpirun; detected there without it).")
   var mpi = false
 
-  @Option(help: "Passes over the training rows.")
-  var epochs: Int = 10
+  @Option(
+    help: "Passes over the training rows (lbfgs: iterations), at most. Default: 10; 100 for gd and lbfgs.")
+  var epochs: Int?
 
   @Option(
     help:

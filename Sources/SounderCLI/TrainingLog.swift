@@ -95,6 +95,10 @@ struct TrainingLog {
         var learningRateReason: String
         var schedule: String
         var scheduleReason: String
+        var algorithm: String
+        var algorithmReason: String
+        var l2: Float
+        var l2Reason: String
       }
       emit(
         Line(
@@ -102,7 +106,9 @@ struct TrainingLog {
           trainingRows: result.trainingRows, validationRows: result.validationRows, workers: result.workers,
           standardized: result.scaling.standardized, scalingReason: result.scaling.reason,
           learningRate: result.learningRate.value, learningRateReason: result.learningRate.reason,
-          schedule: result.schedule.kind.rawValue, scheduleReason: result.schedule.reason))
+          schedule: result.schedule.kind.rawValue, scheduleReason: result.schedule.reason,
+          algorithm: result.algorithm.kind.rawValue, algorithmReason: result.algorithm.reason,
+          l2: result.l2.value, l2Reason: result.l2.reason))
       return
     }
     if result.model.isMulticlass {
@@ -121,6 +127,8 @@ struct TrainingLog {
       print("\(name): \(value)" + (reason == "as requested" ? ", as requested" : ": \(reason)"))
     }
     choice("Features", result.scaling.standardized ? "standardised" : "as they are", result.scaling.reason)
+    choice("Algorithm", result.algorithm.kind.rawValue, result.algorithm.reason)
+    choice("L2 strength", String(format: "%.3g", result.l2.value), result.l2.reason)
     choice("Schedule", result.schedule.kind.rawValue, result.schedule.reason)
     choice("Learning rate", String(format: "%.3g", result.learningRate.value), result.learningRate.reason)
     if let warm = result.warmStart {

@@ -113,6 +113,8 @@ struct EmbeddingTests {
     full.stopping.tolerance = 1e-3
     full.stopping.targetLoss = 0.1
     full.stopping.holdoutFraction = 0.1
+    full.problem.l2 = 1e-3
+    full.stopping.epochs = 5
     let keys = try JSONSerialization.jsonObject(with: JSONEncoder().encode(full)) as! [String: Any]
     #expect(Set(keys.keys) == Set(TrainingConfiguration.settingNames))
     let partial = try JSONDecoder().decode(
@@ -136,7 +138,9 @@ struct EmbeddingTests {
       setup.stopping.epochs = 5
       let five = try Trainer(setup).fit(data.block)
       // Standardised, the model passes through raw units and back: equal to float rounding.
-      for (a, b) in zip(more.model.weights + more.model.intercepts, five.model.weights + five.model.intercepts) {
+      for (a, b) in zip(
+        more.model.weights + more.model.intercepts, five.model.weights + five.model.intercepts)
+      {
         #expect(abs(a - b) <= (standardize ? 1e-5 : 0) * max(1, abs(b)))
       }
     }
@@ -145,7 +149,8 @@ struct EmbeddingTests {
     let other = try Trainer(squared).fit(regression.block).model
     squared.problem.loss = .logistic
     #expect(throws: TrainingError.self) {
-      try Trainer(squared).fit(TestRows(rows: 100, columns: 3, classification: true).block, startingFrom: other)
+      try Trainer(squared).fit(
+        TestRows(rows: 100, columns: 3, classification: true).block, startingFrom: other)
     }
   }
 
@@ -161,7 +166,8 @@ struct EmbeddingTests {
     #expect(throws: TrainingError.self) { try Trainer(setup).fit(data.block) }
     setup.problem.classes = [1, 1]
     #expect(
-      throws: TrainingError.invalidConfiguration("the classes must be at least 2 distinct finite labels (got 2)")
+      throws: TrainingError.invalidConfiguration(
+        "the classes must be at least 2 distinct finite labels (got 2)")
     ) { try Trainer(setup).fit(data.block) }
   }
 

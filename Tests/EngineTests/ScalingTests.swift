@@ -92,6 +92,7 @@ struct ScalingTests {
   func automaticRate() throws {
     let rows = TrainerTests.dense.block
     var setup = TrainingConfiguration()
+    setup.optimizer.algorithm = .sgd
     setup.stopping.epochs = 1
     setup.problem.standardize = false
     let result = try Trainer(setup).fit(rows)

@@ -80,6 +80,7 @@ struct ReadmeExampleTests {
     _ = try SyntheticData.write(spec, into: try DatasetWriter(path: path, layout: .dense))
     let rows = try Dataset(path: path).checkedRows()  // keeps the mapping alive
     var setup = TrainingConfiguration()
+    setup.optimizer.algorithm = .sgd  // an epoch is one pass (auto: L-BFGS on data this small)
     setup.stopping.epochs = 2
 
     // --- README: "Watching workers and profiling" ---

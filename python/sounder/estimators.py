@@ -71,21 +71,23 @@ class _SounderLinear(_ModelState, BaseEstimator):
         if self.penalty is None:
             return 0.0, 0.0
         if self.penalty == "l2":
+            # None: the library chooses the strength from the data.
             return 0.0, self.alpha
+        alpha = 1e-4 if self.alpha is None else self.alpha
         if self.penalty == "l1":
-            return self.alpha, 0.0
+            return alpha, 0.0
         if self.penalty == "elasticnet":
-            return self.alpha * self.l1_ratio, self.alpha * (1 - self.l1_ratio)
+            return alpha * self.l1_ratio, alpha * (1 - self.l1_ratio)
         raise ValueError(f"penalty must be 'l2', 'l1', 'elasticnet' or None, got {self.penalty!r}")
 
     def _settings(self, loss):
         l1, l2 = self._penalties()
         settings = {
-            "loss": loss, "l1": l1, "l2": l2, "fitIntercept": bool(self.fit_intercept),
-            "algorithm": self.algorithm, "epochs": int(self.max_iter), "seed": _seed(self.random_state),
-            "batchSize": int(self.batch_size),
+            "loss": loss, "l1": l1, "fitIntercept": bool(self.fit_intercept),
+            "algorithm": self.algorithm, "seed": _seed(self.random_state), "batchSize": int(self.batch_size),
         }
         optional = {
+            "l2": l2, "epochs": None if self.max_iter is None else int(self.max_iter),
             "learningRate": self.learning_rate, "schedule": self.schedule, "tolerance": self.tol,
             "holdoutFraction": self.validation_fraction, "standardize": self.standardize,
             "threads": _threads(self.n_jobs),
@@ -95,12 +97,17 @@ class _SounderLinear(_ModelState, BaseEstimator):
             settings["iterationsWithoutChange"] = int(self.n_iter_no_change)
         return settings
 
-    def _fit(self, X, y, sample_weight, loss, extra=None, start=None):
+    def _fit(self, X, y, sample_weight, loss, extra=None, start=None, partial=False):
         settings = self._settings(loss)
         settings.update(extra or {})
-        if start is not None:
-            # One epoch over the batch from the weights so far, in the features' own units.
+        if partial:
+            # One SGD epoch over the batch, in the features' own units, from the
+            # weights so far: no search for a penalty on one batch (none unless
+            # alpha is given), and no L-BFGS for "auto".
             settings.update(epochs=1, standardize=False)
+            settings.setdefault("l2", 0.0)
+            if settings["algorithm"] == "auto":
+                settings["algorithm"] = "sgd"
             settings.pop("tolerance", None)
             settings.pop("holdoutFraction", None)
         data = Data(X, y, sample_weight)
@@ -122,6 +129,12 @@ class SounderClassifier(ClassifierMixin, _SounderLinear):
     and modified Huber). The objective is the mean loss plus
     ``alpha · R(w)``, with R as in scikit-learn's ``SGDClassifier``.
 
+    The defaults are the command line's: with ``alpha=None`` the L2 strength
+    is chosen from the data (5-fold cross-validation on small data, none on
+    large data; 'l1' and 'elasticnet' take 1e-4), with ``algorithm='auto'``
+    small data is fitted to the optimum by L-BFGS and larger data by SGD,
+    and ``max_iter=None`` caps epochs at 10 (100 for 'gd' and 'lbfgs').
+
     Parameters mirror ``SGDClassifier`` where they mean the same:
     ``loss`` ('logistic', 'hinge', 'modified-huber'), ``penalty``, ``alpha``,
     ``l1_ratio``, ``fit_intercept``, ``max_iter`` (epochs), ``tol`` and
@@ -129,7 +142,7 @@ class SounderClassifier(ClassifierMixin, _SounderLinear):
     ``validation_fraction`` (a held-out share the stopping rule watches),
     ``class_weight`` (None or 'balanced'), ``n_jobs`` (threads; None uses
     every core, unlike scikit-learn's default of one), ``random_state``.
-    Sounder's own: ``algorithm`` ('sgd', 'minibatch', 'gd', 'lbfgs'),
+    Sounder's own: ``algorithm`` ('auto', 'sgd', 'minibatch', 'gd', 'lbfgs'),
     ``learning_rate`` (None: chosen from the data), ``schedule``
     ('constant', 'optimal', 'inverse-scaling', 'adagrad'; None: chosen from
     the data), ``batch_size`` (minibatch), ``standardize`` (None: when the
@@ -138,8 +151,8 @@ class SounderClassifier(ClassifierMixin, _SounderLinear):
     """
 
     def __init__(
-        self, loss="logistic", *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True,
-        algorithm="sgd", max_iter=10, tol=None, n_iter_no_change=5, validation_fraction=None,
+        self, loss="logistic", *, penalty="l2", alpha=None, l1_ratio=0.15, fit_intercept=True,
+        algorithm="auto", max_iter=None, tol=None, n_iter_no_change=5, validation_fraction=None,
         learning_rate=None, schedule=None, batch_size=256, standardize=None, class_weight=None,
         multiclass=None, n_jobs=None, random_state=None, callback=None,
     ):
@@ -219,7 +232,7 @@ class SounderClassifier(ClassifierMixin, _SounderLinear):
         extra = {"classes": [float(k) for k in range(len(self.classes_))]}
         if self.multiclass is not None:
             extra["multiclass"] = self.multiclass
-        model = self._fit(X, indices, sample_weight, self.loss, extra, start=start)
+        model = self._fit(X, indices, sample_weight, self.loss, extra, start=start, partial=True)
         self.coef_ = model.coefficients().astype(np.float64)
         self.intercept_ = model.intercepts().astype(np.float64)
         return self
@@ -258,8 +271,8 @@ class SounderRegressor(RegressorMixin, _SounderLinear):
     """
 
     def __init__(
-        self, *, penalty="l2", alpha=1e-4, l1_ratio=0.15, fit_intercept=True, algorithm="sgd",
-        max_iter=10, tol=None, n_iter_no_change=5, validation_fraction=None, learning_rate=None,
+        self, *, penalty="l2", alpha=None, l1_ratio=0.15, fit_intercept=True, algorithm="auto",
+        max_iter=None, tol=None, n_iter_no_change=5, validation_fraction=None, learning_rate=None,
         schedule=None, batch_size=256, standardize=None, n_jobs=None, random_state=None, callback=None,
     ):
         self.penalty = penalty
@@ -293,7 +306,7 @@ class SounderRegressor(RegressorMixin, _SounderLinear):
         X, y, start = self._partial_start(X, y)
         y = np.asarray(y, dtype=np.float64)
         sample_weight = None if sample_weight is None else _check_sample_weight(sample_weight, X, dtype=np.float32)
-        model = self._fit(X, y, sample_weight, "squared", start=start)
+        model = self._fit(X, y, sample_weight, "squared", start=start, partial=True)
         self.coef_ = model.coefficients().ravel().astype(np.float64)
         self.intercept_ = model.intercepts().astype(np.float64)
         return self
