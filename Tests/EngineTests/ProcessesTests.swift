@@ -105,18 +105,25 @@ private struct UnsafeSendableBuffer<T>: @unchecked Sendable {
     return configuration
   }
 
+  /// Three rows as centres and a fourth far from every row (empty after the
+  /// first assignment, so re-seeded from the farthest row), flat, with the
+  /// Double Lloyd reference from them.
+  static func farFourthCentre(_ data: MatrixRows) -> (initial: [Float], reference: ReferenceLloyd) {
+    let initial = data.matrix[1] + data.matrix[2] + data.matrix[3] + [500, 500, 500, 500]
+    let reference = ReferenceLloyd(
+      data.matrix, weights: data.weights,
+      initial: stride(from: 0, to: initial.count, by: 4).map { Array(initial[$0..<$0 + 4]) },
+      reseedingEmpty: true)
+    return (initial, reference)
+  }
+
   /// Each process assigns its share of the rows; the centres are those of
   /// the Double reference, every process holds the same ones, and an empty
   /// cluster takes the farthest row of all processes' rows.
   @Test(arguments: [2, 3], [KMeansAlgorithm.lloyd, .bounded])
   func lloydAcrossProcessesMatchesTheReference(processes: Int, algorithm: KMeansAlgorithm) throws {
     let data = MatrixRows.blobs(count: 300, columns: 4, clusters: 3, spread: 6, seed: 4, weighted: true)
-    // The fourth centre is far from every row: empty after the first assignment.
-    let initial = data.matrix[1] + data.matrix[2] + data.matrix[3] + [500, 500, 500, 500]
-    let reference = ReferenceLloyd(
-      data.matrix, weights: data.weights,
-      initial: stride(from: 0, to: initial.count, by: 4).map { Array(initial[$0..<$0 + 4]) },
-      reseedingEmpty: true)
+    let (initial, reference) = Self.farFourthCentre(data)
     let configuration = setup(4, algorithm: algorithm)
     let results = try ThreadedProcesses(processes).run { reducer in
       var kMeans = KMeans(configuration)
@@ -148,11 +155,7 @@ private struct UnsafeSendableBuffer<T>: @unchecked Sendable {
       MatrixRows(Array(data.matrix[..<120]), weights: Array(data.weights![..<120])),
       MatrixRows(Array(data.matrix[120...]), weights: Array(data.weights![120...])),
     ]
-    let initial = data.matrix[1] + data.matrix[2] + data.matrix[3] + [500, 500, 500, 500]
-    let reference = ReferenceLloyd(
-      data.matrix, weights: data.weights,
-      initial: stride(from: 0, to: initial.count, by: 4).map { Array(initial[$0..<$0 + 4]) },
-      reseedingEmpty: true)
+    let (initial, reference) = Self.farFourthCentre(data)
     let configuration = setup(4, algorithm: algorithm)
     let results = try ThreadedProcesses(2).run { reducer in
       var kMeans = KMeans(configuration)
