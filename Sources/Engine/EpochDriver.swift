@@ -60,22 +60,29 @@ struct DriverState {
 /// The epoch loop every algorithm shares: run an epoch on the team, time
 /// it, take the losses, stop on divergence (keeping the last good model), on
 /// a target loss or when the monitored loss stops improving, write
-/// checkpoints, and report each epoch.
+/// checkpoints, and report each epoch. Under a stopping rule that monitors
+/// held-out rows the model kept is the one of the least validation loss
+/// (of this run's epochs, when it resumed), not the last.
 struct EpochDriver {
   let team: WorkerTeam
   let counters: WorkerCounters
   /// The last epoch to run.
   let epochs: Int
   let tolerance: Double?
+  /// Whether `tolerance` is a share of the least monitored loss so far
+  /// rather than an amount.
+  var relativeTolerance = false
   let iterationsWithoutChange: Int
   let targetLoss: Double?
   let checkpointEvery: Int?
   /// Ends the run after the epoch in which it is requested.
   var stopRequest: StopRequest? = nil
 
-  /// The run's end: the last good snapshot, every epoch's report, and why it stopped.
+  /// The run's end: the model kept and its epoch (0: none finished), every
+  /// epoch's report, and why it stopped.
   struct Outcome<Snapshot> {
-    var lastGood: Snapshot
+    var kept: Snapshot
+    var keptEpoch: Int
     var history: [EpochReport]
     var stopReason: StopReason
   }
@@ -88,6 +95,13 @@ struct EpochDriver {
   ) throws -> Outcome<A.Snapshot> {
     var state = start
     var lastGood = algorithm.snapshot()
+    // The least validation loss of this run, when a stopping rule watches it.
+    var best: (snapshot: A.Snapshot, epoch: Int, loss: Double)? = nil
+    func outcome(_ reason: StopReason) -> Outcome<A.Snapshot> {
+      Outcome(
+        kept: best?.snapshot ?? lastGood, keptEpoch: best?.epoch ?? state.epoch, history: state.history,
+        stopReason: reason)
+    }
     let first = state.epoch + 1
     for epoch in first..<max(first, epochs + 1) {
       counters.beginEpoch(epoch, examples: algorithm.examplesPerEpoch)
@@ -103,29 +117,24 @@ struct EpochDriver {
         evaluationSeconds: monotonicSeconds() - trained,
         examplesPerSecond: Double(algorithm.examplesPerEpoch) / seconds,
         bytesPerSecond: algorithm.bytesPerEpoch / seconds)
-      guard finite, report.trainingLoss.isFinite else {
-        return Outcome(
-          lastGood: lastGood, history: state.history, stopReason: algorithm.divergence(in: epoch))
-      }
+      guard finite, report.trainingLoss.isFinite else { return outcome(algorithm.divergence(in: epoch)) }
       lastGood = snapshot
       state.epoch = epoch
       state.history.append(report)
+      if tolerance != nil, let loss = report.validationLoss, loss < (best?.loss ?? .infinity) {
+        best = (snapshot, epoch, loss)
+      }
       progress(report)
-      if stopRequest?.isRequested == true {
-        return Outcome(lastGood: lastGood, history: state.history, stopReason: .requested(epoch: epoch))
-      }
-      if let targetLoss, report.trainingLoss <= targetLoss {
-        return Outcome(lastGood: lastGood, history: state.history, stopReason: .reachedTarget(epoch: epoch))
-      }
-      if algorithm.finished {
-        return Outcome(lastGood: lastGood, history: state.history, stopReason: .converged(epoch: epoch))
-      }
+      if stopRequest?.isRequested == true { return outcome(.requested(epoch: epoch)) }
+      if let targetLoss, report.trainingLoss <= targetLoss { return outcome(.reachedTarget(epoch: epoch)) }
+      if algorithm.finished { return outcome(.converged(epoch: epoch)) }
       if let tolerance {
         let monitored = report.validationLoss ?? report.trainingLoss
-        if monitored > state.best - tolerance {
+        let margin = relativeTolerance && state.best.isFinite ? tolerance * abs(state.best) : tolerance
+        if monitored > state.best - margin {
           state.epochsWithoutImprovement += 1
           if state.epochsWithoutImprovement >= iterationsWithoutChange {
-            return Outcome(lastGood: lastGood, history: state.history, stopReason: .converged(epoch: epoch))
+            return outcome(.converged(epoch: epoch))
           }
         } else {
           state.epochsWithoutImprovement = 0
@@ -136,6 +145,6 @@ struct EpochDriver {
         try checkpoint(algorithm.checkpoint(snapshot, state: state))
       }
     }
-    return Outcome(lastGood: lastGood, history: state.history, stopReason: .completed)
+    return outcome(.completed)
   }
 }

@@ -80,8 +80,20 @@ public struct Trainer: Sendable {
     let processes: ProcessRows =
       reducer.processes == 1
       ? .all : rowsPerProcess ? .own(reducer) : .share(rank: reducer.rank, count: reducer.processes)
-    let data = try TrainingSet(
-      rows: rows, test: validation, configuration: configuration, processes: processes)
+    // The algorithm, and the stopping rule that may hold rows out, are
+    // chosen before the rows are prepared.
+    let totals = try TrainingSet.summed(
+      [Double(rows.block.nonZeros), Double(rows.block.count)], over: processes.everywhere)
+    let algorithm =
+      configuration.optimizer.algorithm == .auto
+      ? Self.automaticAlgorithm(values: Int(totals[0]), configuration: configuration)
+      : (kind: configuration.optimizer.algorithm, reason: "as requested")
+    let early = Self.automaticStopping(
+      algorithm: algorithm.kind, rowsEverywhere: Int(totals[1]), configuration: configuration,
+      test: validation != nil)
+    var prepared = configuration
+    if let holdout = early?.holdout { prepared.stopping.holdoutFraction = holdout }
+    let data = try TrainingSet(rows: rows, test: validation, configuration: prepared, processes: processes)
     // A pass over the labels: only for runs that write or read checkpoints.
     let fingerprint =
       resuming != nil || checkpointEvery != nil
@@ -106,16 +118,43 @@ public struct Trainer: Sendable {
             + ")")
       }
     }
+    return try train(
+      data, rows: rows, machine: machine, algorithm: algorithm, early: early, fingerprint: fingerprint,
+      resuming: resuming, initial: initial, checkpointEvery: checkpointEvery, counters: counters,
+      checkpoint: checkpoint, progress: progress)
+  }
+
+  /// Trains on rows already prepared (`data`, made from `rows`) with
+  /// `algorithm` (the configuration's when not `auto`) and `early`'s
+  /// stopping rule: the settings left open are chosen, the workers
+  /// placed, and the epochs run.
+  func train(
+    _ data: TrainingSet, rows: CheckedRows, machine: Topology,
+    algorithm: (kind: Algorithm, reason: String)? = nil, early: EarlyStopping? = nil,
+    fingerprint: String = "", resuming: Checkpoint? = nil, initial: LinearModel? = nil,
+    checkpointEvery: Int? = nil, counters: WorkerCounters = WorkerCounters(),
+    checkpoint: (Checkpoint) throws -> Void = { _ in }, progress: (EpochReport) -> Void = { _ in }
+  ) throws -> TrainingResult {
     // From here on the run's configuration has its algorithm, epochs, L2
     // strength and learning rate (checkpoints keep what was asked for).
     let requested = configuration
     var configuration = requested
-    let algorithm =
-      requested.optimizer.algorithm == .auto
-      ? Self.automaticAlgorithm(for: data, configuration: requested)
-      : (kind: requested.optimizer.algorithm, reason: "as requested")
+    let algorithm = algorithm ?? (kind: requested.optimizer.algorithm, reason: "as requested")
+    precondition(algorithm.kind != .auto, "the algorithm is chosen before training")
     configuration.optimizer.algorithm = algorithm.kind
     configuration.stopping.epochs = requested.stopping.epochs ?? Self.automaticEpochs(for: algorithm.kind)
+    let stopping: String
+    if let early {
+      configuration.stopping.holdoutFraction = early.holdout ?? requested.stopping.holdoutFraction
+      configuration.stopping.tolerance = EarlyStopping.relativeTolerance
+      stopping = early.reason
+    } else if let tolerance = requested.stopping.tolerance {
+      stopping =
+        "at most \(configuration.stopping.epochs!) epochs, until the loss makes \(requested.stopping.iterationsWithoutChange) epochs without a fall of \(printed(tolerance, "%g")), as requested"
+    } else {
+      stopping =
+        "\(configuration.stopping.epochs!) epochs\(algorithm.kind == .lbfgs ? " at most (L-BFGS ends at the optimum)" : "")\(requested.stopping.epochs == nil ? "" : ", as requested")"
+    }
     let l2 =
       try requested.problem.l2.map { (value: $0, reason: "as requested") }
       ?? automaticL2(rows, data: data, configuration: configuration, startsFromModel: initial != nil)
@@ -127,7 +166,7 @@ public struct Trainer: Sendable {
     configuration.optimizer.schedule = schedule.kind
     let rate =
       try requested.optimizer.learningRate.map { (value: $0, reason: "as requested") }
-      ?? Self.automaticRate(for: data, configuration: configuration)
+      ?? automaticRate(rows, data: data, configuration: configuration, machine: machine)
     configuration.optimizer.learningRate = rate.value
     var plan = try PlacementPlan(
       topology: machine, workers: configuration.execution.threads, policy: configuration.execution.placement)
@@ -178,7 +217,8 @@ public struct Trainer: Sendable {
           configuration: configuration, requested: requested, rate: rate, schedule: schedule, data: data,
           fingerprint: fingerprint, machine: machine, plan: plan,
           layout: layout,
-          choice: choice, algorithm: algorithm, l2: l2, reducer: reducer, resuming: resuming,
+          choice: choice, algorithm: algorithm, l2: l2, stopping: (stopping, relative: early != nil),
+          reducer: reducer, resuming: resuming,
           initial: initial,
           checkpointEvery: checkpointEvery, stopRequest: stopRequest,
           counters: counters, checkpoint: checkpoint, progress: progress)
@@ -221,14 +261,14 @@ extension Trainer {
   /// 0.9578 test accuracy, diabetes R² 0.370 against 0.331), unless the loss
   /// has a kink (hinge) or a step size was asked for; SGD otherwise, or
   /// mini-batches under strategy `sync`.
-  static func automaticAlgorithm(for data: TrainingSet, configuration: TrainingConfiguration) -> (
+  static func automaticAlgorithm(values: Int, configuration: TrainingConfiguration) -> (
     kind: Algorithm, reason: String
   ) {
-    let values = data.nonZerosEverywhere
+    let hinge = configuration.problem.loss == .hinge
     let small = values <= smallData
     let barriers = configuration.execution.strategy == .sync
     let stepAsked = configuration.optimizer.schedule != nil || configuration.optimizer.learningRate != nil
-    if small, data.loss != .hinge, !stepAsked,
+    if small, !hinge, !stepAsked,
       configuration.execution.strategy == .auto || barriers
     {
       return (.lbfgs, "small data (\(values) stored values): L-BFGS to the optimum")
@@ -236,7 +276,7 @@ extension Trainer {
     let why =
       !small
       ? "\(values) stored values: stochastic steps, a few passes"
-      : data.loss == .hinge
+      : hinge
         ? "hinge loss has a kink that L-BFGS cannot take"
         : stepAsked
           ? "a learning rate or schedule was given" : "strategy \(configuration.execution.strategy.rawValue)"
@@ -244,15 +284,16 @@ extension Trainer {
   }
 
   /// The epoch cap when the configuration leaves it open: 100 for the
-  /// full-batch methods (L-BFGS stops sooner at the optimum), 10 passes
-  /// for the stochastic ones.
+  /// full-batch methods (L-BFGS stops sooner at the optimum), 20 passes
+  /// for the stochastic ones, which early stopping (``EarlyStopping``)
+  /// usually ends sooner.
   static func automaticEpochs(for algorithm: Algorithm) -> Int {
-    algorithm == .lbfgs || algorithm == .gd ? 100 : 10
+    algorithm == .lbfgs || algorithm == .gd ? 100 : 20
   }
 
   /// The step-size schedule when the configuration leaves it open, and why:
   /// constant for full-batch `gd` (its step is at most 1/L, see
-  /// ``automaticRate(for:configuration:)``); AdaGrad for sparse rows, where
+  /// ``boundedRate(for:configuration:)``); AdaGrad for sparse rows, where
   /// rare features need the large steps a global rate cannot give them
   /// (0.917 against 0.876 validation accuracy on a generated sparse set; test
   /// log-loss 0.149 against 0.615 on the RCV1-like benchmark set); inverse
@@ -274,10 +315,9 @@ extension Trainer {
     )
   }
 
-  /// The learning rate when the configuration leaves it to the data, and why.
-  ///
-  /// AdaGrad's per-feature steps are normalised by each feature's own
-  /// gradients: η₀ = 0.5. The global schedules take
+  /// The learning rate of the global schedules when the configuration
+  /// leaves it to the data, and why (AdaGrad's comes from a trial, see
+  /// ``automaticRate(_:data:configuration:machine:)``). They take
   ///
   ///     η₀ = 1 / (c · mean ‖x‖²)
   ///
@@ -290,12 +330,9 @@ extension Trainer {
   /// (`L ≤ c · mean ‖x‖²`), so `gd` converges. On the defaults panel: 0.129 on
   /// breast-cancer, 4 on unit-norm sparse rows (0.632 → 0.90 validation
   /// accuracy against the old fixed 0.01).
-  static func automaticRate(
+  static func boundedRate(
     for data: TrainingSet, configuration: TrainingConfiguration
   ) throws(TrainingError) -> (value: Float, reason: String) {
-    if configuration.optimizer.schedule == .adagrad {
-      return (0.5, "AdaGrad's steps are scaled per feature")
-    }
     if configuration.optimizer.algorithm == .lbfgs {
       return (1, "L-BFGS takes the quasi-Newton step its line search accepts (a rate is not used)")
     }
@@ -343,6 +380,9 @@ private struct TrainingRun: OutputObjectiveVisitor {
   /// The algorithm and the L2 strength, and why.
   let algorithm: (kind: Algorithm, reason: String)
   let l2: (value: Float, reason: String)
+  /// The stopping rule in words, and whether its tolerance is relative
+  /// (early stopping's own).
+  let stopping: (rule: String, relative: Bool)
   let reducer: any Reducer
   let resuming: Checkpoint?
   let initial: LinearModel?
@@ -464,14 +504,14 @@ private struct TrainingRun: OutputObjectiveVisitor {
       team: team, counters: counters,
       epochs: configuration.stopping.epochs
         ?? Trainer.automaticEpochs(for: configuration.optimizer.algorithm),
-      tolerance: configuration.stopping.tolerance,
+      tolerance: configuration.stopping.tolerance, relativeTolerance: stopping.relative,
       iterationsWithoutChange: configuration.stopping.iterationsWithoutChange,
       targetLoss: configuration.stopping.targetLoss,
       checkpointEvery: checkpointEvery, stopRequest: stopRequest)
     let outcome = try driver.run(epochs, from: start, checkpoint: checkpoint, progress: progress)
-    let lastGood = outcome.lastGood
+    let kept = outcome.kept
     let (weights, intercepts) =
-      data.scaler?.unscale(weights: lastGood.weights, intercepts: lastGood.intercepts) ?? lastGood
+      data.scaler?.unscale(weights: kept.weights, intercepts: kept.intercepts) ?? kept
     return TrainingResult(
       model: LinearModel(
         loss: data.loss, weights: weights, intercepts: intercepts, classes: data.classes, scaler: data.scaler),
@@ -480,7 +520,10 @@ private struct TrainingRun: OutputObjectiveVisitor {
       trainingRows: data.training.count, validationRows: data.validation.count,
       workers: layout.workerStats(plan: plan, counters: counters, replicaOf: replicaOf),
       scaling: data.scaling, learningRate: rate,
-      schedule: schedule, algorithm: algorithm, l2: l2)
+      schedule: schedule, algorithm: algorithm, l2: l2, stopping: stopping.rule,
+      holdoutFraction: data.validatesOnTest || data.validation.isEmpty
+        ? nil : configuration.stopping.holdoutFraction,
+      modelEpoch: outcome.keptEpoch)
   }
 }
 

@@ -77,6 +77,17 @@ public struct TrainingResult: Sendable {
   /// The L2 strength `λ₂` trained with, and why (chosen from the data when
   /// the configuration left it open).
   public var l2: (value: Float, reason: String) = (0, "as requested")
+  /// How the run decided when to stop, in words (the early-stopping rule
+  /// when the configuration left the epochs and tolerance open).
+  public var stopping = "as requested"
+  /// The share of the rows held out for validation (as by
+  /// ``TrainingConfiguration/isHeldOut(_:)``): the configuration's, or the
+  /// early-stopping rule's own; `nil` when none was (or a test set served).
+  public var holdoutFraction: Double?
+  /// The epoch whose model ``model`` is: the last that finished, or under
+  /// a stopping rule that monitors held-out rows, the one of the least
+  /// validation loss (0: none finished).
+  public var modelEpoch = 0
   /// L-BFGS with warm-start epochs: the last of the SGD epochs it started from.
   public var warmStart: EpochReport?
 }

@@ -38,6 +38,8 @@ final class TrainingSet: @unchecked Sendable {
   let validationRows: RowBlock
   /// Rows of ``validationRows`` to validate on, ascending.
   let validation: [Int32]
+  /// Whether validation reads a separate test set (not rows of the source).
+  let validatesOnTest: Bool
   /// The scaling applied to the features, if any.
   let scaler: FeatureScaler?
   /// Whether the features were standardised, and why.
@@ -71,8 +73,14 @@ final class TrainingSet: @unchecked Sendable {
     let bytesPerRow = rows.layout == .dense ? rows.columns * 4 : rows.nonZeros * 8 / max(rows.count, 1)
     return RowOrder.blockRows(bytesPerRow: bytesPerRow, rows: trainingRowsEverywhere)
   }
+  /// The training rows as given (raw features, converted labels): what
+  /// validation on a share of them reads.
+  let sourceRows: RowBlock
+  /// The set whose memory a sample (``sample(training:validation:)``)
+  /// reads, kept alive with it; `nil` for a set that owns its memory.
+  private let base: TrainingSet?
   private let ownedFeatures: UnsafeMutableBufferPointer<Float>?
-  private let ownedLabels: UnsafeMutableBufferPointer<Float>
+  private let ownedLabels: UnsafeMutableBufferPointer<Float>?
   private let ownedTestLabels: UnsafeMutableBufferPointer<Float>?
   private let ownedWeights: UnsafeMutableBufferPointer<Float>?
 
@@ -199,13 +207,53 @@ final class TrainingSet: @unchecked Sendable {
     } else {
       self.training = training
     }
+    sourceRows = Self.relabeled(source, labels)
+    base = nil
+    validatesOnTest = test != nil
     if let test, let testLabels {
       validationRows = Self.relabeled(test, testLabels)
       self.validation = (0..<test.count).map(Int32.init)
     } else {
-      validationRows = Self.relabeled(source, labels)
+      validationRows = sourceRows
       self.validation = validation
     }
+  }
+
+  /// A set of this process alone that trains on `training` and validates
+  /// on `validation`, rows of this set's ``rows`` (prepared alike: the same
+  /// classes, scaling and labels), without copying them: what a trainer's
+  /// own trial fits use.
+  func sample(training: [Int32], validation: [Int32]) -> TrainingSet {
+    TrainingSet(sampling: self, training: training, validation: validation)
+  }
+
+  private init(sampling base: TrainingSet, training: [Int32], validation: [Int32]) {
+    self.base = base
+    rows = base.rows
+    sourceRows = base.sourceRows
+    validationRows = base.sourceRows
+    validatesOnTest = false
+    self.training = training
+    self.validation = validation
+    allTraining = training
+    scaler = base.scaler
+    scaling = base.scaling
+    loss = base.loss
+    outputs = base.outputs
+    classes = base.classes
+    everywhere = nil
+    var weightSum = 0.0
+    var values = 0
+    for row in training {
+      weightSum += Double(rows.weight(Int(row)))
+      values +=
+        rows.layout == .dense ? rows.columns : Int(rows.offsets[Int(row) + 1] - rows.offsets[Int(row)])
+    }
+    weightScale = weightSum > 0 ? Float(Double(training.count) / weightSum) : 1
+    trainingRowsEverywhere = training.count
+    nonZerosEverywhere = values
+    rowCountEverywhere = training.count
+    (ownedFeatures, ownedLabels, ownedTestLabels, ownedWeights) = (nil, nil, nil, nil)
   }
 
   /// `rows` with its labels replaced.
@@ -219,7 +267,7 @@ final class TrainingSet: @unchecked Sendable {
   deinit {
     ownedTestLabels?.deallocate()
     ownedWeights?.deallocate()
-    ownedLabels.deallocate()
+    ownedLabels?.deallocate()
     ownedFeatures?.deallocate()
   }
 

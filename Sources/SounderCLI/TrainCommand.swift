@@ -34,7 +34,10 @@ struct TrainCommand: ParsableCommand {
   var mpi = false
 
   @Option(
-    help: "Passes over the training rows (lbfgs: iterations), at most. Default: 10; 100 for gd and lbfgs.")
+    help: """
+      Passes over the training rows (lbfgs: iterations). Default: sgd and minibatch stop early \
+      (at most 20, on a held-out tenth of 10,000 rows or more); 100 for gd and lbfgs.
+      """)
   var epochs: Int?
 
   @Option(
@@ -55,7 +58,7 @@ struct TrainCommand: ParsableCommand {
   @Option(help: "Stop when the loss improves by less than this for --n-iter-no-change epochs.")
   var tol: Double?
 
-  @Option(help: "Epochs without improvement before --tol stops training.")
+  @Option(help: "Epochs without improvement before --tol (or the default early stopping) stops training.")
   var nIterNoChange: Int = 5
 
   @Option(help: "Stop as soon as the training loss is at most this.")
@@ -69,7 +72,7 @@ struct TrainCommand: ParsableCommand {
       """)
   var exactLoss = false
 
-  @Option(help: "Hold out this share of the rows (evenly spaced) to validate each epoch.")
+  @Option(help: "Hold out this share of the rows (evenly spaced) to validate each epoch (and stop on).")
   var holdout: Double?
 
   @Option(help: "Validate each epoch on this file instead (read with the same options).")
@@ -191,8 +194,10 @@ struct TrainCommand: ParsableCommand {
     // The finished model supersedes the checkpoint.
     if checkpointEvery != nil || resume { try? FileManager.default.removeItem(atPath: checkpointPath) }
     let evaluated = testRows?.rows ?? rows
+    var heldOut = setup
+    heldOut.stopping.holdoutFraction = result.holdoutFraction
     let subset =
-      testSet == nil && result.validationRows > 0 ? (0..<rows.block.count).filter(setup.isHeldOut) : nil
+      testSet == nil && result.validationRows > 0 ? (0..<rows.block.count).filter(heldOut.isHeldOut) : nil
     let metrics: Metrics
     do { metrics = try result.model.evaluate(evaluated, rows: subset) } catch {
       throw CLIError("\(test ?? data): \(error.description)")

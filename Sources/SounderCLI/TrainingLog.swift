@@ -99,6 +99,8 @@ struct TrainingLog {
         var algorithmReason: String
         var l2: Float
         var l2Reason: String
+        var stopping: String
+        var modelEpoch: Int
       }
       emit(
         Line(
@@ -108,7 +110,8 @@ struct TrainingLog {
           learningRate: result.learningRate.value, learningRateReason: result.learningRate.reason,
           schedule: result.schedule.kind.rawValue, scheduleReason: result.schedule.reason,
           algorithm: result.algorithm.kind.rawValue, algorithmReason: result.algorithm.reason,
-          l2: result.l2.value, l2Reason: result.l2.reason))
+          l2: result.l2.value, l2Reason: result.l2.reason, stopping: result.stopping,
+          modelEpoch: result.modelEpoch))
       return
     }
     if result.model.isMulticlass {
@@ -140,7 +143,11 @@ struct TrainingLog {
     print(
       "Workers: \(result.placement.count) on CPUs \(result.placement.map(String.init).joined(separator: ",")); "
         + "\(result.trainingRows) rows trained, \(result.validationRows) held out")
+    print("Stopping: \(result.stopping)")
     print("Stopped: \(result.stopReason)")
+    if let last = result.history.last?.epoch, result.modelEpoch != last, result.modelEpoch > 0 {
+      print("Model: epoch \(result.modelEpoch)'s, of the least validation loss")
+    }
     if stats { print(workerTable(result.workers), terminator: "") }
   }
 

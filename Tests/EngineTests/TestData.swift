@@ -7,7 +7,9 @@ import SeededRandom
 /// standard-normal features or sparse rows with `perRow` non-zeros, labels
 /// from the model plus noise (±1 for classification). `skew` > 1 makes
 /// sparse columns power-law: column ⌊columns · u^skew⌋ for uniform u, so
-/// low columns are frequent and high ones rare, as words in text.
+/// low columns are frequent and high ones rare, as words in text. `scale`
+/// multiplies every stored value after the labels are drawn (the same
+/// problem in other units).
 final class TestRows: @unchecked Sendable {
   let block: CheckedRows
   let truth: [Float]
@@ -18,7 +20,7 @@ final class TestRows: @unchecked Sendable {
 
   init(
     rows: Int, columns: Int, sparse perRow: Int? = nil, classification: Bool, noise: Float = 0.1,
-    seed: UInt64 = 7, offset: Float = 0.5, skew: Double = 1
+    seed: UInt64 = 7, offset: Float = 0.5, skew: Double = 1, scale: Float = 1
   ) {
     var generator = SplitMix64(seed: seed)
     func normal() -> Float {
@@ -64,6 +66,7 @@ final class TestRows: @unchecked Sendable {
       let noisy = margin + offset + noise * normal()
       labels[row] = classification ? (noisy >= 0 ? 1 : 0) : noisy
     }
+    for k in 0..<stored { features[k] *= scale }
     block = try! CheckedRows(
       RowBlock(
         count: rows, columns: columns, layout: perRow == nil ? .dense : .csr,

@@ -59,7 +59,9 @@ struct TrainCommandTests {
     defer { try? FileManager.default.removeItem(at: folder) }
     let data = folder.appendingPathComponent("breast-cancer.csv").path
     let model = folder.appendingPathComponent("bc.model").path
-    let train = try runSounder(["train", data, "--algorithm", "lbfgs", "--l2", "0.01", "--epochs", "100", "-o", model])
+    let train = try runSounder([
+      "train", data, "--algorithm", "lbfgs", "--l2", "0.01", "--epochs", "100", "-o", model,
+    ])
     #expect(train.status == 0, "stderr: \(train.stderr)")
     #expect(train.stdout.contains("Stopped: stopped early after epoch"), "\(train.stdout)")
     #expect(train.stdout.contains("Metrics on training rows: accuracy 0.98"), "\(train.stdout)")
@@ -104,6 +106,43 @@ struct TrainCommandTests {
     #expect(result.stdout.contains("Features: standardised: feature spreads differ"), "\(result.stdout)")
     let r2 = result.stdout.split(separator: "R² ").last.flatMap { Double($0.prefix { $0 != "\n" }) }
     #expect((r2 ?? 0) > 0.4, "validation R² \(String(describing: r2)) (0.444 measured)")
+  }
+
+  @Test(
+    "large sparse data with no options: a rate from a trial, a held-out tenth that stops the run, said in the log and JSON"
+  )
+  func largeDefaults() throws {
+    let folder = try scratchWithBundledData()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let data = folder.appendingPathComponent("words.sds").path
+    // 30,000 rows × 40 values: 1.2 million stored values, past L-BFGS's 2²⁰.
+    let generated = try runSounder([
+      "generate", "--kind", "sparse-classification", "--rows", "30000", "--features", "5000", "--nnz-per-row",
+      "40", "--seed", "5", "-o", data,
+    ])
+    #expect(generated.status == 0, "stderr: \(generated.stderr)")
+    let model = folder.appendingPathComponent("w.model").path
+    let train = try runSounder(["train", data, "-o", model])
+    #expect(train.status == 0, "stderr: \(train.stderr)")
+    for line in [
+      "Algorithm: sgd: 1200000 stored values", "Schedule: adagrad",
+      "the least held-out loss",
+      "after one epoch on 13440 rows of rates 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005",
+      "27000 rows trained, 3000 held out",
+      "Stopping: at most 20 epochs, until the loss on a held-out tenth of the rows makes 5 epochs without a 0.1% fall",
+      "Metrics on validation rows: accuracy 0.",
+    ] {
+      #expect(train.stdout.contains(line), "\(line) in\n\(train.stdout)")
+    }
+    let json = try runSounder(["train", data, "-o", model, "--json"])
+    let finished = try #require(
+      json.stdout.split(separator: "\n").compactMap {
+        try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+      }.first { $0["event"] as? String == "finished" })
+    #expect((finished["stopping"] as? String)?.contains("held-out tenth") == true, "\(finished)")
+    let epochs = json.stdout.split(separator: "\n").filter { $0.contains(#""event":"epoch""#) }.count
+    let kept = try #require(finished["modelEpoch"] as? Int)
+    #expect(kept >= 1 && kept <= epochs && epochs <= 20, "model of epoch \(kept) of \(epochs)")
   }
 
   @Test("bad input gives a clear message, a non-zero exit and no model file")

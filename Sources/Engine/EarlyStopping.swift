@@ -1,0 +1,62 @@
+import Dataset
+import Learning
+
+/// The stopping rule of a stochastic fit whose epochs and tolerance the
+/// configuration leaves open: at most ``Trainer/automaticEpochs(for:)``
+/// epochs, ending once the monitored loss (the validation loss when there
+/// are held-out rows, else the training loss) has failed for
+/// `iterationsWithoutChange` epochs in a row to fall 0.1% below the least
+/// so far; the model kept is that of the least validation loss.
+struct EarlyStopping: Sendable {
+  /// The share of the rows the rule holds out itself (`nil`: it monitors
+  /// the rows the configuration validates on, or the training loss).
+  var holdout: Double?
+  /// Why, in words.
+  var reason: String
+
+  /// The share held out when the configuration validates on nothing: a
+  /// tenth, as Vowpal Wabbit holds out for its passes.
+  static let holdoutShare = 0.1
+  /// Training rows from which a share is held out (a thousand to validate on).
+  static let fewestRowsToHoldOut = 10_000
+  /// The least relative fall of the monitored loss that counts as progress.
+  static let relativeTolerance = 1e-3
+}
+
+extension Trainer {
+  /// The early-stopping rule for a fit of `algorithm` on `rows` (all
+  /// processes' rows: `rowsEverywhere`), or `nil` when the configuration
+  /// chose its own end (epochs or a tolerance) or the method ends by
+  /// itself (L-BFGS at the optimum, full-batch `gd` at its epoch count).
+  static func automaticStopping(
+    algorithm: Algorithm, rowsEverywhere: Int, configuration: TrainingConfiguration, test: Bool
+  ) -> EarlyStopping? {
+    let stopping = configuration.stopping
+    guard algorithm == .sgd || algorithm == .minibatch, stopping.epochs == nil, stopping.tolerance == nil,
+      stopping.fold == nil
+    else { return nil }
+    let cap = automaticEpochs(for: algorithm)
+    let patience = "\(stopping.iterationsWithoutChange) epochs without a 0.1% fall"
+    if test {
+      return EarlyStopping(
+        holdout: nil, reason: "at most \(cap) epochs, until the test loss makes \(patience)")
+    }
+    if let fraction = stopping.holdoutFraction {
+      return EarlyStopping(
+        holdout: nil,
+        reason:
+          "at most \(cap) epochs, until the loss on the held-out \(printed(fraction, "%g")) makes \(patience)"
+      )
+    }
+    guard rowsEverywhere >= EarlyStopping.fewestRowsToHoldOut else {
+      return EarlyStopping(
+        holdout: nil,
+        reason:
+          "at most \(cap) epochs, until the training loss makes \(patience) (\(rowsEverywhere) rows are too few to hold a tenth out)"
+      )
+    }
+    return EarlyStopping(
+      holdout: EarlyStopping.holdoutShare,
+      reason: "at most \(cap) epochs, until the loss on a held-out tenth of the rows makes \(patience)")
+  }
+}
