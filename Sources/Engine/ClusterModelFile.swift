@@ -30,6 +30,9 @@ public struct ClusterMetadata: Sendable, Codable, Equatable {
     stopReason = result?.stopReason.description
     rows = result?.rows
   }
+
+  /// The metadata as the model file holds it: JSON, keys sorted.
+  public func json() throws(ModelFileError) -> [UInt8] { try ModelFile.json(self, source: "the model") }
 }
 
 extension ModelFile {

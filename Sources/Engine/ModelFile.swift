@@ -59,6 +59,9 @@ public struct ModelMetadata: Sendable, Codable, Equatable {
   /// The last epoch's figures.
   public var finalEpoch: EpochReport?
   public var stopReason: String?
+  /// What the fit chose where the configuration left a setting open, and
+  /// why (absent in files written before it was recorded).
+  public var choices: TrainingChoices?
   /// Training state, present in checkpoints only.
   public var checkpoint: CheckpointState?
 
@@ -80,6 +83,38 @@ public struct ModelMetadata: Sendable, Codable, Equatable {
     validationRows = result?.validationRows
     finalEpoch = result?.history.last
     stopReason = result?.stopReason.description
+    choices = result.map(TrainingChoices.init)
+  }
+
+  /// The metadata as the model file holds it: JSON, keys sorted.
+  public func json() throws(ModelFileError) -> [UInt8] { try ModelFile.json(self, source: "the model") }
+}
+
+/// The settings a fit chose for itself, each with its reason: what
+/// ``TrainingResult`` reports, as a model file records it.
+public struct TrainingChoices: Sendable, Codable, Equatable {
+  public var algorithm: Algorithm
+  public var algorithmReason: String
+  public var l2: Float
+  public var l2Reason: String
+  public var schedule: ScheduleKind
+  public var scheduleReason: String
+  public var learningRate: Float
+  public var learningRateReason: String
+  public var standardized: Bool
+  public var scalingReason: String
+  public var stopping: String
+  /// The epoch whose model was kept (see ``TrainingResult/modelEpoch``).
+  public var modelEpoch: Int
+
+  public init(_ result: TrainingResult) {
+    (algorithm, algorithmReason) = (result.algorithm.kind, result.algorithm.reason)
+    (l2, l2Reason) = (result.l2.value, result.l2.reason)
+    (schedule, scheduleReason) = (result.schedule.kind, result.schedule.reason)
+    (learningRate, learningRateReason) = (result.learningRate.value, result.learningRate.reason)
+    (standardized, scalingReason) = (result.scaling.standardized, result.scaling.reason)
+    stopping = result.stopping
+    modelEpoch = result.modelEpoch
   }
 }
 
@@ -236,16 +271,22 @@ public enum ModelFile {
     } catch { throw .io(error) }
   }
 
+  /// `metadata` as a model file holds it: JSON, keys sorted.
+  static func json<Metadata: Encodable>(_ metadata: Metadata, source path: String) throws(ModelFileError)
+    -> [UInt8]
+  {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    do { return Array(try encoder.encode(metadata)) } catch {
+      throw .corrupt(path: path, reason: "the metadata could not be encoded: \(error)")
+    }
+  }
+
   /// The header, `metadata` as JSON and `values`: a whole model file.
   static func encoded<Metadata: Encodable>(_ metadata: Metadata, values: [Float], source path: String)
     throws(ModelFileError) -> [UInt8]
   {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    let json: [UInt8]
-    do { json = Array(try encoder.encode(metadata)) } catch {
-      throw .corrupt(path: path, reason: "the metadata could not be encoded: \(error)")
-    }
+    let json = try Self.json(metadata, source: path)
     let offset = (64 + json.count + 63) / 64 * 64
     var bytes = [UInt8](repeating: 0, count: offset + values.count * 4)
     bytes.replaceSubrange(0..<8, with: magic)

@@ -109,6 +109,22 @@ func copy(_ values: [Float], to out: UnsafeMutablePointer<Float>?, capacity: Int
   values.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: values.count) }
 }
 
+/// Sets `*size` to the count of `bytes` and copies them to `buffer` when
+/// it is given and its `capacity` suffices (a NULL buffer asks the size).
+func copy(
+  _ bytes: [UInt8], _ what: String, to buffer: UnsafeMutableRawPointer?, capacity: Int64,
+  size: UnsafeMutablePointer<Int64>?
+) throws {
+  try required(size, "size").pointee = Int64(bytes.count)
+  guard let buffer else { return }
+  guard capacity >= bytes.count else {
+    throw CallError(
+      status: SOUNDER_ERROR_BUFFER,
+      message: "\(what) takes \(bytes.count) bytes; the buffer holds \(capacity)")
+  }
+  bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+}
+
 #if canImport(Glibc)
   import Glibc
 #endif

@@ -272,16 +272,23 @@ public func exportedSerialize(
   _ size: UnsafeMutablePointer<Int64>?
 ) -> sounder_status {
   exported {
-    let size = try required(size, "size")
     let bytes = try required(model, "model").handle(ModelHandle.self).encoded()
-    size.pointee = Int64(bytes.count)
-    guard let buffer else { return }
-    guard capacity >= bytes.count else {
-      throw CallError(
-        status: SOUNDER_ERROR_BUFFER,
-        message: "the model takes \(bytes.count) bytes; the buffer holds \(capacity)")
-    }
-    bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+    try copy(bytes, "the model", to: buffer, capacity: capacity, size: size)
+  }
+}
+
+@_cdecl("sounder_model_metadata")
+public func exportedMetadata(
+  _ model: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacity: Int64,
+  _ size: UnsafeMutablePointer<Int64>?
+) -> sounder_status {
+  exported {
+    let json =
+      switch try required(model, "model").handle(ModelHandle.self).content {
+      case .linear(_, let metadata): try metadata.json()
+      case .kMeans(_, let metadata): try metadata.json()
+      }
+    try copy(json, "the metadata", to: buffer, capacity: capacity, size: size)
   }
 }
 

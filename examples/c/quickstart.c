@@ -6,6 +6,8 @@
 #include <math.h>
 #include <sounder.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 enum { ROWS = 2000, COLUMNS = 2 };
 static float x[ROWS][COLUMNS];
@@ -56,6 +58,15 @@ int main(int argc, char **argv) {
   sounder_model_info_get(loaded, &info);
   printf("loaded: %lld features, %lld classes, %lld epochs\n", (long long)info.features,
          (long long)info.classes, (long long)info.epochs);
+  // The model file's metadata (JSON): what the fit chose, and why.
+  int64_t size = 0;
+  if (sounder_model_metadata(loaded, NULL, 0, &size) != SOUNDER_OK) return fail("metadata size");
+  char *json = malloc((size_t)size + 1);
+  if (json == NULL || sounder_model_metadata(loaded, json, size, &size) != SOUNDER_OK) return fail("metadata");
+  json[size] = '\0';
+  const char *stopping = strstr(json, "\"stopping\" : \"");
+  printf("stopping: %.*s\n", stopping ? (int)strcspn(stopping + 14, "\"") : 4, stopping ? stopping + 14 : "none");
+  free(json);
 
   // The rows may change once their handle is gone.
   sounder_data_free(data);

@@ -89,6 +89,7 @@ def _load():
         "sounder_model_save": ([handle, c_char_p], c_int),
         "sounder_model_load": ([c_char_p, out], c_int),
         "sounder_model_serialize": ([handle, c_void_p, c_int64, POINTER(c_int64)], c_int),
+        "sounder_model_metadata": ([handle, c_void_p, c_int64, POINTER(c_int64)], c_int),
         "sounder_model_deserialize": ([c_char_p, c_int64, out], c_int),
     }
     for name, (arguments, result) in signatures.items():
@@ -237,6 +238,15 @@ class Model:
         buffer = ctypes.create_string_buffer(size.value)
         _call(_lib.sounder_model_serialize, self.handle, buffer, size.value, byref(size))
         return buffer.raw[:size.value]
+
+    def metadata(self) -> dict:
+        """The model file's metadata: what trained the model and, after a
+        fit, the settings it chose ("choices"), each with its reason."""
+        size = c_int64()
+        _call(_lib.sounder_model_metadata, self.handle, None, 0, byref(size))
+        buffer = ctypes.create_string_buffer(size.value)
+        _call(_lib.sounder_model_metadata, self.handle, buffer, size.value, byref(size))
+        return json.loads(buffer.raw[:size.value].decode("utf-8"))
 
     @classmethod
     def from_bytes(cls, data: bytes):

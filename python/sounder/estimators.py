@@ -93,8 +93,7 @@ class _SounderLinear(_ModelState, BaseEstimator):
             "threads": _threads(self.n_jobs),
         }
         settings.update({key: value for key, value in optional.items() if value is not None})
-        if self.tol is not None:
-            settings["iterationsWithoutChange"] = int(self.n_iter_no_change)
+        settings["iterationsWithoutChange"] = int(self.n_iter_no_change)
         return settings
 
     def _fit(self, X, y, sample_weight, loss, extra=None, start=None, partial=False):
@@ -113,6 +112,13 @@ class _SounderLinear(_ModelState, BaseEstimator):
         data = Data(X, y, sample_weight)
         self._model = Model.fit(data, settings, callback=self.callback, start=start)
         self.n_iter_ = int(self._model.info.epochs)
+        # What the fit chose where the settings left it open, each with its reason.
+        self.fit_choices_ = self._model.metadata().get("choices", {})
+        if self.penalty == "l2":
+            self.alpha_ = float(self.fit_choices_["l2"])
+        else:
+            self.alpha_ = 0.0 if self.penalty is None else (1e-4 if self.alpha is None else float(self.alpha))
+        self.learning_rate_ = float(self.fit_choices_["learningRate"])
         return self._model
 
     def _partial_start(self, X, y):
@@ -133,7 +139,12 @@ class SounderClassifier(ClassifierMixin, _SounderLinear):
     is chosen from the data (5-fold cross-validation on small data, none on
     large data; 'l1' and 'elasticnet' take 1e-4), with ``algorithm='auto'``
     small data is fitted to the optimum by L-BFGS and larger data by SGD,
-    and ``max_iter=None`` caps epochs at 10 (100 for 'gd' and 'lbfgs').
+    and ``max_iter=None`` caps epochs at 100 for 'gd' and 'lbfgs'; SGD with
+    ``max_iter=None`` and ``tol=None`` stops early, after at most 20 epochs,
+    once the loss on a held-out tenth of the rows (``validation_fraction``
+    when given; the training loss below 10,000 rows) has not fallen 0.1%
+    in ``n_iter_no_change`` epochs, and keeps the model of the least
+    held-out loss. A given ``max_iter`` runs that many epochs.
 
     Parameters mirror ``SGDClassifier`` where they mean the same:
     ``loss`` ('logistic', 'hinge', 'modified-huber'), ``penalty``, ``alpha``,
@@ -148,6 +159,11 @@ class SounderClassifier(ClassifierMixin, _SounderLinear):
     the data), ``batch_size`` (minibatch), ``standardize`` (None: when the
     features' scales differ), ``multiclass`` ('softmax', 'ovr'; None: by
     loss), ``callback`` (called with each epoch's report; return True to stop).
+
+    After ``fit``: ``coef_``, ``intercept_``, ``classes_``, ``n_iter_``
+    (epochs run), ``alpha_`` (the L2 strength trained with, chosen or
+    given), ``learning_rate_`` and ``fit_choices_`` (every setting the fit
+    chose, with its reason: the command line's log lines).
     """
 
     def __init__(
@@ -266,8 +282,9 @@ class SounderClassifier(ClassifierMixin, _SounderLinear):
 class SounderRegressor(RegressorMixin, _SounderLinear):
     """A linear regressor (squared loss) trained by Sounder on every core.
 
-    Parameters as for :class:`SounderClassifier`, without the classification
-    ones (``loss``, ``class_weight``, ``multiclass``).
+    Parameters and fitted attributes as for :class:`SounderClassifier`,
+    without the classification ones (``loss``, ``class_weight``,
+    ``multiclass``, ``classes_``).
     """
 
     def __init__(

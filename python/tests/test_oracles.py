@@ -51,6 +51,35 @@ def test_binary_logistic_lbfgs_reaches_newtons_optimum():
     np.testing.assert_allclose(model.decision_function(X), margins, atol=2e-2 * np.abs(margins).max())
 
 
+def test_the_chosen_strength_is_reported_and_is_the_one_trained_with():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = standardized(X)
+    model = SounderClassifier(random_state=0).fit(X, y)
+    choices = model.fit_choices_
+    assert choices["algorithm"] == "lbfgs" and choices["l2Reason"].startswith("5-fold cross-validation")
+    assert model.alpha_ == pytest.approx(choices["l2"]) and 1e-6 <= model.alpha_ <= 1
+    # The coefficients are the optimum of the objective at alpha_ (Newton, here).
+    w, b = newton_logistic(X, y, model.alpha_)
+    found = logistic_objective(model.coef_.ravel(), model.intercept_[0], X, y, model.alpha_)
+    assert found == pytest.approx(logistic_objective(w, b, X, y, model.alpha_), rel=1e-5)
+
+
+def test_sgd_by_default_stops_on_a_held_out_tenth_with_a_rate_from_a_trial():
+    rng = np.random.default_rng(3)
+    rows, columns = 30_000, 2_000
+    X = sp.random(rows, columns, density=0.02, format="csr", random_state=rng, dtype=np.float32)
+    w = rng.standard_normal(columns)
+    y = (X @ w + 0.5 * rng.standard_normal(rows) > 0).astype(int)
+    model = SounderClassifier(random_state=0).fit(X, y)
+    choices = model.fit_choices_
+    assert choices["algorithm"] == "sgd" and choices["schedule"] == "adagrad"
+    assert choices["learningRateReason"].startswith("the least held-out loss")
+    assert model.learning_rate_ in (1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005)
+    assert "held-out tenth" in choices["stopping"] and 1 <= model.n_iter_ <= 20
+    assert 1 <= choices["modelEpoch"] <= model.n_iter_
+    assert model.alpha_ == 0.0 and model.score(X, y) > 0.8
+
+
 def test_labels_of_any_kind_are_kept():
     X, y = load_breast_cancer(return_X_y=True)
     names = np.where(y == 1, "benign", "malignant")

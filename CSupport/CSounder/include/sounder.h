@@ -216,6 +216,15 @@ sounder_status sounder_model_load(const char *path, sounder_model **out);
    `capacity` suffices (pass NULL and 0 to ask the size). */
 sounder_status sounder_model_serialize(
     const sounder_model *model, void *buffer, int64_t capacity, int64_t *size);
+/* The model's metadata as its file records it: a JSON object (UTF-8, no
+   terminating zero) with what trained it and, for a model from a fit,
+   "choices": the settings the fit chose where the settings left them open
+   ("algorithm", "l2", "schedule", "learningRate", "standardized",
+   "stopping", "modelEpoch"), each with its reason. Sets *size; copies the
+   bytes to `buffer` when its `capacity` suffices (pass NULL and 0 to ask
+   the size). */
+sounder_status sounder_model_metadata(
+    const sounder_model *model, char *buffer, int64_t capacity, int64_t *size);
 /* A model from bytes made by sounder_model_serialize(). */
 sounder_status sounder_model_deserialize(const void *bytes, int64_t size, sounder_model **out);
 
