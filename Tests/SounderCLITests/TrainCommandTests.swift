@@ -127,7 +127,7 @@ struct TrainCommandTests {
     for line in [
       "Algorithm: sgd: 1200000 stored values", "Schedule: adagrad",
       "the least held-out loss",
-      "after one epoch on 13440 rows of rates 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005",
+      "after one epoch on 13440 rows of rates 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005",
       "27000 rows trained, 3000 held out",
       "Stopping: at most 20 epochs, until the loss on a held-out tenth of the rows makes 5 epochs without a 0.1% fall",
       "Metrics on validation rows: accuracy 0.",
