@@ -1,4 +1,5 @@
 import Dataset
+import Dispatch
 import Learning
 import Parallel
 
@@ -410,11 +411,15 @@ final class TrainingSet: @unchecked Sendable {
     values: UnsafeMutableBufferPointer<Float>, scaler: FeatureScaler
   ) {
     let columns = rows.columns
-    var local = [Double](repeating: 0, count: 2 * columns)
-    for k in 0..<rows.nonZeros {
-      let j = Int(rows.indices[k])
-      local[j] += Double(rows.features[k]) * Double(rows.features[k])
-      local[columns + j] += 1
+    let local = chunkedSums(rows, width: 2 * columns) { range, sums in
+      for k in Int(
+        rows.offsets[range.lowerBound] - rows.offsets[0])..<Int(
+          rows.offsets[range.upperBound] - rows.offsets[0])
+      {
+        let j = Int(rows.indices[k])
+        sums[j] += Double(rows.features[k]) * Double(rows.features[k])
+        sums[columns + j] += 1
+      }
     }
     let moments = try summed(local, over: everywhere)
     let scales = (0..<columns).map { j -> Float in
@@ -432,19 +437,20 @@ final class TrainingSet: @unchecked Sendable {
   ) {
     let columns = rows.columns
     // Each column's sum, then its sum of squares, then the row count.
-    var local = [Double](repeating: 0, count: 2 * columns + 1)
-    for row in 0..<rows.count {
-      switch rows.layout {
-      case .dense:
-        for (j, x) in rows.denseRow(row).enumerated() {
-          local[j] += Double(x)
-          local[columns + j] += Double(x) * Double(x)
-        }
-      case .csr:
-        let sparse = rows.sparseRow(row)
-        for (j, x) in zip(sparse.indices, sparse.values) {
-          local[Int(j)] += Double(x)
-          local[columns + Int(j)] += Double(x) * Double(x)
+    var local = chunkedSums(rows, width: 2 * columns + 1) { range, sums in
+      for row in range {
+        switch rows.layout {
+        case .dense:
+          for (j, x) in rows.denseRow(row).enumerated() {
+            sums[j] += Double(x)
+            sums[columns + j] += Double(x) * Double(x)
+          }
+        case .csr:
+          let sparse = rows.sparseRow(row)
+          for (j, x) in zip(sparse.indices, sparse.values) {
+            sums[Int(j)] += Double(x)
+            sums[columns + Int(j)] += Double(x) * Double(x)
+          }
         }
       }
     }
@@ -543,21 +549,57 @@ final class TrainingSet: @unchecked Sendable {
   /// (sparse: `x/σ`, zeros stay zeros), in Double, rounded once.
   static func scaled(_ rows: RowBlock, by scaler: FeatureScaler) -> UnsafeMutableBufferPointer<Float> {
     let columns = rows.columns
-    let values = rows.nonZeros
-    let copy = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(values, 1))
-    let stored = UnsafeBufferPointer(start: rows.features, count: values)
-    switch rows.layout {
-    case .dense:
-      for row in 0..<rows.count {
-        for j in 0..<columns {
-          let index = row * columns + j
-          copy[index] = Float((Double(stored[index]) - Double(scaler.means[j])) / Double(scaler.scales[j]))
+    let copy = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(rows.nonZeros, 1))
+    // Each chunk of rows writes only its own values.
+    nonisolated(unsafe) let target = copy.baseAddress!
+    let means = scaler.means.map(Double.init)
+    let inverses = scaler.scales.map { 1 / Double($0) }
+    inChunks(rows) { _, range in
+      switch rows.layout {
+      case .dense:
+        for index in range.lowerBound * columns..<range.upperBound * columns {
+          let j = index % columns
+          target[index] = Float((Double(rows.features[index]) - means[j]) * inverses[j])
+        }
+      case .csr:
+        let base = rows.offsets[0]
+        for k in Int(rows.offsets[range.lowerBound] - base)..<Int(rows.offsets[range.upperBound] - base) {
+          target[k] = Float(Double(rows.features[k]) * inverses[Int(rows.indices[k])])
         }
       }
-    case .csr:
-      let indices = UnsafeBufferPointer(start: rows.indices, count: values)
-      for k in 0..<values { copy[k] = Float(Double(stored[k]) / Double(scaler.scales[Int(indices[k])])) }
     }
     return copy
   }
+
+  /// Runs `body` on contiguous chunks of `rows`' rows at once, with each
+  /// chunk's number: as many chunks as the rows call for (up to 64 of at
+  /// least 4,096 rows), so that what they add up is the same for any
+  /// thread count.
+  @discardableResult
+  static func inChunks(_ rows: RowBlock, _ body: @Sendable (Int, Range<Int>) -> Void) -> Int {
+    let chunks = min(64, max(1, rows.count / 4_096))
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+      body(chunk, (rows.count * chunk / chunks)..<(rows.count * (chunk + 1) / chunks))
+    }
+    return chunks
+  }
+
+  /// `width` sums over `rows`, each chunk's (``inChunks(_:_:)``) from `add`,
+  /// added up in chunk order: the same figures for any thread count.
+  static func chunkedSums(
+    _ rows: RowBlock, width: Int, _ add: @Sendable (Range<Int>, inout [Double]) -> Void
+  ) -> [Double] {
+    let partials = Locked([Int: [Double]]())
+    let chunks = inChunks(rows) { chunk, range in
+      var sums = [Double](repeating: 0, count: width)
+      add(range, &sums)
+      partials.withLock { $0[chunk] = sums }
+    }
+    return partials.withLock { parts in
+      (0..<chunks).reduce(into: [Double](repeating: 0, count: width)) { total, chunk in
+        for (i, value) in parts[chunk]!.enumerated() { total[i] += value }
+      }
+    }
+  }
+
 }
