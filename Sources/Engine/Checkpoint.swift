@@ -25,6 +25,9 @@ public struct Checkpoint: Sendable, Codable, Equatable {
   /// run resumed on other data of the same width is refused (`nil` in
   /// checkpoints written before it was recorded).
   public var data: String? = nil
+  /// Early stopping's kept model so far, when it keeps the least
+  /// validation loss's (`nil`: none, or the last is kept).
+  public var kept: KeptModel? = nil
 
   /// Checks that a run with `configuration` on `columns` features and
   /// `outputs` outputs of the data `fingerprint` can carry on from this
@@ -57,6 +60,15 @@ public struct Checkpoint: Sendable, Codable, Equatable {
   }
 }
 
+/// The model early stopping keeps for its least validation loss, as
+/// trained (like ``Checkpoint/weights``), with its epoch and that loss.
+public struct KeptModel: Sendable, Codable, Equatable {
+  public var epoch: Int
+  public var loss: Double
+  public var weights: [Float]
+  public var intercepts: [Float]
+}
+
 /// The training-state part of a checkpoint, kept in a model file's metadata
 /// (the weights are the file's weights).
 public struct CheckpointState: Sendable, Codable, Equatable {
@@ -67,6 +79,7 @@ public struct CheckpointState: Sendable, Codable, Equatable {
   public var configuration: TrainingConfiguration
   public var squaredSums: [Float]?
   public var data: String?
+  public var kept: KeptModel? = nil
 }
 
 /// Identifies training data for checkpoints.
@@ -118,7 +131,7 @@ extension ModelFile {
     metadata.checkpoint = CheckpointState(
       epoch: checkpoint.epoch, history: checkpoint.history, bestLoss: checkpoint.bestLoss,
       epochsWithoutImprovement: checkpoint.epochsWithoutImprovement, configuration: checkpoint.configuration,
-      squaredSums: checkpoint.squaredSums, data: checkpoint.data)
+      squaredSums: checkpoint.squaredSums, data: checkpoint.data, kept: checkpoint.kept)
     try write(model, metadata: metadata, to: path)
   }
 
@@ -131,6 +144,6 @@ extension ModelFile {
     return Checkpoint(
       epoch: state.epoch, weights: model.weights, intercepts: model.intercepts, history: state.history,
       bestLoss: state.bestLoss, epochsWithoutImprovement: state.epochsWithoutImprovement,
-      configuration: state.configuration, squaredSums: state.squaredSums, data: state.data)
+      configuration: state.configuration, squaredSums: state.squaredSums, data: state.data, kept: state.kept)
   }
 }

@@ -3,14 +3,18 @@ import Learning
 
 /// The stopping rule of a stochastic fit whose epochs and tolerance the
 /// configuration leaves open: at most ``Trainer/automaticEpochs(for:)``
-/// epochs, ending once the monitored loss (the validation loss when there
-/// are held-out rows, else the training loss) has failed for
+/// epochs, ending once the watched loss (the validation loss of held-out
+/// training rows, or the training loss) has failed for
 /// `iterationsWithoutChange` epochs in a row to fall 0.1% below the least
-/// so far; the model kept is that of the least validation loss.
+/// so far; when it watches held-out rows, the model kept is that of their
+/// least loss. A `--test` set is never watched: choosing the epoch on it
+/// would flatter the test figures reported for the model.
 struct EarlyStopping: Sendable {
-  /// The share of the rows the rule holds out itself (`nil`: it monitors
-  /// the rows the configuration validates on, or the training loss).
+  /// The share of the rows the rule holds out itself (`nil`: it watches
+  /// the configuration's own holdout, or the training loss).
   var holdout: Double?
+  /// Whether it watches the training loss (no held-out training rows).
+  var watchesTraining: Bool
   /// Why, in words.
   var reason: String
 
@@ -37,26 +41,24 @@ extension Trainer {
     else { return nil }
     let cap = automaticEpochs(for: algorithm)
     let patience = "\(stopping.iterationsWithoutChange) epochs without a 0.1% fall"
-    if test {
+    if let fraction = stopping.holdoutFraction, !test {
       return EarlyStopping(
-        holdout: nil, reason: "at most \(cap) epochs, until the test loss makes \(patience)")
-    }
-    if let fraction = stopping.holdoutFraction {
-      return EarlyStopping(
-        holdout: nil,
+        holdout: nil, watchesTraining: false,
         reason:
           "at most \(cap) epochs, until the loss on the held-out \(printed(fraction, "%g")) makes \(patience)"
       )
     }
-    guard rowsEverywhere >= EarlyStopping.fewestRowsToHoldOut else {
+    guard !test, rowsEverywhere >= EarlyStopping.fewestRowsToHoldOut else {
+      let why =
+        test
+        ? "the test rows are reported, never chosen on"
+        : "\(rowsEverywhere) rows are too few to hold a tenth out"
       return EarlyStopping(
-        holdout: nil,
-        reason:
-          "at most \(cap) epochs, until the training loss makes \(patience) (\(rowsEverywhere) rows are too few to hold a tenth out)"
-      )
+        holdout: nil, watchesTraining: true,
+        reason: "at most \(cap) epochs, until the training loss makes \(patience) (\(why))")
     }
     return EarlyStopping(
-      holdout: EarlyStopping.holdoutShare,
+      holdout: EarlyStopping.holdoutShare, watchesTraining: false,
       reason: "at most \(cap) epochs, until the loss on a held-out tenth of the rows makes \(patience)")
   }
 }

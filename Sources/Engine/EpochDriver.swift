@@ -19,8 +19,9 @@ protocol EpochAlgorithm: Sendable {
   func losses(of snapshot: Snapshot, team: WorkerTeam) throws -> (losses: EpochLosses, finite: Bool)
   /// Why training stops when epoch `epoch` diverged (with the step size then).
   func divergence(in epoch: Int) -> StopReason
-  /// A checkpoint of `snapshot` with the driver's `state`.
-  func checkpoint(_ snapshot: Snapshot, state: DriverState) -> Checkpoint
+  /// A checkpoint of `snapshot` with the driver's `state` and the model
+  /// kept so far (`kept`: the least validation loss's, when one is kept).
+  func checkpoint(_ snapshot: Snapshot, kept: Snapshot?, state: DriverState) -> Checkpoint
   /// Runs epoch `epoch` on the team: by default ``epoch(_:epoch:)`` on every
   /// worker at once; a method that decides between passes (L-BFGS and its
   /// line search) drives the team itself.
@@ -55,14 +56,17 @@ struct DriverState {
   /// The best monitored loss so far (`.infinity`: none yet).
   var best = Double.infinity
   var epochsWithoutImprovement = 0
+  /// The epoch of the model kept for its least validation loss, and that
+  /// loss (`nil`: none kept yet).
+  var kept: (epoch: Int, loss: Double)? = nil
 }
 
 /// The epoch loop every algorithm shares: run an epoch on the team, time
 /// it, take the losses, stop on divergence (keeping the last good model), on
 /// a target loss or when the monitored loss stops improving, write
-/// checkpoints, and report each epoch. Under a stopping rule that monitors
-/// held-out rows the model kept is the one of the least validation loss
-/// (of this run's epochs, when it resumed), not the last.
+/// checkpoints, and report each epoch. Under early stopping that watches
+/// held-out rows (`keepsBest`) the model kept is the one of the least
+/// validation loss, not the last (checkpoints keep it too).
 struct EpochDriver {
   let team: WorkerTeam
   let counters: WorkerCounters
@@ -72,6 +76,10 @@ struct EpochDriver {
   /// Whether `tolerance` is a share of the least monitored loss so far
   /// rather than an amount.
   var relativeTolerance = false
+  /// Whether the training loss is watched even when there is a validation loss.
+  var watchesTraining = false
+  /// Whether the model of the least validation loss is kept rather than the last.
+  var keepsBest = false
   let iterationsWithoutChange: Int
   let targetLoss: Double?
   let checkpointEvery: Int?
@@ -87,20 +95,21 @@ struct EpochDriver {
     var stopReason: StopReason
   }
 
-  /// Runs `algorithm` from `state` (a resumed run's, or a fresh one) until
-  /// one of the stopping rules holds or a stop is requested.
+  /// Runs `algorithm` from `state` (a resumed run's, with the model it
+  /// kept, or a fresh one) until one of the stopping rules holds or a stop
+  /// is requested.
   func run<A: EpochAlgorithm>(
-    _ algorithm: A, from start: DriverState, checkpoint: (Checkpoint) throws -> Void,
-    progress: (EpochReport) -> Void
+    _ algorithm: A, from start: DriverState, kept keptAtStart: A.Snapshot? = nil,
+    checkpoint: (Checkpoint) throws -> Void, progress: (EpochReport) -> Void
   ) throws -> Outcome<A.Snapshot> {
     var state = start
     var lastGood = algorithm.snapshot()
-    // The least validation loss of this run, when a stopping rule watches it.
-    var best: (snapshot: A.Snapshot, epoch: Int, loss: Double)? = nil
+    var kept = keepsBest ? keptAtStart : nil
     func outcome(_ reason: StopReason) -> Outcome<A.Snapshot> {
-      Outcome(
-        kept: best?.snapshot ?? lastGood, keptEpoch: best?.epoch ?? state.epoch, history: state.history,
-        stopReason: reason)
+      if let kept, let epoch = state.kept?.epoch {
+        return Outcome(kept: kept, keptEpoch: epoch, history: state.history, stopReason: reason)
+      }
+      return Outcome(kept: lastGood, keptEpoch: state.epoch, history: state.history, stopReason: reason)
     }
     let first = state.epoch + 1
     for epoch in first..<max(first, epochs + 1) {
@@ -121,15 +130,16 @@ struct EpochDriver {
       lastGood = snapshot
       state.epoch = epoch
       state.history.append(report)
-      if tolerance != nil, let loss = report.validationLoss, loss < (best?.loss ?? .infinity) {
-        best = (snapshot, epoch, loss)
+      if keepsBest, let loss = report.validationLoss, loss < (state.kept?.loss ?? .infinity) {
+        kept = snapshot
+        state.kept = (epoch, loss)
       }
       progress(report)
       if stopRequest?.isRequested == true { return outcome(.requested(epoch: epoch)) }
       if let targetLoss, report.trainingLoss <= targetLoss { return outcome(.reachedTarget(epoch: epoch)) }
       if algorithm.finished { return outcome(.converged(epoch: epoch)) }
       if let tolerance {
-        let monitored = report.validationLoss ?? report.trainingLoss
+        let monitored = watchesTraining ? report.trainingLoss : report.validationLoss ?? report.trainingLoss
         let margin = relativeTolerance && state.best.isFinite ? tolerance * abs(state.best) : tolerance
         if monitored > state.best - margin {
           state.epochsWithoutImprovement += 1
@@ -142,7 +152,7 @@ struct EpochDriver {
         state.best = min(state.best, monitored)
       }
       if let checkpointEvery, epoch % checkpointEvery == 0 {
-        try checkpoint(algorithm.checkpoint(snapshot, state: state))
+        try checkpoint(algorithm.checkpoint(snapshot, kept: kept, state: state))
       }
     }
     return outcome(.completed)

@@ -12,7 +12,8 @@ extension Trainer {
   static let trialRows = 16_384
   /// Neighbouring rows the trial takes together.
   static let trialRun = 64
-  /// Training rows below which there is no trial (AdaGrad then takes 0.5).
+  /// Trial rows below which there is no trial (AdaGrad then takes 0.5):
+  /// it needs twice as many training rows, half to validate on.
   static let fewestTrialRows = 256
 
   /// The learning rate when the configuration leaves it to the data, and why.
@@ -31,18 +32,23 @@ extension Trainer {
   /// trial is ten epochs of at most 16,384 rows: a small share of a run
   /// on data large enough to want SGD.
   func automaticRate(
-    _ rows: CheckedRows, data: TrainingSet, configuration: TrainingConfiguration, machine: Topology
+    _ rows: CheckedRows, data: TrainingSet, configuration: TrainingConfiguration, machine: Topology,
+    startsFromModel: Bool
   ) throws -> (value: Float, reason: String) {
     guard configuration.optimizer.schedule == .adagrad, configuration.optimizer.algorithm != .lbfgs else {
       return try Self.boundedRate(for: data, configuration: configuration)
     }
+    // A trial from zeros says little of steps from a model, and each batch
+    // of a stream would get a rate of its own.
+    guard !startsFromModel else { return (0.5, "a fit that starts from a model: AdaGrad's 0.5 unless given") }
     // Every process tries the same rates on rows it holds; when each has
     // rows of its own, the held-out losses are summed over them.
     let candidates = data.everywhere == nil ? data.allTraining : data.training
     let count = min(Self.trialRows, candidates.count / 2)
     let fewest = try data.everywhere.map { -(try $0.allReduceMax(-count)) } ?? count
     guard fewest >= Self.fewestTrialRows else {
-      return (0.5, "\(data.trainingRowsEverywhere) training rows are too few for a trial of rates: 0.5")
+      let whose = data.everywhere == nil ? "" : " (the process with the fewest)"
+      return (0.5, "\(2 * fewest) training rows\(whose) are too few for a trial of rates: 0.5")
     }
     let (training, validation) = Self.trialSample(of: candidates, rows: count)
     let sample = data.sample(training: training, validation: validation)
@@ -75,7 +81,7 @@ extension Trainer {
     let tried = Self.adaGradRates.map { printed(Double($0), "%g") }.joined(separator: ", ")
     return (
       Self.adaGradRates[best],
-      "the least held-out loss (\(printed(losses[best] / Double(data.everywhere?.processes ?? 1), "%.4g"))) after one epoch on \(training.count) rows\(data.everywhere == nil ? "" : " a process") of rates \(tried)"
+      "the least held-out loss (\(printed(losses[best] / Double(data.everywhere?.processes ?? 1), "%.4g"))) after one epoch on \(training.count) rows\(data.everywhere == nil ? "" : " (this process's)") of rates \(tried)"
     )
   }
 

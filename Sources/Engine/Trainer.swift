@@ -166,7 +166,8 @@ public struct Trainer: Sendable {
     configuration.optimizer.schedule = schedule.kind
     let rate =
       try requested.optimizer.learningRate.map { (value: $0, reason: "as requested") }
-      ?? automaticRate(rows, data: data, configuration: configuration, machine: machine)
+      ?? automaticRate(
+        rows, data: data, configuration: configuration, machine: machine, startsFromModel: initial != nil)
     configuration.optimizer.learningRate = rate.value
     var plan = try PlacementPlan(
       topology: machine, workers: configuration.execution.threads, policy: configuration.execution.placement)
@@ -217,7 +218,7 @@ public struct Trainer: Sendable {
           configuration: configuration, requested: requested, rate: rate, schedule: schedule, data: data,
           fingerprint: fingerprint, machine: machine, plan: plan,
           layout: layout,
-          choice: choice, algorithm: algorithm, l2: l2, stopping: (stopping, relative: early != nil),
+          choice: choice, algorithm: algorithm, l2: l2, stopping: stopping, early: early,
           reducer: reducer, resuming: resuming,
           initial: initial,
           checkpointEvery: checkpointEvery, stopRequest: stopRequest,
@@ -380,9 +381,9 @@ private struct TrainingRun: OutputObjectiveVisitor {
   /// The algorithm and the L2 strength, and why.
   let algorithm: (kind: Algorithm, reason: String)
   let l2: (value: Float, reason: String)
-  /// The stopping rule in words, and whether its tolerance is relative
-  /// (early stopping's own).
-  let stopping: (rule: String, relative: Bool)
+  /// The stopping rule in words, and early stopping's when it chose it.
+  let stopping: String
+  let early: EarlyStopping?
   let reducer: any Reducer
   let resuming: Checkpoint?
   let initial: LinearModel?
@@ -498,17 +499,21 @@ private struct TrainingRun: OutputObjectiveVisitor {
       if let sums = resuming.squaredSums { model.load(squaredSums: sums) }
       start = DriverState(
         epoch: resuming.epoch, history: resuming.history, best: resuming.bestLoss ?? .infinity,
-        epochsWithoutImprovement: resuming.epochsWithoutImprovement)
+        epochsWithoutImprovement: resuming.epochsWithoutImprovement,
+        kept: resuming.kept.map { ($0.epoch, $0.loss) })
     }
     let driver = EpochDriver(
       team: team, counters: counters,
       epochs: configuration.stopping.epochs
         ?? Trainer.automaticEpochs(for: configuration.optimizer.algorithm),
-      tolerance: configuration.stopping.tolerance, relativeTolerance: stopping.relative,
+      tolerance: configuration.stopping.tolerance, relativeTolerance: early != nil,
+      watchesTraining: early?.watchesTraining ?? false, keepsBest: early.map { !$0.watchesTraining } ?? false,
       iterationsWithoutChange: configuration.stopping.iterationsWithoutChange,
       targetLoss: configuration.stopping.targetLoss,
       checkpointEvery: checkpointEvery, stopRequest: stopRequest)
-    let outcome = try driver.run(epochs, from: start, checkpoint: checkpoint, progress: progress)
+    let keptAtStart = resuming?.kept.map { (weights: $0.weights, intercepts: $0.intercepts) }
+    let outcome = try driver.run(
+      epochs, from: start, kept: keptAtStart, checkpoint: checkpoint, progress: progress)
     let kept = outcome.kept
     let (weights, intercepts) =
       data.scaler?.unscale(weights: kept.weights, intercepts: kept.intercepts) ?? kept
@@ -520,7 +525,7 @@ private struct TrainingRun: OutputObjectiveVisitor {
       trainingRows: data.training.count, validationRows: data.validation.count,
       workers: layout.workerStats(plan: plan, counters: counters, replicaOf: replicaOf),
       scaling: data.scaling, learningRate: rate,
-      schedule: schedule, algorithm: algorithm, l2: l2, stopping: stopping.rule,
+      schedule: schedule, algorithm: algorithm, l2: l2, stopping: stopping,
       holdoutFraction: data.validatesOnTest || data.validation.isEmpty
         ? nil : configuration.stopping.holdoutFraction,
       modelEpoch: outcome.keptEpoch)
@@ -588,11 +593,17 @@ private struct LinearTraining<O: OutputObjective>: EpochAlgorithm {
     .diverged(epoch: epoch, learningRate: configuration.stepSizes.rate(at: (epoch - 1) * updatesPerEpoch))
   }
 
-  func checkpoint(_ snapshot: Snapshot, state: DriverState) -> Checkpoint {
-    Checkpoint(
+  func checkpoint(_ snapshot: Snapshot, kept: Snapshot?, state: DriverState) -> Checkpoint {
+    var keptModel: KeptModel? = nil
+    if let kept, let at = state.kept {
+      keptModel = KeptModel(
+        epoch: at.epoch, loss: at.loss, weights: kept.weights, intercepts: kept.intercepts)
+    }
+    return Checkpoint(
       epoch: state.epoch, weights: snapshot.weights, intercepts: snapshot.intercepts, history: state.history,
       bestLoss: state.best.isFinite ? state.best : nil,
       epochsWithoutImprovement: state.epochsWithoutImprovement,
-      configuration: requested, squaredSums: model.squaredSumsSnapshot(), data: fingerprint)
+      configuration: requested, squaredSums: model.squaredSumsSnapshot(), data: fingerprint,
+      kept: keptModel)
   }
 }

@@ -183,17 +183,24 @@ final class TrainingSet: @unchecked Sendable {
       }
     }
     guard !training.isEmpty else { throw .noTrainingRows }
-    if test == nil, configuration.stopping.fold == nil, let fraction = configuration.stopping.holdoutFraction,
-      validation.isEmpty
-    {
-      throw .invalidConfiguration(
-        "a holdout of \(fraction) holds out no row of the \(source.count); use at least \(printed(1 / Double(source.count), "%g")) (one row)"
-      )
-    }
     var weightSum: Double = 0
     for row in training { weightSum += Double(rows.weight(Int(row))) }
+    // Summed before any process may refuse its rows, so that every process
+    // refuses alike (one left waiting in a later sum would hang).
     let totals = try Self.summed(
-      [weightSum, Double(training.count), Double(source.nonZeros), Double(source.count)], over: everywhere)
+      [
+        weightSum, Double(training.count), Double(source.nonZeros), Double(source.count),
+        Double(validation.count),
+      ],
+      over: everywhere)
+    if test == nil, configuration.stopping.fold == nil, let fraction = configuration.stopping.holdoutFraction,
+      totals[4] == 0
+    {
+      let rows = Int(totals[3])
+      throw .invalidConfiguration(
+        "a holdout of \(fraction) holds out no row of the \(rows); use at least \(printed(1 / Double(rows), "%g")) (one row)"
+      )
+    }
     weightScale = totals[0] > 0 ? Float(totals[1] / totals[0]) : 1
     trainingRowsEverywhere = Int(totals[1])
     nonZerosEverywhere = Int(totals[2])
@@ -545,8 +552,9 @@ final class TrainingSet: @unchecked Sendable {
     return weights + [Double](repeating: 1 / c, count: outputs)
   }
 
-  /// A copy of the rows' stored values scaled by `scaler`: `(x − μ)/σ`
-  /// (sparse: `x/σ`, zeros stay zeros), in Double, rounded once.
+  /// A copy of the rows' stored values scaled by `scaler`: `(x − μ)·(1/σ)`
+  /// (sparse: `x·(1/σ)`, zeros stay zeros), in Double with `1/σ` computed
+  /// once a column, rounded to Float at the end.
   static func scaled(_ rows: RowBlock, by scaler: FeatureScaler) -> UnsafeMutableBufferPointer<Float> {
     let columns = rows.columns
     let copy = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(rows.nonZeros, 1))
@@ -572,25 +580,28 @@ final class TrainingSet: @unchecked Sendable {
   }
 
   /// Runs `body` on contiguous chunks of `rows`' rows at once, with each
-  /// chunk's number: as many chunks as the rows call for (up to 64 of at
-  /// least 4,096 rows), so that what they add up is the same for any
-  /// thread count.
+  /// chunk's number: as many chunks as the rows call for (up to `most`, and
+  /// 64, of at least 4,096 rows), so that what they add up is the same for
+  /// any thread count.
   @discardableResult
-  static func inChunks(_ rows: RowBlock, _ body: @Sendable (Int, Range<Int>) -> Void) -> Int {
-    let chunks = min(64, max(1, rows.count / 4_096))
+  static func inChunks(_ rows: RowBlock, most: Int = 64, _ body: @Sendable (Int, Range<Int>) -> Void) -> Int {
+    let chunks = min(most, 64, max(1, rows.count / 4_096))
     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
       body(chunk, (rows.count * chunk / chunks)..<(rows.count * (chunk + 1) / chunks))
     }
     return chunks
   }
 
-  /// `width` sums over `rows`, each chunk's (``inChunks(_:_:)``) from `add`,
-  /// added up in chunk order: the same figures for any thread count.
+  /// `width` sums over `rows`, each chunk's (``inChunks(_:most:_:)``) from
+  /// `add`, added up in chunk order: the same figures for any thread count.
+  /// Each chunk's sums are held until the end, so wide sums take fewer
+  /// chunks: 64 MiB of them at most (one chunk from 2²² Doubles, as for
+  /// 2²¹ sparse columns' two moments).
   static func chunkedSums(
     _ rows: RowBlock, width: Int, _ add: @Sendable (Range<Int>, inout [Double]) -> Void
   ) -> [Double] {
     let partials = Locked([Int: [Double]]())
-    let chunks = inChunks(rows) { chunk, range in
+    let chunks = inChunks(rows, most: max(1, (64 << 20) / max(8 * width, 1))) { chunk, range in
       var sums = [Double](repeating: 0, count: width)
       add(range, &sums)
       partials.withLock { $0[chunk] = sums }

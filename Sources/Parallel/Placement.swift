@@ -141,10 +141,9 @@ public struct DataLayout: @unchecked Sendable {
         if node == assignment.node { local += placed.range.count }
         total += placed.range.count
       }
-    } else if oneMemoryNode {
-      return assignment.placed.isEmpty ? nil : 1
     } else {
       guard NUMAMemory.isAvailable else { return nil }
+      if oneMemoryNode { return assignment.placed.isEmpty ? nil : 1 }
       for placed in assignment.placed {
         guard let pages = try? NUMAMemory.nodes(ofPagesIn: placed.range).compactMap({ $0 }) else {
           return nil

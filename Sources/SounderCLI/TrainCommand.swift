@@ -209,7 +209,8 @@ struct TrainCommand: ParsableCommand {
     if case .diverged = result.stopReason {
       throw CLIError(
         result.stopReason.description
-          + " (the last good model, after epoch \(result.history.count), was written to \(output))")
+          + " (the model of epoch \(result.modelEpoch), \(result.modelEpoch == result.history.count ? "the last good one" : "of the least validation loss"), was written to \(output))"
+      )
     }
   }
 }

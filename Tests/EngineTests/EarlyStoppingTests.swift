@@ -102,11 +102,36 @@ struct EarlyStoppingTests {
     #expect(shared.stopping.contains("held-out 0.25"), "\(shared.stopping)")
     let losses = shared.history.map { $0.validationLoss! }
     #expect(shared.history.count == (Self.stop(losses, patience: 5) ?? 20))
+    // A test set is reported, never chosen on: the training loss is watched, the last model kept.
+    setup.stopping.holdoutFraction = nil
+    let tested = try Trainer(setup).fit(rows.slice(0..<16_000), validation: rows.slice(16_000..<20_000))
+    #expect(tested.validationRows == 4_000 && tested.holdoutFraction == nil)
+    #expect(tested.stopping.contains("the test rows are reported, never chosen on"), "\(tested.stopping)")
+    #expect(tested.history.count == (Self.stop(tested.history.map(\.trainingLoss), patience: 5) ?? 20))
+    #expect(tested.modelEpoch == tested.history.count)
     // L-BFGS ends at the optimum: no rule, nothing held out.
     setup = TrainingConfiguration()
     setup.optimizer.algorithm = .lbfgs
     setup.problem.l2 = 1e-3
     let lbfgs = try Trainer(setup).fit(rows)
     #expect(lbfgs.validationRows == 0 && lbfgs.stopping.hasPrefix("100 epochs at most"), "\(lbfgs.stopping)")
+  }
+
+  @Test("a run resumed from a checkpoint past the best epoch keeps that epoch's model, bit for bit")
+  func resumed() throws {
+    var setup = Self.sgd()
+    setup.optimizer.algorithm = .minibatch
+    setup.execution.strategy = .sync
+    let rows = Self.noisy.block
+    var checkpoints: [Checkpoint] = []
+    let whole = try Trainer(setup).fit(rows, checkpointEvery: 1, checkpoint: { checkpoints.append($0) })
+    let stop = whole.history.count
+    #expect(whole.modelEpoch < stop - 1, "the kept epoch must lie before a checkpoint to test this")
+    let after = try #require(checkpoints.first { $0.epoch == whole.modelEpoch + 1 })
+    #expect(after.kept?.epoch == whole.modelEpoch)
+    let resumed = try Trainer(setup).fit(rows, resuming: after)
+    #expect(resumed.modelEpoch == whole.modelEpoch && resumed.history.count == stop)
+    #expect(
+      resumed.model.weights == whole.model.weights && resumed.model.intercepts == whole.model.intercepts)
   }
 }

@@ -161,9 +161,10 @@ class SounderClassifier(ClassifierMixin, _SounderLinear):
     loss), ``callback`` (called with each epoch's report; return True to stop).
 
     After ``fit``: ``coef_``, ``intercept_``, ``classes_``, ``n_iter_``
-    (epochs run), ``alpha_`` (the L2 strength trained with, chosen or
-    given), ``learning_rate_`` and ``fit_choices_`` (every setting the fit
-    chose, with its reason: the command line's log lines).
+    (epochs run), ``alpha_`` (for ``penalty='l2'`` the L2 strength trained
+    with, chosen or given; for 'l1' and 'elasticnet' the alpha given, 1e-4
+    when None), ``learning_rate_`` and ``fit_choices_`` (every setting the
+    fit chose, with its reason: the command line's log lines).
     """
 
     def __init__(
