@@ -30,7 +30,8 @@ extension Trainer {
   /// rows (evenly spaced, so sorted files give a fair sample), and the rate
   /// of the least held-out loss is kept. With up to 16,384 rows each, the
   /// trial is ten epochs of at most 16,384 rows: a small share of a run
-  /// on data large enough to want SGD.
+  /// on data large enough to want SGD, and never more rows than the run
+  /// plans to read (else, and for a fit that starts from a model, 0.5).
   func automaticRate(
     _ rows: CheckedRows, data: TrainingSet, configuration: TrainingConfiguration, machine: Topology,
     startsFromModel: Bool
@@ -49,6 +50,17 @@ extension Trainer {
     guard fewest >= Self.fewestTrialRows else {
       let whose = data.everywhere == nil ? "" : " (the process with the fewest)"
       return (0.5, "\(2 * fewest) training rows\(whose) are too few for a trial of rates: 0.5")
+    }
+    // The trial never reads more rows than the run plans to: a fit of one
+    // pass over a batch (a stream's step) keeps AdaGrad's 0.5 from its first
+    // batch on, as those that start from its model do.
+    let trialReads = Self.adaGradRates.count * 2 * fewest * (data.everywhere?.processes ?? 1)
+    let plannedReads = (configuration.stopping.epochs ?? 1) * data.trainingRowsEverywhere
+    guard trialReads <= plannedReads else {
+      return (
+        0.5,
+        "a trial of rates would read \(trialReads) rows, more than the \(plannedReads) the run plans to: 0.5"
+      )
     }
     let (training, validation) = Self.trialSample(of: candidates, rows: count)
     let sample = data.sample(training: training, validation: validation)

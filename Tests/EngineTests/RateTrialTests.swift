@@ -41,7 +41,7 @@ struct RateTrialTests {
   static func trained(_ rows: TestRows) throws -> TrainingResult {
     var setup = TrainingConfiguration()
     setup.optimizer.algorithm = .sgd
-    setup.stopping.epochs = 1
+    setup.stopping.epochs = 20
     setup.problem.standardize = false
     setup.problem.fitIntercept = false
     setup.execution.threads = 2
@@ -63,6 +63,20 @@ struct RateTrialTests {
     #expect(
       abs(scaled.learningRate.value - chosen / 10) <= 1e-6 * chosen,
       "\(scaled.learningRate.value) on values ×10 against \(chosen)")
+  }
+
+  @Test("a run that reads fewer rows than the trial would (one pass over a batch) keeps AdaGrad's 0.5")
+  func shortRun() throws {
+    let rows = Self.words(scale: 1)
+    var setup = TrainingConfiguration()
+    setup.optimizer.algorithm = .sgd
+    setup.stopping.epochs = 1
+    let result = try Trainer(setup).fit(rows.block)
+    // 10 rates × (12,000 + 12,000) rows against 1 epoch × 24,000.
+    #expect(result.learningRate.value == 0.5)
+    #expect(
+      result.learningRate.reason.hasPrefix("a trial of rates would read 240000 rows, more than the 24000"),
+      "\(result.learningRate.reason)")
   }
 
   @Test("few training rows: no trial, AdaGrad's 0.5; the global schedules keep their bound")

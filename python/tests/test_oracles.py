@@ -80,6 +80,18 @@ def test_sgd_by_default_stops_on_a_held_out_tenth_with_a_rate_from_a_trial():
     assert model.alpha_ == 0.0 and model.score(X, y) > 0.8
 
 
+def test_partial_fit_keeps_adagrads_rate_from_the_first_batch():
+    rng = np.random.default_rng(5)
+    X = sp.random(2_000, 500, density=0.02, format="csr", random_state=rng, dtype=np.float32)
+    y = (X @ rng.standard_normal(500) > 0).astype(int)
+    model = SounderClassifier(random_state=0).partial_fit(X, y, classes=[0, 1])
+    # One pass over 2,000 rows: a trial of ten rates on 1,000 + 1,000 would read more.
+    assert model.learning_rate_ == 0.5
+    assert model.fit_choices_["learningRateReason"].startswith("a trial of rates would read 20000 rows")
+    model.partial_fit(X, y)
+    assert model.learning_rate_ == 0.5 and "starts from a model" in model.fit_choices_["learningRateReason"]
+
+
 def test_labels_of_any_kind_are_kept():
     X, y = load_breast_cancer(return_X_y=True)
     names = np.where(y == 1, "benign", "malignant")
