@@ -90,7 +90,7 @@ public struct DataLayout: @unchecked Sendable {
   let simulated: Bool
   /// Whether the machine has one memory node, where every resident page is
   /// local and asking the kernel where each one is would cost a system call
-  /// over every page of the rows (9 ms for a 500 MB file).
+  /// over every page of the rows (10–14 ms a fit over a 500 MB file).
   let oneMemoryNode: Bool
 
   /// Lays `rows` (ascending row numbers of `block`) out over `plan`'s workers:
