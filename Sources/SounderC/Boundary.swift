@@ -91,12 +91,14 @@ func required<T>(_ pointer: T?, _ name: String) throws(CallError) -> T {
   return pointer
 }
 
-/// Checks that `capacity` floats hold `needed`.
-func checkCapacity(_ capacity: Int64, _ needed: Int, _ what: String) throws(CallError) {
+/// Checks that `capacity` floats (or bytes: `unit`) hold `needed`.
+func checkCapacity(_ capacity: Int64, _ needed: Int, _ what: String, unit: String = "values")
+  throws(CallError)
+{
   guard capacity >= needed else {
     throw CallError(
       status: SOUNDER_ERROR_BUFFER,
-      message: "\(what) needs room for \(needed) values; the buffer holds \(capacity)")
+      message: "\(what) needs room for \(needed) \(unit); the buffer holds \(capacity)")
   }
 }
 
@@ -114,14 +116,10 @@ func copy(_ values: [Float], to out: UnsafeMutablePointer<Float>?, capacity: Int
 func copy(
   _ bytes: [UInt8], _ what: String, to buffer: UnsafeMutableRawPointer?, capacity: Int64,
   size: UnsafeMutablePointer<Int64>?
-) throws {
+) throws(CallError) {
   try required(size, "size").pointee = Int64(bytes.count)
   guard let buffer else { return }
-  guard capacity >= bytes.count else {
-    throw CallError(
-      status: SOUNDER_ERROR_BUFFER,
-      message: "\(what) takes \(bytes.count) bytes; the buffer holds \(capacity)")
-  }
+  try checkCapacity(capacity, bytes.count, what, unit: "bytes")
   bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
 }
 

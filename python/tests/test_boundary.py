@@ -1,6 +1,7 @@
 """What crosses into the library: bad input gets a Python exception with a
 clear message (never a crash), arrays are borrowed or converted as the docs
 say, and the GIL is released while Sounder works."""
+import ctypes
 import pickle
 import struct
 import threading
@@ -12,7 +13,7 @@ import scipy.sparse as sp
 from sklearn.datasets import load_breast_cancer
 
 from sounder import SounderClassifier, SounderKMeans, SounderRegressor
-from sounder._library import LABELS, VALUES, Data, Model
+from sounder._library import LABELS, VALUES, Data, Model, _lib
 
 
 @pytest.fixture(scope="module")
@@ -151,6 +152,18 @@ def test_model_bytes_from_another_version_or_damaged(fitted, cancer, tmp_path):
     assert (Model.load(path).predict(Data(cancer[0]), LABELS, 1).ravel() == fitted.predict(cancer[0])).all()
     with pytest.raises(OSError, match="missing"):
         Model.load(tmp_path / "missing")
+
+
+def test_model_bytes_and_metadata_refuse_a_short_buffer_and_a_missing_size(fitted):
+    handle = fitted._model.handle
+    size = ctypes.c_int64()
+    short = ctypes.create_string_buffer(8)
+    for function, what in ((_lib.sounder_model_metadata, "the metadata"), (_lib.sounder_model_serialize, "the model")):
+        assert function(handle, short, 8, ctypes.byref(size)) == 6  # SOUNDER_ERROR_BUFFER
+        message = _lib.sounder_last_error().decode()
+        assert message == f"{what} needs room for {size.value} bytes; the buffer holds 8" and size.value > 8
+        assert function(handle, None, 0, None) == 1  # SOUNDER_ERROR_ARGUMENT
+        assert _lib.sounder_last_error().decode() == "size is NULL"
 
 
 def test_pickled_estimators_predict_the_same(cancer):
