@@ -36,8 +36,7 @@ extension Trainer {
     algorithm: Algorithm, rowsEverywhere: Int, configuration: TrainingConfiguration, test: Bool
   ) -> EarlyStopping? {
     let stopping = configuration.stopping
-    guard algorithm == .sgd || algorithm == .minibatch, stopping.epochs == nil, stopping.tolerance == nil,
-      stopping.fold == nil
+    guard algorithm == .sgd || algorithm == .minibatch, stopping.epochs == nil, stopping.tolerance == nil
     else { return nil }
     let cap = automaticEpochs(for: algorithm)
     let patience = "\(stopping.iterationsWithoutChange) epochs without a 0.1% fall"

@@ -1,5 +1,6 @@
 import Dataset
 import Learning
+import Topology
 
 extension Trainer {
   /// The L2 strengths cross-validation tries: 1 down to 10⁻⁶ in half
@@ -33,7 +34,8 @@ extension Trainer {
   /// which L-BFGS cannot fit, and a fit that starts from a model (one batch
   /// of a stream) get none either.
   func automaticL2(
-    _ rows: CheckedRows, data: TrainingSet, configuration: TrainingConfiguration, startsFromModel: Bool
+    _ rows: CheckedRows, data: TrainingSet, configuration: TrainingConfiguration, machine: Topology,
+    startsFromModel: Bool
   ) throws -> (value: Float, reason: String) {
     let values = data.nonZerosEverywhere
     let folds = Self.penaltyFolds
@@ -56,8 +58,15 @@ extension Trainer {
     guard data.trainingRowsEverywhere >= 4 * folds else {
       return (0, "\(data.trainingRowsEverywhere) training rows are too few to cross-validate: none")
     }
+    // Every process cross-validates on rows it holds (the same rows when
+    // every process maps them all); when each has rows of its own, the
+    // folds' validation losses are summed over them.
+    let candidates = data.everywhere == nil ? data.allTraining : data.training
     var fitter = self
     fitter.configuration = configuration
+    fitter.reducer = InProcess()
+    fitter.rowsPerProcess = false
+    fitter.stopRequest = nil
     fitter.configuration.optimizer.algorithm = .lbfgs
     fitter.configuration.optimizer.schedule = nil
     fitter.configuration.optimizer.learningRate = nil
@@ -73,16 +82,16 @@ extension Trainer {
     if configuration.execution.threads == nil, values < 1 << 17 { fitter.configuration.execution.threads = 1 }
     fitter.configuration.stopping.tolerance = nil
     fitter.configuration.stopping.targetLoss = nil
-    // Every fold knows every class, though its training rows may lack one.
-    if data.loss.isClassification { fitter.configuration.problem.classes = data.classes }
+    fitter.configuration.stopping.holdoutFraction = nil
     var losses = [Double](repeating: 0, count: Self.penaltyGrid.count)
     do {
       for fold in 0..<folds {
-        fitter.configuration.stopping.fold = .init(index: fold, count: folds)
+        let (training, validation) = Self.fold(fold, of: folds, from: candidates)
+        let sample = data.sample(training: training, validation: validation)
         var previous: LinearModel? = nil
         for (k, strength) in Self.penaltyGrid.enumerated() {
           fitter.configuration.problem.l2 = strength
-          let result = try fitter.fit(rows, startingFrom: previous)
+          let result = try fitter.train(sample, rows: rows, machine: machine, initial: previous)
           previous = result.model
           losses[k] += result.history.last?.validationLoss ?? .infinity
         }
@@ -90,11 +99,26 @@ extension Trainer {
     } catch let error as TrainingError {
       return (0, "cross-validation could not fit a fold (\(error)): none")
     }
+    losses = try TrainingSet.summed(losses, over: data.everywhere)
     let best = losses.indices.min { losses[$0] < losses[$1] }!
     guard losses[best].isFinite else { return (0, "cross-validation found no finite validation loss: none") }
     return (
       Self.penaltyGrid[best],
       "\(folds)-fold cross-validation over \(Self.penaltyGrid.count) strengths from \(printed(Double(Self.penaltyGrid.last!), "%g")) to \(printed(Double(Self.penaltyGrid[0]), "%g")) (L-BFGS): mean validation loss \(printed(losses[best] / Double(folds), "%.4g"))"
     )
+  }
+
+  /// Fold `index` of `count` over `candidates` (ascending): every
+  /// `count`-th candidate from the `index`-th is validated on, the others
+  /// are trained on.
+  static func fold(_ index: Int, of count: Int, from candidates: [Int32]) -> (
+    training: [Int32], validation: [Int32]
+  ) {
+    var training: [Int32] = []
+    var validation: [Int32] = []
+    for (position, row) in candidates.enumerated() {
+      if position % count == index { validation.append(row) } else { training.append(row) }
+    }
+    return (training, validation)
   }
 }

@@ -157,7 +157,8 @@ public struct Trainer: Sendable {
     }
     let l2 =
       try requested.problem.l2.map { (value: $0, reason: "as requested") }
-      ?? automaticL2(rows, data: data, configuration: configuration, startsFromModel: initial != nil)
+      ?? automaticL2(
+        rows, data: data, configuration: configuration, machine: machine, startsFromModel: initial != nil)
     configuration.problem.l2 = l2.value
     try configuration.validate()
     let schedule =

@@ -175,17 +175,6 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// costs 60–90% of an SGD epoch. The penalty is the end-of-epoch model's
     /// either way; validation losses are always exact.
     public var exactLoss = false
-    /// Cross-validation's fold, when this configuration fits one (the
-    /// trainer's own fits while it chooses the L2 strength): of the rows
-    /// not held out, every `count`-th from the `index`-th is validated on and
-    /// the others are trained on; held-out rows are neither.
-    var fold: Fold?
-  }
-
-  /// One fold of `count`-fold cross-validation.
-  struct Fold: Sendable, Equatable {
-    var index: Int
-    var count: Int
   }
 
   public var problem = Problem()

@@ -166,21 +166,8 @@ final class TrainingSet: @unchecked Sendable {
     var training: [Int32] = []
     var validation: [Int32] = []
     training.reserveCapacity(source.count)
-    if let fold = configuration.stopping.fold {
-      // A fold of cross-validation: the rows not held out, dealt in turn.
-      var position = 0
-      for row in 0..<source.count where !configuration.isHeldOut(row) {
-        if position % fold.count == fold.index {
-          validation.append(Int32(row))
-        } else {
-          training.append(Int32(row))
-        }
-        position += 1
-      }
-    } else {
-      for row in 0..<source.count {
-        if configuration.isHeldOut(row) { validation.append(Int32(row)) } else { training.append(Int32(row)) }
-      }
+    for row in 0..<source.count {
+      if configuration.isHeldOut(row) { validation.append(Int32(row)) } else { training.append(Int32(row)) }
     }
     guard !training.isEmpty else { throw .noTrainingRows }
     var weightSum: Double = 0
@@ -193,9 +180,7 @@ final class TrainingSet: @unchecked Sendable {
         Double(validation.count),
       ],
       over: everywhere)
-    if test == nil, configuration.stopping.fold == nil, let fraction = configuration.stopping.holdoutFraction,
-      totals[4] == 0
-    {
+    if test == nil, let fraction = configuration.stopping.holdoutFraction, totals[4] == 0 {
       let rows = Int(totals[3])
       throw .invalidConfiguration(
         "a holdout of \(fraction) holds out no row of the \(rows); use at least \(printed(1 / Double(rows), "%g")) (one row)"
@@ -230,7 +215,7 @@ final class TrainingSet: @unchecked Sendable {
   /// A set of this process alone that trains on `training` and validates
   /// on `validation`, rows of this set's ``rows`` (prepared alike: the same
   /// classes, scaling and labels), without copying them: what a trainer's
-  /// own trial fits use.
+  /// own fits use (cross-validation's folds, the rate trial).
   func sample(training: [Int32], validation: [Int32]) -> TrainingSet {
     TrainingSet(sampling: self, training: training, validation: validation)
   }

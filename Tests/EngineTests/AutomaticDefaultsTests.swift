@@ -98,11 +98,11 @@ struct AutomaticDefaultsTests {
   func folds() throws {
     var setup = TrainingConfiguration()
     setup.stopping.holdoutFraction = 0.1
-    setup.stopping.fold = .init(index: 2, count: 5)
     let data = try TrainingSet(rows: Self.rows.block, test: nil, configuration: setup)
     let kept = (0..<80).filter { !setup.isHeldOut($0) }
-    #expect(kept.count == 72)
-    #expect(data.validation.map(Int.init) == kept.indices.filter { $0 % 5 == 2 }.map { kept[$0] })
-    #expect(data.training.map(Int.init) == kept.indices.filter { $0 % 5 != 2 }.map { kept[$0] })
+    #expect(kept.count == 72 && data.allTraining.map(Int.init) == kept)
+    let (training, validation) = Trainer.fold(2, of: 5, from: data.allTraining)
+    #expect(validation.map(Int.init) == kept.indices.filter { $0 % 5 == 2 }.map { kept[$0] })
+    #expect(training.map(Int.init) == kept.indices.filter { $0 % 5 != 2 }.map { kept[$0] })
   }
 }
