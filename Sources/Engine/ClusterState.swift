@@ -1,3 +1,4 @@
+import CAtomics
 import Dataset
 import Kernels
 import Parallel
@@ -144,6 +145,29 @@ final class ClusterState: @unchecked Sendable {
   /// Makes `values` (k × d) the centres: copies them, loads the panel, and
   /// computes their norms.
   func setCentres(_ values: UnsafePointer<Float>) { shared.load(values) }
+
+  /// Mini-batch, Hogwild!: `S ← S + sums`, `V ← V + weights` on the shared
+  /// ``runningSums`` and ``seen`` for the centres of positive weight, each
+  /// value a relaxed load and store (no lock: another worker's update in
+  /// between is lost, which Hogwild! tolerates).
+  func addToRunningSums(_ sums: UnsafePointer<Double>, weights: UnsafePointer<Double>) {
+    for c in 0..<clusters where weights[c] > 0 {
+      catomics_add_relaxed_f64(seen + c, weights[c])
+      for j in c * columns..<(c + 1) * columns { catomics_add_relaxed_f64(runningSums + j, sums[j]) }
+    }
+  }
+
+  /// The running means `S_c / V_c` into `centres` (k × d), from relaxed
+  /// loads of the shared sums; a centre of no weight yet keeps its value.
+  func runningMeans(into centres: UnsafeMutablePointer<Float>) {
+    for c in 0..<clusters {
+      let weight = catomics_load_relaxed_f64(seen + c)
+      guard weight > 0 else { continue }
+      for j in c * columns..<(c + 1) * columns {
+        centres[j] = Float(catomics_load_relaxed_f64(runningSums + j) / weight)
+      }
+    }
+  }
 
   /// Bounded iteration: half the distance from each centre to its nearest
   /// other centre (rounded down), from the current centres. O(k² d).

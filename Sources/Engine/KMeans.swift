@@ -92,7 +92,7 @@ public struct KMeans: Sendable {
     defer { scaled?.values.deallocate() }
     let plan = try PlacementPlan(
       topology: machine, workers: configuration.execution.threads, policy: configuration.execution.placement)
-    let strategy = Self.strategy(for: configuration, workers: plan.workers.count)
+    let strategy = Self.strategy(for: configuration, workers: plan.workers.count, columns: rows.columns)
     let all = Array(0..<Int32(rows.count))
     let mine =
       processes > 1 && !rowsPerProcess
@@ -100,7 +100,7 @@ public struct KMeans: Sendable {
     let team = try ClusterTeam(
       rows: rows, assigning: mine, scaled: scaled?.values, clusters: k, execution: configuration.execution,
       plan: plan, machine: machine, bounded: configuration.algorithm == .bounded, counters: counters,
-      replicated: strategy.strategy == .perCore)
+      replicated: strategy.strategy == .perCore || strategy.strategy == .hogwild)
     let block = team.block
     let state = team.state
     let layout = team.layout
@@ -157,25 +157,31 @@ public struct KMeans: Sendable {
   }
 
   /// How mini-batch workers combine their centres, and why: as asked
-  /// (`sync` or `per-core`), or for `auto` per-core replicas on more than one
-  /// worker (they meet every ``KMeansRun/rowsBetweenMeetings`` rows instead of
-  /// at a barrier per batch); `sync` for Lloyd's and the bounded iteration,
-  /// which always combine at a barrier.
-  static func strategy(for configuration: KMeansConfiguration, workers: Int) -> StrategyChoice {
+  /// (`sync`, `per-core` or `hogwild`), or for `auto` per-core replicas on
+  /// more than one worker: they meet every ``KMeansRun/rowsBetweenMeetings``
+  /// rows instead of at a barrier per batch, and stay reproducible, where
+  /// shared sums (`hogwild`) write `k × d` Doubles to lines every worker
+  /// writes at every step, and measured no faster on 2 cores (BENCHMARKS.md);
+  /// `sync` for Lloyd's and the bounded iteration, which always combine at
+  /// a barrier.
+  static func strategy(for configuration: KMeansConfiguration, workers: Int, columns: Int) -> StrategyChoice {
     guard configuration.algorithm == .minibatch else {
       return StrategyChoice(
         strategy: .sync, reason: "Lloyd's iteration combines every worker's sums at a barrier")
     }
     switch configuration.execution.strategy {
     case .perCore: return StrategyChoice(strategy: .perCore, reason: "as requested")
+    case .hogwild: return StrategyChoice(strategy: .hogwild, reason: "as requested")
     case .sync: return StrategyChoice(strategy: .sync, reason: "as requested")
     default:
       return workers > 1
         ? StrategyChoice(
           strategy: .perCore,
           reason:
-            "per-core replicas meet every \(KMeansRun.rowsBetweenMeetings) rows a worker, not at a barrier per batch"
-        )
+            "per-core replicas meet every \(KMeansRun.rowsBetweenMeetings) rows a worker, not at a barrier per batch, "
+            + "and are reproducible; shared sums (hogwild) would take "
+            + "\(configuration.clusters * columns * 8) bytes of writes from every worker "
+            + "every \(max(1, (configuration.batchSize + workers - 1) / workers)) rows")
         : StrategyChoice(strategy: .sync, reason: "one worker")
     }
   }
@@ -444,12 +450,18 @@ struct KMeansRun {
       let state = state
       let batches = pass
       if replicated {
+        let shared = configuration.execution.strategy == .hogwild
         try team.run { context in
-          try Self.replicaEpoch(context, pass: batches, state: state, steps: steps, share: share)
+          try Self.replicaEpoch(
+            context, pass: batches, state: state, steps: steps, share: share, shared: shared)
         }
         for w in 0..<workers {
           progressive[0] += state.tallies[w * 8 + 3]
           progressive[1] += state.tallies[w * 8 + 4]
+        }
+        if shared {
+          state.next.update(from: state.centres, count: k * d)
+          state.runningMeans(into: state.next)
         }
         state.setCentres(state.next)
       } else {
@@ -499,8 +511,14 @@ struct KMeansRun {
   /// means of all rows assigned so far, as in the synchronous version; only
   /// which centre a row is given differs, as a replica has not yet seen the
   /// others' batches.
+  ///
+  /// `shared` (Hogwild!): the replicas never meet. Each step adds the
+  /// batch's sums and weights straight into the one shared `S` and `V`, with
+  /// relaxed loads and stores and no lock (an update racing another's can be
+  /// lost), and the worker's centres become `S / V`, with every other
+  /// worker's batches so far. Not reproducible; no barrier in the epoch.
   static func replicaEpoch(
-    _ context: WorkerContext, pass: LloydPass, state: ClusterState, steps: Int, share: Int
+    _ context: WorkerContext, pass: LloydPass, state: ClusterState, steps: Int, share: Int, shared: Bool
   ) throws {
     let worker = context.index
     let k = state.clusters
@@ -520,6 +538,12 @@ struct KMeansRun {
       pass.assignOnly(worker, first: true, window: step * share..<(step + 1) * share)
       tally[3] += tally[0]
       tally[4] += tally[1]
+      if shared {
+        state.addToRunningSums(sums, weights: counts)
+        state.runningMeans(into: replica.values)
+        replica.load(replica.values)
+        continue
+      }
       // Sₗ ← Sₗ + S_batch, Wₗ ← Wₗ + W_batch; c ← (S + Sₗ) / (V + Wₗ) for the centres the batch touched.
       for c in 0..<k where counts[c] > 0 {
         pendingWeight[c] += counts[c]

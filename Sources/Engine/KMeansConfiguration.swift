@@ -56,7 +56,7 @@ public struct KMeansConfiguration: Sendable, Equatable {
   /// variance 1; sparse: scaled only). The model keeps the scaler.
   public var standardize = false
   /// Threads, placement, seed and, for mini-batch, the strategy (`sync`,
-  /// `per-core` or `auto`), as for training; the sync interval plays no part.
+  /// `per-core`, `hogwild` or `auto`), as for training; the sync interval plays no part.
   public var execution = TrainingConfiguration.Execution()
 
   /// A configuration for `clusters` centres, the rest at their defaults.
@@ -82,9 +82,10 @@ public struct KMeansConfiguration: Sendable, Equatable {
       throw invalid("\(name) must be at most \(limit) (got \(value))")
     }
     switch (algorithm, execution.strategy) {
-    case (_, .auto), (_, .sync), (.minibatch, .perCore): break
+    case (_, .auto), (_, .sync), (.minibatch, .perCore), (.minibatch, .hogwild): break
     case (.minibatch, let strategy):
-      throw invalid("mini-batch k-means takes --strategy sync, per-core or auto (got \(strategy.rawValue))")
+      throw invalid(
+        "mini-batch k-means takes --strategy sync, per-core, hogwild or auto (got \(strategy.rawValue))")
     case (let algorithm, let strategy):
       throw invalid(
         "--strategy \(strategy.rawValue) is for --algorithm minibatch; \(algorithm.rawValue) combines at a barrier (sync)"

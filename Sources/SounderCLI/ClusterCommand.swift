@@ -45,7 +45,7 @@ struct ClusterCommand: ParsableCommand {
 
   @Option(
     help:
-      "minibatch: sync (a barrier per batch), per-core (a replica per worker, merged every 16,384 rows) or auto (per-core on more than one worker)."
+      "minibatch: sync (a barrier per batch), per-core (a replica per worker, merged every 16,384 rows), hogwild (every batch added to shared sums without locks or barriers) or auto (per-core on more than one worker)."
   )
   var strategy: UpdateStrategy = .auto
 

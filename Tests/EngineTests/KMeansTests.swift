@@ -263,7 +263,7 @@ struct ReferenceLloyd {
     let initial = start(data, k: 6)
     let lloyd = try KMeans(configuration(6, threads: layout.threads, partitions: layout.partitions)).fit(
       data.rows, initialCentres: initial)
-    for strategy in [UpdateStrategy.sync, .perCore] {
+    for strategy in [UpdateStrategy.sync, .perCore, .hogwild] {
       var setup = configuration(
         6, threads: layout.threads, partitions: layout.partitions, algorithm: .minibatch)
       setup.batchSize = 256
@@ -278,6 +278,8 @@ struct ReferenceLloyd {
       // The reported inertia is the final centres' exact one.
       let assigned = try KMeans.assign(data.rows, to: batches.model)
       #expect(abs(assigned.inertia - batches.inertia) <= 1e-9 * assigned.inertia)
+      // Shared sums without locks (Hogwild!) may lose a racing update: not reproducible.
+      guard strategy != .hogwild else { continue }
       let again = try KMeans(setup).fit(data.rows, initialCentres: initial)
       #expect(
         again.model.centres == batches.model.centres, "\(strategy): bitwise reproducible for a thread count")
@@ -343,12 +345,12 @@ struct ReferenceLloyd {
     #expect(throws: TrainingError.invalidConfiguration("k must be at least 1 (got 0)")) {
       try KMeans(configuration(0)).fit(repeats.rows)
     }
-    var hogwild = configuration(2, algorithm: .minibatch)
-    hogwild.execution.strategy = .hogwild
+    var perNode = configuration(2, algorithm: .minibatch)
+    perNode.execution.strategy = .perNode
     #expect(
       throws: TrainingError.invalidConfiguration(
-        "mini-batch k-means takes --strategy sync, per-core or auto (got hogwild)")
-    ) { try KMeans(hogwild).fit(repeats.rows) }
+        "mini-batch k-means takes --strategy sync, per-core, hogwild or auto (got per-node)")
+    ) { try KMeans(perNode).fit(repeats.rows) }
     var replicas = configuration(2)
     replicas.execution.strategy = .perCore
     #expect(

@@ -1,4 +1,4 @@
-// Relaxed atomic loads and stores of 32-bit floats, and a spin-wait hint.
+// Relaxed atomic loads and stores of floats and doubles, and a spin-wait hint.
 //
 // Lock-free (Hogwild!) strategies let several threads read and write one model
 // without locks. Doing that through plain pointers is a data race, which is
@@ -35,6 +35,26 @@ catomics_store_relaxed(float *address, float value) {
 static inline __attribute__((always_inline)) void
 catomics_add_relaxed(float *address, float delta) {
   catomics_store_relaxed(address, catomics_load_relaxed(address) + delta);
+}
+
+/// Reads `*address` with a relaxed atomic load (a Double shared without locks,
+/// as mini-batch k-means's Hogwild! centre sums are).
+static inline __attribute__((always_inline)) double
+catomics_load_relaxed_f64(const double *address) {
+  uint64_t bits = __atomic_load_n((const uint64_t *)address, __ATOMIC_RELAXED);
+  double value;
+  memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+/// `*address += delta` for a shared Double as a relaxed load followed by a
+/// relaxed store: as `catomics_add_relaxed`, a concurrent update can be lost.
+static inline __attribute__((always_inline)) void
+catomics_add_relaxed_f64(double *address, double delta) {
+  double value = catomics_load_relaxed_f64(address) + delta;
+  uint64_t bits;
+  memcpy(&bits, &value, sizeof bits);
+  __atomic_store_n((uint64_t *)address, bits, __ATOMIC_RELAXED);
 }
 
 /// Reads a 64-bit counter another thread writes, with a relaxed atomic load.
