@@ -201,11 +201,11 @@ struct KMeansSeeding {
         let rows = assignments[context.index].rows
         var total = 0.0
         withUnsafeTemporaryAllocation(of: Float.self, capacity: panel.width) { scratch in
-          withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 4) { group in
-            withUnsafeTemporaryAllocation(of: NearestCentre.self, capacity: 4) { found in
+          withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: Distances.group) { group in
+            withUnsafeTemporaryAllocation(of: NearestCentre.self, capacity: Distances.group) { found in
               var start = 0
               while start < rows.count {
-                let size = block.layout == .dense ? min(4, rows.count - start) : 1
+                let size = block.layout == .dense ? min(Distances.group, rows.count - start) : 1
                 if block.layout == .dense {
                   for slot in 0..<size { group[slot] = block.denseRow(Int(rows[start + slot])).baseAddress! }
                   Distances.nearest(

@@ -1,6 +1,7 @@
-import Kernels
 import SeededRandom
 import Testing
+
+@testable import Kernels
 
 /// The distance kernels against a Double twin: brute-force squared
 /// distances to every centre, the nearest and second nearest by them.
@@ -63,19 +64,35 @@ import Testing
     let problem = Problem(
       rows: 23, columns: columns, clusters: clusters, seed: UInt64(clusters * 100 + columns))
     problem.withPanel { panel in
-      for start in stride(from: 0, to: problem.rows.count, by: 4) {
-        let count = min(4, problem.rows.count - start)
+      for start in stride(from: 0, to: problem.rows.count, by: Distances.group) {
+        let count = min(Distances.group, problem.rows.count - start)
         let rows = problem.rows[start..<start + count].map { row in
           let copy = UnsafeMutablePointer<Float>.allocate(capacity: row.count)
           copy.initialize(from: row, count: row.count)
           return UnsafePointer(copy)
         }
         defer { rows.forEach { $0.deallocate() } }
-        var found = [NearestCentre](repeating: NearestCentre(centre: -1, score: 0, secondScore: 0), count: 4)
+        let none = NearestCentre(centre: -1, score: 0, secondScore: 0)
+        var found = [NearestCentre](repeating: none, count: Distances.group)
+        // Both kernels, whichever nearest() picks for this k: the same answers to the bit.
+        var eights = found
+        var fours = found
         rows.withUnsafeBufferPointer { pointers in
-          Distances.nearest(dense: pointers.baseAddress!, count: count, panel: panel, into: &found)
+          let group = pointers.baseAddress!
+          Distances.nearest(dense: group, count: count, panel: panel, into: &found)
+          Distances.nearestInEights(dense: group, count: count, panel: panel, into: &eights)
+          Distances.nearestInFours(dense: group, count: min(count, 4), panel: panel, into: &fours)
+          if count > 4 {
+            fours.withUnsafeMutableBufferPointer {
+              Distances.nearestInFours(
+                dense: group + 4, count: count - 4, panel: panel, into: $0.baseAddress! + 4)
+            }
+          }
         }
-        for slot in 0..<count { check(found[slot], row: problem.rows[start + slot], problem: problem) }
+        for slot in 0..<count {
+          check(found[slot], row: problem.rows[start + slot], problem: problem)
+          #expect(eights[slot] == found[slot] && fours[slot] == found[slot], "row \(start + slot)")
+        }
       }
     }
   }
