@@ -82,23 +82,6 @@ extension LinearModel {
     filled(rows, rows: subset, .margins)
   }
 
-  /// ``prediction(margin:)`` of every margin of a one-output model, in
-  /// chunks over the cores.
-  func predictions(margins: [Float]) -> [Float] {
-    var values = [Float](repeating: 0, count: margins.count)
-    let chunks = min(64, max(1, margins.count / 65_536))
-    values.withUnsafeMutableBufferPointer { buffer in
-      // Each chunk writes only its own positions.
-      nonisolated(unsafe) let base = buffer.baseAddress!
-      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        for i in (margins.count * chunk / chunks)..<(margins.count * (chunk + 1) / chunks) {
-          base[i] = prediction(margin: margins[i])
-        }
-      }
-    }
-    return values
-  }
-
   /// One prediction per row, in the training data's terms: for regression
   /// the value; for a classifier the predicted class's label (``classes``:
   /// a binary model's two labels, or K). A binary model saved before labels
@@ -201,25 +184,11 @@ extension LinearModel {
   /// the model's two classes, or ±1 or 0/1), multiclass metrics for several
   /// (labels as in ``classes``).
   public func evaluate(_ rows: CheckedRows, rows subset: [Int]? = nil) throws(UnknownLabel) -> Metrics {
+    if !isMulticlass && loss.isClassification { return try evaluateBinary(rows.block, rows: subset) }
     let chosen = subset ?? Array(0..<rows.block.count)
     let labels = chosen.map { rows.block.label($0) }
     guard isMulticlass else {
-      let scores = margins(rows, rows: chosen)
-      guard loss.isClassification else { return Metrics.regression(predictions: scores, labels: labels) }
-      let probabilities = hasProbabilities ? predictions(margins: scores) : nil
-      var signs = [Float](repeating: 0, count: labels.count)
-      let (negative, positive) = binaryClasses ?? (-1, 1)
-      let conventional = [negative, positive] == [0, 1] || [negative, positive] == [-1, 1]
-      for (position, label) in labels.enumerated() {
-        if label == positive || label == negative {
-          signs[position] = label == positive ? 1 : -1
-        } else if conventional, label == -1 || label == 0 || label == 1 {
-          signs[position] = label > 0 ? 1 : -1
-        } else {
-          throw UnknownLabel(row: chosen[position] + 1, label: label, classes: [negative, positive])
-        }
-      }
-      return Metrics.classification(scores: scores, labels: signs, probabilities: probabilities)
+      return Metrics.regression(predictions: margins(rows, rows: chosen), labels: labels)
     }
     let known = classes ?? (0..<outputs).map(Float.init)
     let index = Dictionary(uniqueKeysWithValues: known.enumerated().map { ($1, $0) })
@@ -237,5 +206,60 @@ extension LinearModel {
       predicted: predicted, truth: truth,
       probabilities: hasProbabilities ? probabilities(rows, rows: chosen) : nil,
       classes: classNames ?? known.map(LinearModel.labelText))
+  }
+
+  /// A binary classifier's metrics in one pass over the rows, in chunks over
+  /// the cores: each row's margin, class (the model's two labels, or ±1 or
+  /// 0/1), probability and rank key, tallied as they are made, with no array
+  /// per row but the keys the ROC AUC sorts.
+  private func evaluateBinary(_ rows: RowBlock, rows subset: [Int]?) throws(UnknownLabel) -> Metrics {
+    precondition(
+      rows.layout == .csr ? rows.columns <= features : rows.columns == features, "call check(_:) first")
+    let count = subset?.count ?? rows.count
+    let (negative, positive) = binaryClasses ?? (-1, 1)
+    let conventional = [negative, positive] == [0, 1] || [negative, positive] == [-1, 1]
+    let probabilities = hasProbabilities
+    // Per chunk, the first position whose label is neither class (Int.max: none).
+    let unknown = Mutex(Int.max)
+    var keys = [UInt64](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    let tally = weights.withUnsafeBufferPointer { weights in
+      intercepts.withUnsafeBufferPointer { intercepts in
+        keys.withUnsafeMutableBufferPointer { keys in
+          // The model's buffers, read by every chunk; each chunk writes only its own keys.
+          nonisolated(unsafe) let (w, b, out) = (weights, intercepts, keys.baseAddress!)
+          return ClassificationTally.inChunks(rows: count) { range in
+            var t = ClassificationTally()
+            var m: Float = 0
+            for position in range {
+              let row = subset?[position] ?? position
+              switch rows.layout {
+              case .dense: Self.margins(dense: rows.denseRow(row), weights: w, intercepts: b, into: &m)
+              case .csr:
+                let x = rows.sparseRow(row)
+                Self.margins(indices: x.indices, values: x.values, weights: w, intercepts: b, into: &m)
+              }
+              let label = rows.label(row)
+              let isPositive: Bool
+              if label == positive || label == negative {
+                isPositive = label == positive
+              } else if conventional, label == -1 || label == 0 || label == 1 {
+                isPositive = label > 0
+              } else {
+                unknown.withLock { $0 = min($0, position) }
+                return t
+              }
+              t.add(score: m, positive: isPositive, probability: probabilities ? prediction(margin: m) : nil)
+              out[position] = Metrics.rankKey(score: m, positive: isPositive)
+            }
+            return t
+          }
+        }
+      }
+    }
+    if let position = unknown.withLock({ $0 == Int.max ? nil : $0 }) {
+      let row = subset?[position] ?? position
+      throw UnknownLabel(row: row + 1, label: rows.label(row), classes: [negative, positive])
+    }
+    return Metrics.classification(tally, rows: count, keys: &keys, logLoss: probabilities)
   }
 }

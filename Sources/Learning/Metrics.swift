@@ -56,53 +56,32 @@ public struct Metrics: Sendable, Equatable, Codable {
   /// the log-loss.
   public static func classification(scores: [Float], labels: [Float], probabilities: [Float]?) -> Metrics {
     precondition(scores.count == labels.count, "\(scores.count) scores for \(labels.count) labels")
-    var metrics = Metrics(rows: labels.count)
-    guard !labels.isEmpty else { return metrics }
-    let n = Double(labels.count)
-    /// One chunk's counts and sums.
-    struct Tally {
-      var truePositive = 0.0
-      var falsePositive = 0.0
-      var falseNegative = 0.0
-      var correct = 0.0
-      var hinge = 0.0
-      var logLoss = 0.0
-    }
-    // Chunks of 65,536 rows over the cores, added up in chunk order: the same
-    // sums for any thread count.
-    let chunks = min(64, max(1, labels.count / 65_536))
-    var tallies = [Tally](repeating: Tally(), count: chunks)
-    tallies.withUnsafeMutableBufferPointer { buffer in
-      // Each chunk writes only its own slot.
-      nonisolated(unsafe) let slots = buffer.baseAddress!
-      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        var t = Tally()
-        let epsilon = 1e-15
-        for i in (labels.count * chunk / chunks)..<(labels.count * (chunk + 1) / chunks) {
-          let (score, positive) = (scores[i], labels[i] > 0)
-          let predictedPositive = score >= 0
-          if predictedPositive == positive { t.correct += 1 }
-          if predictedPositive && positive { t.truePositive += 1 }
-          if predictedPositive && !positive { t.falsePositive += 1 }
-          if !predictedPositive && positive { t.falseNegative += 1 }
-          t.hinge += max(0, 1 - Double(positive ? 1 : -1) * Double(score))
-          if let probabilities {
-            let clipped = min(max(Double(probabilities[i]), epsilon), 1 - epsilon)
-            t.logLoss -= positive ? log(clipped) : log(1 - clipped)
-          }
+    var keys = [UInt64](repeating: 0, count: scores.count)
+    let tally = keys.withUnsafeMutableBufferPointer { keys in
+      // Each chunk writes only its own positions.
+      nonisolated(unsafe) let out = keys.baseAddress!
+      return ClassificationTally.inChunks(rows: labels.count) { range in
+        var t = ClassificationTally()
+        for i in range {
+          let positive = labels[i] > 0
+          t.add(score: scores[i], positive: positive, probability: probabilities?[i])
+          out[i] = rankKey(score: scores[i], positive: positive)
         }
-        slots[chunk] = t
+        return t
       }
     }
-    var total = Tally()
-    for t in tallies {
-      total.truePositive += t.truePositive
-      total.falsePositive += t.falsePositive
-      total.falseNegative += t.falseNegative
-      total.correct += t.correct
-      total.hinge += t.hinge
-      total.logLoss += t.logLoss
-    }
+    return classification(tally, rows: labels.count, keys: &keys, logLoss: probabilities != nil)
+  }
+
+  /// Classification metrics from a ``ClassificationTally`` of `rows` rows and
+  /// each row's ``rankKey(score:positive:)`` (put in order here, for the ROC
+  /// AUC); the log-loss only where probabilities were tallied.
+  public static func classification(
+    _ total: ClassificationTally, rows: Int, keys: inout [UInt64], logLoss: Bool
+  ) -> Metrics {
+    var metrics = Metrics(rows: rows)
+    guard rows > 0 else { return metrics }
+    let n = Double(rows)
     metrics.accuracy = total.correct / n
     metrics.hinge = total.hinge / n
     let (truePositive, falsePositive, falseNegative) = (
@@ -113,8 +92,8 @@ public struct Metrics: Sendable, Equatable, Codable {
     metrics.precision = precision
     metrics.recall = recall
     metrics.f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
-    metrics.rocAUC = rocAUC(scores: scores, labels: labels)
-    if probabilities != nil { metrics.logLoss = total.logLoss / n }
+    metrics.rocAUC = rocAUC(keys: &keys)
+    if logLoss { metrics.logLoss = total.logLoss / n }
     return metrics
   }
 
@@ -159,21 +138,28 @@ public struct Metrics: Sendable, Equatable, Codable {
   /// The area under the ROC curve: the chance that a random positive scores
   /// above a random negative (ties count half), from ranks (Mann–Whitney U).
   /// `nil` when one class is absent.
-  ///
-  /// Linear time: the scores are radix-sorted as order-preserving 32-bit
-  /// keys (three passes of 11 bits), each with its label in the low bit;
-  /// equal scores (−0 and +0 included) form one group of tied ranks.
   public static func rocAUC(scores: [Float], labels: [Float]) -> Double? {
     precondition(scores.count == labels.count, "\(scores.count) scores for \(labels.count) labels")
-    let n = scores.count
-    var items = [UInt64](repeating: 0, count: n)
-    for i in 0..<n {
-      // +0 for −0, so that they tie; then negative floats reversed below positive ones.
-      let bits = (scores[i] == 0 ? 0 : scores[i]).bitPattern
-      let key = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
-      items[i] = UInt64(key) << 1 | (labels[i] > 0 ? 1 : 0)
-    }
-    var spare = [UInt64](repeating: 0, count: n)
+    var keys = (0..<scores.count).map { rankKey(score: scores[$0], positive: labels[$0] > 0) }
+    return rocAUC(keys: &keys)
+  }
+
+  /// A row's score as an order-preserving 32-bit key, shifted up one bit,
+  /// with its label in the low bit: what ``rocAUC(keys:)`` sorts. +0 for −0,
+  /// so that they tie; negative floats reversed below positive ones.
+  @inline(__always)
+  public static func rankKey(score: Float, positive: Bool) -> UInt64 {
+    let bits = (score == 0 ? 0 : score).bitPattern
+    let key = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+    return UInt64(key) << 1 | (positive ? 1 : 0)
+  }
+
+  /// ``rocAUC(scores:labels:)`` from every row's ``rankKey(score:positive:)``,
+  /// which it sorts in place. Linear time: a radix sort (three passes of 11
+  /// bits); equal scores form one group of tied ranks.
+  public static func rocAUC(keys items: inout [UInt64]) -> Double? {
+    let n = items.count
+    var spare = [UInt64](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }
     for shift in [1, 12, 23] as [UInt64] {
       var counts = [Int](repeating: 0, count: 2049)
       for item in items { counts[Int((item >> shift) & 0x7FF) + 1] += 1 }
@@ -202,6 +188,65 @@ public struct Metrics: Sendable, Equatable, Codable {
     let negatives = Double(n) - positives
     guard positives > 0, negatives > 0 else { return nil }
     return (rankSumPositive - positives * (positives + 1) / 2) / (positives * negatives)
+  }
+}
+
+/// Binary classification counts and sums, row by row (labels ±1, scores
+/// margins): what ``Metrics/classification(_:rows:keys:logLoss:)`` turns
+/// into metrics.
+public struct ClassificationTally: Sendable {
+  public var truePositive = 0.0
+  public var falsePositive = 0.0
+  public var falseNegative = 0.0
+  public var correct = 0.0
+  public var hinge = 0.0
+  /// `−Σ log p(true class)`, each p clipped to [1e-15, 1 − 1e-15].
+  public var logLoss = 0.0
+
+  public init() {}
+
+  /// One row: its margin, its class, and P(positive) when the model has it.
+  @inline(__always)
+  public mutating func add(score: Float, positive: Bool, probability: Float?) {
+    let predictedPositive = score >= 0
+    if predictedPositive == positive { correct += 1 }
+    if predictedPositive && positive { truePositive += 1 }
+    if predictedPositive && !positive { falsePositive += 1 }
+    if !predictedPositive && positive { falseNegative += 1 }
+    hinge += max(0, 1 - Double(positive ? 1 : -1) * Double(score))
+    if let probability {
+      let clipped = min(max(Double(probability), 1e-15), 1 - 1e-15)
+      logLoss -= positive ? log(clipped) : log(1 - clipped)
+    }
+  }
+
+  /// Adds another tally's counts and sums.
+  public mutating func add(_ other: ClassificationTally) {
+    truePositive += other.truePositive
+    falsePositive += other.falsePositive
+    falseNegative += other.falseNegative
+    correct += other.correct
+    hinge += other.hinge
+    logLoss += other.logLoss
+  }
+
+  /// `tally(range)` for chunks of about 65,536 of `rows` rows over the
+  /// cores, added up in chunk order: the same sums for any thread count.
+  public static func inChunks(
+    rows: Int, _ tally: @Sendable (Range<Int>) -> ClassificationTally
+  ) -> ClassificationTally {
+    let chunks = min(64, max(1, rows / 65_536))
+    var tallies = [ClassificationTally](repeating: ClassificationTally(), count: chunks)
+    tallies.withUnsafeMutableBufferPointer { buffer in
+      // Each chunk writes only its own slot.
+      nonisolated(unsafe) let slots = buffer.baseAddress!
+      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        slots[chunk] = tally((rows * chunk / chunks)..<(rows * (chunk + 1) / chunks))
+      }
+    }
+    var total = ClassificationTally()
+    for t in tallies { total.add(t) }
+    return total
   }
 }
 
