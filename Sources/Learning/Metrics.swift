@@ -156,18 +156,47 @@ public struct Metrics: Sendable, Equatable, Codable {
 
   /// ``rocAUC(scores:labels:)`` from every row's ``rankKey(score:positive:)``,
   /// which it sorts in place. Linear time: a radix sort (three passes of 11
-  /// bits); equal scores form one group of tied ranks.
+  /// bits), each pass counting and then placing chunks of the keys on every
+  /// core (each chunk places its keys after those of the chunks before it in
+  /// their bucket: the order one core would give); equal scores form one
+  /// group of tied ranks.
   public static func rocAUC(keys items: inout [UInt64]) -> Double? {
     let n = items.count
+    let buckets = 2048
+    let chunks = min(64, max(1, n / 65_536))
     var spare = [UInt64](unsafeUninitializedCapacity: n) { _, initialized in initialized = n }
+    var counts = [Int](repeating: 0, count: chunks * buckets)
     for shift in [1, 12, 23] as [UInt64] {
-      var counts = [Int](repeating: 0, count: 2049)
-      for item in items { counts[Int((item >> shift) & 0x7FF) + 1] += 1 }
-      for bucket in 1...2048 { counts[bucket] += counts[bucket - 1] }
-      for item in items {
-        let bucket = Int((item >> shift) & 0x7FF)
-        spare[counts[bucket]] = item
-        counts[bucket] += 1
+      items.withUnsafeBufferPointer { source in
+        spare.withUnsafeMutableBufferPointer { target in
+          counts.withUnsafeMutableBufferPointer { counts in
+            // Each chunk counts, then places, only its own keys, through its own row of counts.
+            nonisolated(unsafe) let (from, to, count) = (source, target.baseAddress!, counts.baseAddress!)
+            @Sendable func bucket(_ item: UInt64) -> Int { Int((item >> shift) & 0x7FF) }
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+              let mine = count + chunk * buckets
+              mine.update(repeating: 0, count: buckets)
+              for i in (n * chunk / chunks)..<(n * (chunk + 1) / chunks) { mine[bucket(from[i])] += 1 }
+            }
+            // Where each chunk's keys of each bucket start: buckets in order, chunks in order within one.
+            var start = 0
+            for b in 0..<buckets {
+              for chunk in 0..<chunks {
+                let here = count[chunk * buckets + b]
+                count[chunk * buckets + b] = start
+                start += here
+              }
+            }
+            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+              let next = count + chunk * buckets
+              for i in (n * chunk / chunks)..<(n * (chunk + 1) / chunks) {
+                let item = from[i]
+                to[next[bucket(item)]] = item
+                next[bucket(item)] += 1
+              }
+            }
+          }
+        }
       }
       swap(&items, &spare)
     }

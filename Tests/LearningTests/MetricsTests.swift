@@ -75,4 +75,37 @@ struct MetricsTests {
     #expect(abs(metrics.hinge! - hinge / Double(n)) < 1e-12)
     #expect(abs(metrics.logLoss! - logLoss / Double(n)) < 1e-12)
   }
+
+  /// Mann–Whitney from a comparison sort: tied scores share their mean rank.
+  static func rankedAUC(_ scores: [Float], _ labels: [Float]) -> Double {
+    let order = scores.indices.sorted { scores[$0] < scores[$1] }
+    var rankSum = 0.0
+    var start = 0
+    while start < order.count {
+      var end = start
+      while end + 1 < order.count && scores[order[end + 1]] == scores[order[start]] { end += 1 }
+      let rank = Double(start + end) / 2 + 1
+      for i in start...end where labels[order[i]] > 0 { rankSum += rank }
+      start = end + 1
+    }
+    let positives = Double(labels.filter { $0 > 0 }.count)
+    let negatives = Double(labels.count) - positives
+    return (rankSum - positives * (positives + 1) / 2) / (positives * negatives)
+  }
+
+  @Test("ROC AUC over many chunks of keys (sorted on every core) equals a comparison sort's ranks")
+  func rocAUCInChunks() {
+    var state: UInt64 = 5
+    func next() -> UInt64 {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return state >> 33
+    }
+    let n = 400_003
+    // Scores on a grid of 0.01 (many ties), both signs, and every label pattern.
+    let scores = (0..<n).map { _ in Float(Int(next() % 2001) - 1000) / 100 }
+    let labels = scores.map { s in next() % 1000 < UInt64(500 + Int(s * 40)) ? Float(1) : -1 }
+    let found = Metrics.rocAUC(scores: scores, labels: labels)!
+    let expected = Self.rankedAUC(scores, labels)
+    #expect(abs(found - expected) < 1e-12, "\(found) against \(expected)")
+  }
 }
