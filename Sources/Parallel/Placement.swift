@@ -159,19 +159,27 @@ public struct DataLayout: @unchecked Sendable {
   /// contiguous runs holding about the same number of stored values (dense
   /// rows: the same number of rows), none empty when there are enough rows.
   public static func split(_ rows: [Int32], of block: RowBlock, into count: Int) -> [ArraySlice<Int32>] {
-    let sizes = rows.map { row -> Int in
-      block.layout == .dense ? 1 : Int(block.offsets[Int(row) + 1] - block.offsets[Int(row)]) + 1
+    // A row's weight: its stored values and one (every dense row weighs alike).
+    func size(_ index: Int) -> Int {
+      let row = Int(rows[index])
+      return block.layout == .dense ? 1 : Int(block.offsets[row + 1] - block.offsets[row]) + 1
     }
-    let total = sizes.reduce(0, +)
+    let total = block.layout == .dense ? rows.count : rows.indices.reduce(0) { $0 + size($1) }
     var bounds = [0]
     var accumulated = 0
     var index = 0
     for part in 1..<max(count, 1) {
       let target = total * part / count
+      if block.layout == .dense {
+        // What the walk below gives for rows of one weight, without walking.
+        index = max(min(target, rows.count - (count - part)), bounds.last! + 1)
+        bounds.append(index)
+        continue
+      }
       while index < rows.count - (count - part),
-        accumulated + sizes[index] <= target || index < bounds.last! + 1
+        accumulated + size(index) <= target || index < bounds.last! + 1
       {
-        accumulated += sizes[index]
+        accumulated += size(index)
         index += 1
       }
       bounds.append(index)

@@ -89,8 +89,11 @@ struct InputOptions: ParsableArguments {
         settings: IngestSettings(threads: threads ?? ProcessInfoCores.count, progress: { bar.update($0) })
       ).dataset
       // The kernels trust the offsets and indices: a damaged file stops here, not in them.
+      // On every core whatever `threads` says, as the final metrics are: it is a pass over
+      // the rows before the workers start, not training (1 thread took 0.05 s of a 0.53 s
+      // run on 2,000,000 × 64 rows, 2 took 0.03).
       let start = monotonicSeconds()
-      let rows = try dataset.checkedRows(threads: threads ?? ProcessInfoCores.count)
+      let rows = try dataset.checkedRows(threads: ProcessInfoCores.count)
       return OpenedData(
         dataset: dataset, rows: rows, checkSeconds: monotonicSeconds() - start, path: path,
         howToLabel: howToLabel(path))
