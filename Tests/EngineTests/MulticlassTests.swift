@@ -164,6 +164,34 @@ struct MulticlassTests {
     #expect(error?.description.hasPrefix(message) == true, "\(error?.description ?? "no error")")
   }
 
+  @Test("two classes of any labels become ±1 row by row, and a third in the test split is named by its row")
+  func binaryLabels() throws {
+    // Runs of one label (read sixteen at a time) and alternating ones (read one by one).
+    let labels: [Float] = (0..<Self.three.block.count).map { row in
+      row < 200 ? 3 : row < 400 ? (row % 2 == 0 ? 7 : 3) : (row / 37 % 2 == 0 ? 7 : 3)
+    }
+    let rows = Relabeled(Self.three.block, labels: labels)
+    var setup = Self.setup()
+    setup.stopping.epochs = 1
+    let data = try TrainingSet(rows: rows.block, test: nil, configuration: setup)
+    #expect(data.classes == [3, 7])
+    for row in 0..<labels.count {
+      #expect(data.rows.label(row) == (labels[row] == 7 ? 1 : -1), "row \(row)")
+    }
+    for bad in [0, 37, 205, 599] {
+      var other = labels
+      other[bad] = 5
+      let test = Relabeled(Self.three.block, labels: other)
+      let error = #expect(throws: TrainingError.self) {
+        try TrainingSet(rows: rows.block, test: test.block, configuration: setup)
+      }
+      #expect(
+        error?.description
+          == "row \(bad + 1) of the test data has the label 5, which the training labels (3 and 7) do not have"
+      )
+    }
+  }
+
   @Test("a class only the test data has, and softmax with one-vs-rest, are refused")
   func testOnlyClass() throws {
     let test = Relabeled(Self.three.block, labels: Self.three.labels.map { $0 == 2 ? 5 : Float($0) })
