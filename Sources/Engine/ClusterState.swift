@@ -36,6 +36,9 @@ struct CentreView: @unchecked Sendable {
 /// centres, panel, norms and bounds' per-centre terms change only between
 /// passes, on the calling thread. Barriers and `WorkerTeam.run`'s return
 /// order those phases, which is why the type may be `@unchecked Sendable`.
+/// The one exception is mini-batch Hogwild!: during its epoch every worker
+/// reads and writes ``seen`` and ``runningSums`` at once, only through
+/// relaxed atomics (``addToRunningSums(_:weights:)``, ``runningMeans(into:)``).
 final class ClusterState: @unchecked Sendable {
   let rows: Int
   let columns: Int
