@@ -11,28 +11,10 @@
 //   gcc -O3 -march=native -o /tmp/adagrad-reference tools/adagrad-reference.c -lm
 //   /tmp/adagrad-reference sparse.sds 5 0.5
 // Prints each epoch's seconds, its mean loss and the nanoseconds per stored value.
-#include <fcntl.h>
 #include <immintrin.h>
 #include <math.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <time.h>
 
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static uint64_t u64(const unsigned char *p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-  return v;
-}
+#include "reference.h"
 
 // 1/√x to about 22 bits: the estimate and one Newton step.
 static inline float rsqrt(float x) {
@@ -53,10 +35,8 @@ int main(int argc, char **argv) {
   }
   int epochs = argc > 2 ? atoi(argv[2]) : 5;
   float rate = argc > 3 ? (float)atof(argv[3]) : 0.5f;
-  int fd = open(argv[1], O_RDONLY);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0) { perror(argv[1]); return 1; }
-  const unsigned char *file = mmap(0, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+  size_t size;
+  const unsigned char *file = map_file(argv[1], &size);
   if (memcmp(file, "SOUNDSDS", 8) != 0 || file[16] != 1) {
     fprintf(stderr, "%s: not a CSR .sds file\n", argv[1]);
     return 1;

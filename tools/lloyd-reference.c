@@ -14,25 +14,14 @@
 //   gcc -O3 -mavx2 -mfma -fopenmp -o /tmp/lloyd-reference tools/lloyd-reference.c
 //   OMP_NUM_THREADS=2 /tmp/lloyd-reference /tmp/sounder-compare/blobs-1000000x64-seed1.npy full
 // Prints the best and median of 10 iterations and the bytes read per second.
-#include <fcntl.h>
 #include <immintrin.h>
 #include <omp.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <time.h>
+
+#include "reference.h"
 
 #define D 64
 #define K 8
 #define ITERATIONS 10
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 static int ascending(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -45,13 +34,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   int mode = strcmp(argv[2], "kernel") == 0 ? 0 : strcmp(argv[2], "full") == 0 ? 1 : 2;
-  int fd = open(argv[1], O_RDONLY);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0) { perror(argv[1]); return 1; }
-  const unsigned char *file = mmap(0, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+  size_t size;
+  const unsigned char *file = map_file(argv[1], &size);
   // .npy version 1: magic (6), version (2), header length (2, little-endian), header.
   size_t header = 10 + (file[8] | file[9] << 8);
-  long n = (st.st_size - header) / (D * sizeof(float));
+  long n = (size - header) / (D * sizeof(float));
   const float *x = (const float *)(file + header);
 
   float panel[D * K] __attribute__((aligned(32)));

@@ -13,30 +13,12 @@
 //   gcc -O3 -mavx2 -mfma -o /tmp/sgd-reference tools/sgd-reference.c -lm
 //   /tmp/sgd-reference dense.sds ahead 5 0.0614
 // Prints each epoch's seconds and its mean loss.
-#include <fcntl.h>
 #include <immintrin.h>
 #include <math.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <time.h>
+
+#include "reference.h"
 
 #define D 64
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static uint64_t u64(const unsigned char *p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-  return v;
-}
 
 static inline float sum8(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -68,10 +50,8 @@ int main(int argc, char **argv) {
   int mode = strcmp(argv[2], "plain") == 0 ? 0 : strcmp(argv[2], "ahead") == 0 ? 1 : 2;
   int epochs = argc > 3 ? atoi(argv[3]) : 5;
   float rate = argc > 4 ? (float)atof(argv[4]) : 0.0614f;
-  int fd = open(argv[1], O_RDONLY);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0) { perror(argv[1]); return 1; }
-  const unsigned char *file = mmap(0, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+  size_t size;
+  const unsigned char *file = map_file(argv[1], &size);
   if (memcmp(file, "SOUNDSDS", 8) != 0 || file[16] != 0 || u64(file + 32) != D) {
     fprintf(stderr, "%s: not a dense .sds file of %d features\n", argv[1], D);
     return 1;

@@ -149,6 +149,22 @@ final class ClusterState: @unchecked Sendable {
   /// computes their norms.
   func setCentres(_ values: UnsafePointer<Float>) { shared.load(values) }
 
+  /// Row `row` of `block`'s squared distance to centre `c`, summed from the
+  /// differences (sparse rows: on the row's columns, plus the centre's norm
+  /// off them).
+  func squaredDistance(_ row: Int, of block: RowBlock, to c: Int) -> Float {
+    let centre = UnsafePointer(centres + c * columns)
+    switch block.layout {
+    case .dense:
+      return Distances.squaredDistance(
+        dense: block.denseRow(row).baseAddress!, centre: centre, columns: columns)
+    case .csr:
+      let x = block.sparseRow(row)
+      return Distances.squaredDistance(
+        sparse: x.indices, values: x.values, centre: centre, centreNorm: centreNorms[c])
+    }
+  }
+
   /// Mini-batch, Hogwild!: `S ← S + sums`, `V ← V + weights` on the shared
   /// ``runningSums`` and ``seen`` for the centres of positive weight, each
   /// value a relaxed load and store (no lock: another worker's update in

@@ -670,7 +670,8 @@ struct KMeansRun {
       let row = Int(position)
       let centre = Int(state.labels[row])
       return FarRow(
-        distance: rowDistance(row, to: centre), process: reducer.rank, row: row, centre: centre, weight: 0,
+        distance: state.squaredDistance(row, of: block, to: centre), process: reducer.rank, row: row,
+        centre: centre, weight: 0,
         values: [])
     }
     found.sort(by: FarRow.before)
@@ -703,20 +704,6 @@ struct KMeansRun {
     }
     everywhere.sort(by: FarRow.before)
     return Array(everywhere.prefix(count))
-  }
-
-  /// Row `row`'s squared distance to centre `c`.
-  private func rowDistance(_ row: Int, to c: Int) -> Float {
-    let centre = UnsafePointer(state.centres + c * state.columns)
-    switch block.layout {
-    case .dense:
-      return Distances.squaredDistance(
-        dense: block.denseRow(row).baseAddress!, centre: centre, columns: block.columns)
-    case .csr:
-      let x = block.sparseRow(row)
-      return Distances.squaredDistance(
-        sparse: x.indices, values: x.values, centre: centre, centreNorm: state.centreNorms[c])
-    }
   }
 
   /// Row `row`'s values, all `columns` of them.

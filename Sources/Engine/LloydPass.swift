@@ -203,7 +203,7 @@ private struct ChunkAssigner {
           state.lower[row] - (Int32(label) == state.largestMover ? state.secondMove : state.largestMove)
         let bound = max(state.separation[label], lower)
         if upper > bound {
-          upper = tightDistance(row, label: label).nextUp
+          upper = state.squaredDistance(row, of: block, to: label).squareRoot().nextUp
           computed += 1
         }
         state.lower[row] = lower
@@ -296,19 +296,4 @@ private struct ChunkAssigner {
     }
   }
 
-  /// `‖x − c‖` for row `row` and centre `label`, from the differences.
-  private func tightDistance(_ row: Int, label: Int) -> Float {
-    let centre = UnsafePointer(state.centres + label * state.columns)
-    switch block.layout {
-    case .dense:
-      return Distances.squaredDistance(
-        dense: block.denseRow(row).baseAddress!, centre: centre, columns: state.columns
-      ).squareRoot()
-    case .csr:
-      let x = block.sparseRow(row)
-      return Distances.squaredDistance(
-        sparse: x.indices, values: x.values, centre: centre, centreNorm: state.centreNorms[label]
-      ).squareRoot()
-    }
-  }
 }
