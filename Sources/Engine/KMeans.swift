@@ -117,7 +117,8 @@ public struct KMeans: Sendable {
       configuration: configuration, topology: machine, block: block, state: state, team: team.team,
       assignments: layout.assignments, rows: mine, rowsEverywhere: rowsEverywhere, counters: counters,
       slots: team.slots,
-      stopRequest: stopRequest, reducer: reducer, seedingTeam: seedingTeam)
+      stopRequest: stopRequest, reducer: reducer, seedingTeam: seedingTeam,
+      sharedSums: strategy.strategy == .hogwild)
 
     let tolerance = try KMeansRun.absoluteTolerance(configuration, block: block, everywhere: everywhere)
     var best: (run: Int, inertia: Double, centres: [Float], stop: KMeansStop)?
@@ -297,6 +298,9 @@ struct KMeansRun {
   /// choose the starting centres on (`nil`: process 0 chooses on its own
   /// team, over its own rows).
   let seedingTeam: (() throws -> ClusterTeam)?
+  /// Mini-batch replicas add every batch into shared sums (the `hogwild`
+  /// strategy chosen by ``KMeans/strategy(for:workers:columns:)``) instead of meeting.
+  let sharedSums: Bool
 
   /// The tolerance in squared distance: `tolerance × mean_j Var(x_j)`
   /// (0 without a pass over the rows when the tolerance is 0), over every
@@ -450,7 +454,7 @@ struct KMeansRun {
       let state = state
       let batches = pass
       if replicated {
-        let shared = configuration.execution.strategy == .hogwild
+        let shared = sharedSums
         try team.run { context in
           try Self.replicaEpoch(
             context, pass: batches, state: state, steps: steps, share: share, shared: shared)
