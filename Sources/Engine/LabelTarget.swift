@@ -35,26 +35,30 @@ struct LabelTarget {
       try self.init(rows, classes: given, configuration: configuration)
       return
     }
-    var distinct = Set<Float>()
-    // The last two labels seen: most rows repeat one of them, and skip hashing.
-    var recent: (Float, Float) = (.nan, .nan)
-    for row in 0..<rows.count {
-      let y = rows.label(row)
-      guard y.isFinite else {
-        throw .labelsDoNotFitLoss("row \(row + 1) has the label \(y); labels must be finite numbers")
-      }
-      guard requested.isClassification, y != recent.0, y != recent.1 else { continue }
-      recent = (y, recent.0)
-      distinct.insert(y)
-      guard distinct.count <= Self.maximumClasses else {
-        throw .labelsDoNotFitLoss(
-          "the labels take more than \(Self.maximumClasses) distinct values (row \(row + 1) adds one); a classifier has at most \(Self.maximumClasses) classes, so use squared loss for regression"
-        )
-      }
-    }
+    // Checked rows have finite labels: regression takes them as they are.
     guard requested.isClassification else {
       self.init(loss: .squared, outputs: 1, classes: nil)
       return
+    }
+    var distinct = Set<Float>()
+    // The last two labels seen: most rows repeat one of them, and skip
+    // hashing; a block of rows that holds no other label is skipped whole.
+    var recent: (Float, Float) = (.nan, .nan)
+    let labels = UnsafeBufferPointer(start: rows.labels, count: rows.count)
+    for block in stride(from: 0, to: rows.count, by: Self.scanBlock) {
+      let end = min(block + Self.scanBlock, rows.count)
+      if Self.holdsOnly(recent.0, recent.1, UnsafeBufferPointer(rebasing: labels[block..<end])) { continue }
+      for row in block..<end {
+        let y = labels[row]
+        guard y != recent.0, y != recent.1 else { continue }
+        recent = (y, recent.0)
+        distinct.insert(y)
+        guard distinct.count <= Self.maximumClasses else {
+          throw .labelsDoNotFitLoss(
+            "the labels take more than \(Self.maximumClasses) distinct values (row \(row + 1) adds one); a classifier has at most \(Self.maximumClasses) classes, so use squared loss for regression"
+          )
+        }
+      }
     }
     let values = distinct.sorted()
     try self.init(classes: values, rows: rows.count, configuration: configuration)
@@ -159,8 +163,29 @@ struct LabelTarget {
   ) throws(TrainingError) {
     let (negative, positive) = (classes[0], classes[1])
     let conventional = classes == [0, 1] || classes == [-1, 1]
-    for row in 0..<rows.count {
-      let y = rows.label(row)
+    let given = UnsafeBufferPointer(start: rows.labels, count: rows.count)
+    // Blocks that hold only the two classes' own bit patterns are written
+    // without a branch a row; any other block goes row by row below.
+    let positiveBits = positive.bitPattern
+    for block in stride(from: 0, to: rows.count, by: Self.scanBlock) {
+      let end = min(block + Self.scanBlock, rows.count)
+      guard !Self.holdsOnly(negative, positive, UnsafeBufferPointer(rebasing: given[block..<end])) else {
+        for row in block..<end { labels[row] = given[row].bitPattern == positiveBits ? 1 : -1 }
+        continue
+      }
+      try convertBinary(
+        given, block..<end, negative: negative, positive: positive, conventional: conventional,
+        into: labels, what: what)
+    }
+  }
+
+  /// ``convertBinary(_:classes:into:what:)`` for `range`, row by row.
+  private func convertBinary(
+    _ given: UnsafeBufferPointer<Float>, _ range: Range<Int>, negative: Float, positive: Float,
+    conventional: Bool, into labels: UnsafeMutableBufferPointer<Float>, what: String
+  ) throws(TrainingError) {
+    for row in range {
+      let y = given[row]
       if y == positive {
         labels[row] = 1
       } else if y == negative {
@@ -173,5 +198,21 @@ struct LabelTarget {
         )
       }
     }
+  }
+
+  /// Labels scanned a block at a time (16 KB of them, in the L1 cache).
+  private static let scanBlock = 4096
+
+  /// Whether every label in `labels` has the bit pattern of `a` or of `b`
+  /// (so equals one of them). No branch a label: the loop vectorises, and a
+  /// block of two classes is read at memory speed (NaN patterns never match).
+  private static func holdsOnly(_ a: Float, _ b: Float, _ labels: UnsafeBufferPointer<Float>) -> Bool {
+    let (a, b) = (a.bitPattern, b.bitPattern)
+    var others: UInt32 = 0
+    for y in labels {
+      let bits = y.bitPattern
+      others |= (bits == a ? 0 : 1) & (bits == b ? 0 : 1)
+    }
+    return others == 0
   }
 }

@@ -170,8 +170,12 @@ final class TrainingSet: @unchecked Sendable {
       if configuration.isHeldOut(row) { validation.append(Int32(row)) } else { training.append(Int32(row)) }
     }
     guard !training.isEmpty else { throw .noTrainingRows }
-    var weightSum: Double = 0
-    for row in training { weightSum += Double(rows.weight(Int(row))) }
+    // Unweighted rows weigh 1 each (a sum of 2M ones is a 3 ms chain of adds).
+    var weightSum = Double(training.count)
+    if rows.weights != nil {
+      weightSum = 0
+      for row in training { weightSum += Double(rows.weight(Int(row))) }
+    }
     // Summed before any process may refuse its rows, so that every process
     // refuses alike (one left waiting in a later sum would hang).
     let totals = try Self.summed(

@@ -192,6 +192,38 @@ struct MulticlassTests {
     }
   }
 
+  @Test("labels over many scan blocks: a class first seen late is a class, ±1 as row by row")
+  func labelsOverBlocks() throws {
+    // 10,000 rows: blocks of two classes (scanned whole) and blocks with other labels.
+    let rows = OracleRows(rows: 10_000, columns: 3, classes: 2, seed: 9)
+    var labels = (0..<10_000).map { Float(($0 * 7919) % 3 == 0 ? 1 : 0) }
+    let setup = Self.setup(epochs: 1)
+    let training = Relabeled(rows.block, labels: labels)
+    let binary = try TrainingSet(rows: training.block, test: nil, configuration: setup)
+    #expect(binary.classes == [0, 1])
+    for row in 0..<labels.count {
+      #expect(binary.rows.label(row) == (labels[row] == 1 ? 1 : -1), "row \(row)")
+    }
+    // A test split in the other convention (−1 for 0, and −0) converts alike; a 2 is named by its row.
+    var test = labels.map { $0 == 0 ? -1 : $0 }
+    test[9_001] = -0.0
+    let converted = Relabeled(rows.block, labels: test)
+    #expect(
+      try TrainingSet(rows: training.block, test: converted.block, configuration: setup).classes == [0, 1])
+    test[8_500] = 2
+    let unknown = Relabeled(rows.block, labels: test)
+    let error = #expect(throws: TrainingError.self) {
+      try TrainingSet(rows: training.block, test: unknown.block, configuration: setup)
+    }
+    #expect(
+      error?.description
+        == "row 8501 of the test data has the label 2, which the training labels (0 and 1) do not have")
+    // A third class first seen in the last block makes the problem multiclass.
+    labels[9_999] = 2
+    let three = Relabeled(rows.block, labels: labels)
+    #expect(try TrainingSet(rows: three.block, test: nil, configuration: setup).classes == [0, 1, 2])
+  }
+
   @Test("a class only the test data has, and softmax with one-vs-rest, are refused")
   func testOnlyClass() throws {
     let test = Relabeled(Self.three.block, labels: Self.three.labels.map { $0 == 2 ? 5 : Float($0) })
