@@ -229,27 +229,45 @@ extension LinearModel {
           nonisolated(unsafe) let (w, b, out) = (weights, intercepts, keys.baseAddress!)
           return ClassificationTally.inChunks(rows: count) { range in
             var t = ClassificationTally()
-            var m: Float = 0
-            for position in range {
-              let row = subset?[position] ?? position
-              switch rows.layout {
-              case .dense: Self.margins(dense: rows.denseRow(row), weights: w, intercepts: b, into: &m)
-              case .csr:
-                let x = rows.sparseRow(row)
-                Self.margins(indices: x.indices, values: x.values, weights: w, intercepts: b, into: &m)
+            // Sixty-four rows at a time: their margins, labels ±1 and probabilities on the stack.
+            let group = 64
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * group) { scratch in
+              let (m, y, p) = (
+                scratch.baseAddress!, scratch.baseAddress! + group, scratch.baseAddress! + 2 * group
+              )
+              for start in stride(from: range.lowerBound, to: range.upperBound, by: group) {
+                let size = min(group, range.upperBound - start)
+                for i in 0..<size {
+                  let position = start + i
+                  let row = subset?[position] ?? position
+                  switch rows.layout {
+                  case .dense: Self.margins(dense: rows.denseRow(row), weights: w, intercepts: b, into: &m[i])
+                  case .csr:
+                    let x = rows.sparseRow(row)
+                    Self.margins(indices: x.indices, values: x.values, weights: w, intercepts: b, into: &m[i])
+                  }
+                  let label = rows.label(row)
+                  let isPositive: Bool
+                  if label == positive || label == negative {
+                    isPositive = label == positive
+                  } else if conventional, label == -1 || label == 0 || label == 1 {
+                    isPositive = label > 0
+                  } else {
+                    unknown.withLock { $0 = min($0, position) }
+                    return
+                  }
+                  y[i] = isPositive ? 1 : -1
+                  out[position] = Metrics.rankKey(score: m[i], positive: isPositive)
+                }
+                if probabilities {
+                  p.update(from: m, count: size)
+                  self.probabilities(margins: UnsafeMutableBufferPointer(start: p, count: size))
+                }
+                t.add(
+                  scores: UnsafeBufferPointer(start: m, count: size),
+                  labels: UnsafeBufferPointer(start: y, count: size),
+                  probabilities: probabilities ? UnsafeBufferPointer(start: p, count: size) : nil)
               }
-              let label = rows.label(row)
-              let isPositive: Bool
-              if label == positive || label == negative {
-                isPositive = label == positive
-              } else if conventional, label == -1 || label == 0 || label == 1 {
-                isPositive = label > 0
-              } else {
-                unknown.withLock { $0 = min($0, position) }
-                return t
-              }
-              t.add(score: m, positive: isPositive, probability: probabilities ? prediction(margin: m) : nil)
-              out[position] = Metrics.rankKey(score: m, positive: isPositive)
             }
             return t
           }

@@ -1,4 +1,5 @@
 import Dispatch
+import Kernels
 
 /// Quality figures of a model on labelled data.
 ///
@@ -62,10 +63,14 @@ public struct Metrics: Sendable, Equatable, Codable {
       nonisolated(unsafe) let out = keys.baseAddress!
       return ClassificationTally.inChunks(rows: labels.count) { range in
         var t = ClassificationTally()
-        for i in range {
-          let positive = labels[i] > 0
-          t.add(score: scores[i], positive: positive, probability: probabilities?[i])
-          out[i] = rankKey(score: scores[i], positive: positive)
+        for i in range { out[i] = rankKey(score: scores[i], positive: labels[i] > 0) }
+        scores[range].withUnsafeBufferPointer { scores in
+          labels[range].withUnsafeBufferPointer { labels in
+            guard let probabilities else { return t.add(scores: scores, labels: labels, probabilities: nil) }
+            probabilities[range].withUnsafeBufferPointer {
+              t.add(scores: scores, labels: labels, probabilities: $0)
+            }
+          }
         }
         return t
       }
@@ -234,19 +239,55 @@ public struct ClassificationTally: Sendable {
 
   public init() {}
 
-  /// One row: its margin, its class, and P(positive) when the model has it.
-  @inline(__always)
-  public mutating func add(score: Float, positive: Bool, probability: Float?) {
-    let predictedPositive = score >= 0
-    if predictedPositive == positive { correct += 1 }
-    if predictedPositive && positive { truePositive += 1 }
-    if predictedPositive && !positive { falsePositive += 1 }
-    if !predictedPositive && positive { falseNegative += 1 }
-    hinge += max(0, 1 - Double(positive ? 1 : -1) * Double(score))
-    if let probability {
-      let clipped = min(max(Double(probability), 1e-15), 1 - 1e-15)
-      logLoss -= positive ? log(clipped) : log(1 - clipped)
+  /// A group of rows: row `i`'s margin `scores[i]`, its label `labels[i]`
+  /// (±1), and P(positive) `probabilities[i]` when the model has it (the
+  /// buffers of equal length). The counts and the hinge are summed row by
+  /// row in Double; the log-loss's logarithms are ``VectorMath/log(_:)``,
+  /// eight rows at a time, their sum per eight rows a Float (relative error
+  /// about 3e-7 a row).
+  public mutating func add(
+    scores: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Float>,
+    probabilities: UnsafeBufferPointer<Float>?
+  ) {
+    // Rows predicted positive, rows positive, and both, counted without a
+    // branch a row (the classes are unpredictable); then the four counts.
+    var (predicted, actual, hits, hinges) = (0, 0, 0, 0.0)
+    for (score, label) in zip(scores, labels) {
+      let (p, y) = (score >= 0 ? 1 : 0, label > 0 ? 1 : 0)
+      predicted += p
+      actual += y
+      hits += p & y
+      hinges += max(0, 1 - Double(label) * Double(score))
     }
+    truePositive += Double(hits)
+    falsePositive += Double(predicted - hits)
+    falseNegative += Double(actual - hits)
+    correct += Double(scores.count - (predicted - hits) - (actual - hits))
+    hinge += hinges
+    guard let p = probabilities?.baseAddress, let y = labels.baseAddress else { return }
+    var logs: Double = 0  // Σ log p(true class)
+    var k = 0
+    while k < labels.count {
+      // The last count mod 8 rows go through vectors on the stack, the lanes past them p = 1 for y = +1.
+      let lanes = min(8, labels.count - k)
+      var (probability, label) = (SIMD8<Float>(repeating: 1), SIMD8<Float>(repeating: 1))
+      if lanes == 8 {
+        probability = UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<Float>.self)
+        label = UnsafeRawPointer(y + k).loadUnaligned(as: SIMD8<Float>.self)
+      } else {
+        for lane in 0..<lanes { (probability[lane], label[lane]) = (p[k + lane], y[k + lane]) }
+      }
+      // −log p(true class), p clipped to [1e-15, 1 − 1e-15] (1 − 1e-15 is 1 in a Float).
+      // p for y = +1, 1 − p for y = −1: (1 − y)/2 + y p, exact for both.
+      let own = (0.5 - 0.5 * label).addingProduct(label, probability)
+      let clipped = VectorMath.max(own, SIMD8(repeating: 1e-15))
+      let lanesLogs = VectorMath.log(clipped)
+      let four = lanesLogs.lowHalf + lanesLogs.highHalf
+      let two = four.lowHalf + four.highHalf
+      logs += Double(two[0] + two[1])
+      k += 8
+    }
+    logLoss -= logs
   }
 
   /// Adds another tally's counts and sums.

@@ -198,6 +198,20 @@ struct OutputsTests {
     }
   }
 
+  @Test("eight-lane logarithms are within 3e-7 of log (absolute near 1, relative elsewhere)")
+  func logarithms() {
+    var worst = 0.0
+    // From 2⁻¹²⁶ to the largest float, 40,000 steps in the exponent, and every float near 1.
+    let spread = (0...40_000).map { Float(Foundation.pow(2.0, -126 + Double($0) * (253.0 / 40_000))) }
+    let nearOne = (0...20_000).map { 1 + (Float($0) - 10_000) * Float.ulpOfOne }
+    for x in spread + nearOne {
+      let got = Double(VectorMath.log(SIMD8(repeating: x))[5])
+      let expected = Foundation.log(Double(x))
+      worst = max(worst, abs(got - expected) / max(1, abs(expected)))
+    }
+    #expect(worst <= 3e-7, "largest error \(worst)")
+  }
+
   @Test("eight-lane exponentials are within 3e-7 of exp, and the softmax sums match")
   func exponentials() {
     var worst = 0.0
