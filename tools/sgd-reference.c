@@ -25,7 +25,9 @@
 
 #include "reference.h"
 
-#define D 64
+#ifndef D
+#define D 64  // features; -DD=128 for 128
+#endif
 
 static inline float sum8(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
