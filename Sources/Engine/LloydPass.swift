@@ -193,7 +193,15 @@ private struct ChunkAssigner {
   /// The nearest centre of the rows at `positions` (at most a chunk), into `chosen`.
   mutating func assign(_ rows: UnsafeBufferPointer<Int32>, _ positions: Range<Int>) {
     let base = positions.lowerBound
+    // Rows every one of which is searched in full are requested a group ahead:
+    // the hardware prefetcher alone left the search waiting on memory (1M × 64,
+    // k = 8: 19.0 → 16.3 ms an iteration on two threads, 35.9 → 31.9 on one).
+    let prefetching = block.layout == .dense && (!pass.bounded || first)
     for position in positions {
+      if prefetching, position &+ Distances.group < rows.count {
+        Dense.prefetch(
+          block.features + Int(rows[position &+ Distances.group]) &* block.columns, count: block.columns)
+      }
       let row = Int(rows[position])
       if pass.bounded && !first {
         // Hamerly: u ≥ ‖x − c(x)‖ and l ≤ ‖x − c′‖ for every other c′, moved with the centres.

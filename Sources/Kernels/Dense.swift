@@ -1,3 +1,5 @@
+import CVectorMath
+
 /// Dense vector kernels over unsafe buffers: the inner loops of gradient
 /// descent on dense rows.
 ///
@@ -39,6 +41,20 @@ public enum Dense {
     while i < n {
       xs[i] *= a
       i &+= 1
+    }
+  }
+
+  /// Asks for the cache lines of `x[0..<count]` before they are read
+  /// (`prefetcht0`, one a 64-byte line; a hint, never a fault): what a loop
+  /// does for the rows it will read next when the hardware prefetcher alone
+  /// leaves it waiting on memory.
+  @inlinable @inline(__always)
+  public static func prefetch(_ x: UnsafePointer<Float>, count: Int) {
+    let start = UnsafeRawPointer(x)
+    var offset = 0
+    while offset < count &* 4 {
+      cvectormath_prefetch(start + offset)
+      offset &+= 64
     }
   }
 

@@ -83,6 +83,11 @@ cvectormath_select_nonnegative8(cvectormath_float8 x, cvectormath_float8 a, cvec
   return x >= 0.0f ? a : b;
 }
 
+/// Asks for the cache line holding `address` ahead of its use (`prefetcht0`).
+static inline __attribute__((always_inline)) void cvectormath_prefetch(const void *address) {
+  __builtin_prefetch(address, 0, 3);
+}
+
 /// Transposes the 8 × 8 floats at `m` (row-major, any alignment) in place:
 /// `m[8r + c]` becomes `m[8c + r]`. Swift has no lane shuffles (its
 /// `evenHalf` compiles to scalar inserts); here they are clang's
