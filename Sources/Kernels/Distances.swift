@@ -417,33 +417,31 @@ struct NearestTracker {
 }
 
 extension Distances {
-  /// Adds `weight · x` to `sums` (Double, `panel`-free: `columns` of them)
-  /// for a dense row, and returns `‖x − c‖²` for its centre `c`, summed
-  /// from the differences (no cancellation for rows far from the origin).
+  /// Adds `weight · x` to `sums` for a dense row, and returns `‖x − c‖²` for
+  /// its centre `c`, summed from the differences (no cancellation for rows
+  /// far from the origin). The sums are Float: a window of a few hundred
+  /// rows that the caller then adds to its Double sums.
   public static func accumulate(
     dense x: UnsafePointer<Float>, centre c: UnsafePointer<Float>, columns: Int, weight: Float,
-    into sums: UnsafeMutablePointer<Double>
+    into sums: UnsafeMutablePointer<Float>
   ) -> Float {
-    let w = Double(weight)
     var squares = SIMD8<Float>()
-    // Preconditions: x and c hold `columns` floats, sums `columns` doubles; none overlap.
+    let w = SIMD8<Float>(repeating: weight)
+    // Preconditions: x and c hold `columns` floats, sums `columns` floats; none overlap.
     var j = 0
     while j &+ 8 <= columns {
       // s ← s + w x;  Σ (x − c)²
       let value = load8(x, j)
       let difference = value - load8(c, j)
       squares.addProduct(difference, difference)
-      let sum = UnsafeMutableRawPointer(sums + j)
-      sum.storeBytes(
-        of: sum.loadUnaligned(as: SIMD8<Double>.self).addingProduct(w, SIMD8<Double>(value)),
-        as: SIMD8<Double>.self)
+      store8(load8(sums, j).addingProduct(w, value), sums, j)
       j &+= 8
     }
     var total = horizontalSum(squares)
     while j < columns {
       let difference = x[j] - c[j]
       total.addProduct(difference, difference)
-      sums[j] += w * Double(x[j])
+      sums[j] += weight * x[j]
       j &+= 1
     }
     return total
