@@ -9,7 +9,9 @@
 //           and its squared distance summed from the differences, as
 //           Sounder's `sounder cluster` does;
 //   float:  the same, but sums in Float and the distance from the score
-//           (‖x‖² + ‖c‖² − 2 x·c): less work, less precision.
+//           (‖x‖² + ‖c‖² − 2 x·c): less work, less precision;
+//   float-exact: sums in Float, the distance from the differences (Sounder's
+//           choice since its Float windows of rows).
 // Build and run (the .npy from tools/compare --kmeans):
 //   gcc -O3 -mavx2 -mfma -fopenmp -o /tmp/lloyd-reference tools/lloyd-reference.c
 //   OMP_NUM_THREADS=2 /tmp/lloyd-reference /tmp/sounder-compare/blobs-1000000x64-seed1.npy full
@@ -30,10 +32,13 @@ static int ascending(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: lloyd-reference FILE.npy kernel|full|float\n");
+    fprintf(stderr, "usage: lloyd-reference FILE.npy kernel|full|float|float-exact\n");
     return 1;
   }
-  int mode = strcmp(argv[2], "kernel") == 0 ? 0 : strcmp(argv[2], "full") == 0 ? 1 : 2;
+  int mode = strcmp(argv[2], "kernel") == 0  ? 0
+             : strcmp(argv[2], "full") == 0  ? 1
+             : strcmp(argv[2], "float") == 0 ? 2
+                                             : 3;
   size_t size;
   const unsigned char *file = map_file(argv[1], &size);
   // .npy version 1: magic (6), version (2), header length (2, little-endian), header.
@@ -91,7 +96,12 @@ int main(int argc, char **argv) {
           counts[label[r]] += 1;
           for (int j = 0; j < D; j += 8) {
             __m256 v = _mm256_loadu_ps(row + j);
-            if (mode == 1) {
+            if (mode == 3) {
+              __m256 difference = _mm256_sub_ps(v, _mm256_loadu_ps(centre + j));
+              squares = _mm256_fmadd_ps(difference, difference, squares);
+              float *s = fsums + label[r] * D + j;
+              _mm256_storeu_ps(s, _mm256_add_ps(_mm256_loadu_ps(s), v));
+            } else if (mode == 1) {
               __m256 difference = _mm256_sub_ps(v, _mm256_loadu_ps(centre + j));
               squares = _mm256_fmadd_ps(difference, difference, squares);
               double *s = sums + label[r] * D + j;
