@@ -185,26 +185,82 @@ extension LinearModel {
   /// (labels as in ``classes``).
   public func evaluate(_ rows: CheckedRows, rows subset: [Int]? = nil) throws(UnknownLabel) -> Metrics {
     if !isMulticlass && loss.isClassification { return try evaluateBinary(rows.block, rows: subset) }
+    if isMulticlass { return try evaluateMulticlass(rows.block, rows: subset) }
     let chosen = subset ?? Array(0..<rows.block.count)
-    let labels = chosen.map { rows.block.label($0) }
-    guard isMulticlass else {
-      return Metrics.regression(predictions: margins(rows, rows: chosen), labels: labels)
+    return Metrics.regression(
+      predictions: margins(rows, rows: chosen), labels: chosen.map { rows.block.label($0) })
+  }
+
+  /// A multiclass model's metrics in one pass over the rows, in chunks over
+  /// the cores: each row's K margins, predicted class, true class (its label
+  /// among ``classes``) and, with probabilities, P(true class), tallied into
+  /// a confusion matrix and a log-loss sum per chunk, added up in chunk order.
+  private func evaluateMulticlass(_ rows: RowBlock, rows subset: [Int]?) throws(UnknownLabel) -> Metrics {
+    precondition(
+      rows.layout == .csr ? rows.columns <= features : rows.columns == features, "call check(_:) first")
+    let count = subset?.count ?? rows.count
+    let k = outputs
+    let known = classes ?? (0..<k).map(Float.init)
+    let index = ClassIndex(known)
+    let withProbabilities = hasProbabilities
+    // Per chunk, the first position whose label is no class (Int.max: none).
+    let unknown = Mutex(Int.max)
+    // A K × K confusion matrix a chunk: fewer chunks when K is large (32 MB at most).
+    let limit = max(1, 4_194_304 / (k * k))
+    let tallies = weights.withUnsafeBufferPointer { weights in
+      intercepts.withUnsafeBufferPointer { intercepts in
+        // The model's buffers, read by every chunk.
+        nonisolated(unsafe) let (w, b) = (weights, intercepts)
+        return Metrics.inChunks(rows: count, limit: limit) { range -> (confusion: [Int], logLoss: Double) in
+          var confusion = [Int](repeating: 0, count: k * k)
+          var logLoss = 0.0
+          // A row's margins (then probabilities), and 64 rows' P(true class) waiting for their logarithms.
+          let group = 64
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: k + group) { scratch in
+            let (m, own) = (scratch.baseAddress!, scratch.baseAddress! + k)
+            var waiting = 0
+            for position in range {
+              let row = subset?[position] ?? position
+              switch rows.layout {
+              case .dense: Self.margins(dense: rows.denseRow(row), weights: w, intercepts: b, into: m)
+              case .csr:
+                let x = rows.sparseRow(row)
+                Self.margins(indices: x.indices, values: x.values, weights: w, intercepts: b, into: m)
+              }
+              guard let truth = index(rows.label(row)) else {
+                unknown.withLock { $0 = min($0, position) }
+                return
+              }
+              confusion[truth * k + predictedClass(margins: m)] += 1
+              guard withProbabilities else { continue }
+              probabilities(m)
+              own[waiting] = m[truth]
+              waiting += 1
+              if waiting == group {
+                logLoss += Metrics.negativeLogSum(UnsafeBufferPointer(start: own, count: waiting))
+                waiting = 0
+              }
+            }
+            logLoss += Metrics.negativeLogSum(UnsafeBufferPointer(start: own, count: waiting))
+          }
+          return (confusion, logLoss)
+        }
+      }
     }
-    let known = classes ?? (0..<outputs).map(Float.init)
-    let index = Dictionary(uniqueKeysWithValues: known.enumerated().map { ($1, $0) })
-    var truth: [Int] = []
-    truth.reserveCapacity(labels.count)
-    for (row, label) in zip(chosen, labels) {
-      guard let k = index[label] else { throw UnknownLabel(row: row + 1, label: label, classes: known) }
-      truth.append(k)
+    if let position = unknown.withLock({ $0 == Int.max ? nil : $0 }) {
+      let row = subset?[position] ?? position
+      throw UnknownLabel(row: row + 1, label: rows.label(row), classes: known)
     }
-    let margins = margins(rows, rows: chosen)
-    let predicted = margins.withUnsafeBufferPointer { m in
-      (0..<chosen.count).map { predictedClass(margins: m.baseAddress! + $0 * outputs) }
+    var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+    var logLoss = 0.0
+    for tally in tallies {
+      for t in 0..<k {
+        for p in 0..<k { confusion[t][p] += tally.confusion[t * k + p] }
+      }
+      logLoss += tally.logLoss
     }
     return Metrics.multiclass(
-      predicted: predicted, truth: truth,
-      probabilities: hasProbabilities ? probabilities(rows, rows: chosen) : nil,
+      confusion: confusion, logLoss: withProbabilities ? logLoss : nil,
       classes: classNames ?? known.map(LinearModel.labelText))
   }
 

@@ -110,13 +110,31 @@ public struct Metrics: Sendable, Equatable, Codable {
   ) -> Metrics {
     precondition(predicted.count == truth.count, "\(predicted.count) predictions for \(truth.count) labels")
     let k = classes.count
-    var metrics = Metrics(rows: truth.count)
-    metrics.classes = classes
     var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
     for (p, t) in zip(predicted, truth) { confusion[t][p] += 1 }
+    let logLoss = probabilities.map { probabilities in
+      precondition(
+        probabilities.count == truth.count * k, "\(probabilities.count) probabilities for \(truth.count) rows"
+      )
+      let own = truth.enumerated().map { row, t in probabilities[row * k + t] }
+      return own.withUnsafeBufferPointer { negativeLogSum($0) }
+    }
+    return multiclass(confusion: confusion, logLoss: logLoss, classes: classes)
+  }
+
+  /// Multiclass metrics from the confusion matrix (`confusion[true][predicted]`
+  /// rows, K × K) and, when the model has probabilities, `−Σ log p(true class)`
+  /// over the rows.
+  public static func multiclass(confusion: [[Int]], logLoss: Double?, classes: [String]) -> Metrics {
+    let k = classes.count
+    precondition(
+      confusion.count == k && confusion.allSatisfy { $0.count == k }, "a \(k) × \(k) confusion matrix")
+    let rows = confusion.reduce(0) { $0 + $1.reduce(0, +) }
+    var metrics = Metrics(rows: rows)
+    metrics.classes = classes
     metrics.confusion = confusion
-    guard !truth.isEmpty else { return metrics }
-    let n = Double(truth.count)
+    guard rows > 0 else { return metrics }
+    let n = Double(rows)
     metrics.accuracy = Double((0..<k).reduce(0) { $0 + confusion[$1][$1] }) / n
     // F1 of class c = 2 TP / (2 TP + FP + FN); a class never predicted nor present scores 0.
     let f1s = (0..<k).map { c -> Double in
@@ -127,17 +145,45 @@ public struct Metrics: Sendable, Equatable, Codable {
       return denominator > 0 ? 2 * truePositive / denominator : 0
     }
     metrics.macroF1 = f1s.reduce(0, +) / Double(k)
-    if let probabilities {
-      precondition(
-        probabilities.count == truth.count * k, "\(probabilities.count) probabilities for \(truth.count) rows"
-      )
-      var logLoss = 0.0
-      for (row, t) in truth.enumerated() {
-        logLoss -= log(min(max(Double(probabilities[row * k + t]), 1e-15), 1))
-      }
-      metrics.logLoss = logLoss / n
-    }
+    if let logLoss { metrics.logLoss = logLoss / n }
     return metrics
+  }
+
+  /// `−Σ log max(p, 1e-15)` over `probabilities` (each at most 1), or with
+  /// `labels` (±1) over `p` for `+1` and `1 − p` for `−1`: a log-loss's sum.
+  /// The logarithms are ``VectorMath/log(_:)``, eight values at a time,
+  /// their sum per eight a Float (relative error about 3e-7 a value).
+  public static func negativeLogSum(
+    _ probabilities: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Float>? = nil
+  ) -> Double {
+    precondition(labels == nil || labels!.count == probabilities.count, "a label a probability")
+    guard let p = probabilities.baseAddress else { return 0 }
+    let y = labels?.baseAddress
+    var logs: Double = 0  // Σ log p(true class)
+    var k = 0
+    while k < probabilities.count {
+      // The last count mod 8 values go through vectors on the stack, the lanes past them p = 1 for y = +1.
+      let lanes = min(8, probabilities.count - k)
+      var (probability, label) = (SIMD8<Float>(repeating: 1), SIMD8<Float>(repeating: 1))
+      if lanes == 8 {
+        probability = UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<Float>.self)
+        if let y { label = UnsafeRawPointer(y + k).loadUnaligned(as: SIMD8<Float>.self) }
+      } else {
+        for lane in 0..<lanes {
+          probability[lane] = p[k + lane]
+          if let y { label[lane] = y[k + lane] }
+        }
+      }
+      // p for y = +1, 1 − p for y = −1: (1 − y)/2 + y p, exact for both.
+      let own = (0.5 - 0.5 * label).addingProduct(label, probability)
+      // Clipped to [1e-15, 1 − 1e-15] (1 − 1e-15 is 1 in a Float).
+      let lanesLogs = VectorMath.log(VectorMath.max(own, SIMD8(repeating: 1e-15)))
+      let four = lanesLogs.lowHalf + lanesLogs.highHalf
+      let two = four.lowHalf + four.highHalf
+      logs += Double(two[0] + two[1])
+      k += 8
+    }
+    return -logs
   }
 
   /// The area under the ROC curve: the chance that a random positive scores
@@ -242,9 +288,7 @@ public struct ClassificationTally: Sendable {
   /// A group of rows: row `i`'s margin `scores[i]`, its label `labels[i]`
   /// (±1), and P(positive) `probabilities[i]` when the model has it (the
   /// buffers of equal length). The counts and the hinge are summed row by
-  /// row in Double; the log-loss's logarithms are ``VectorMath/log(_:)``,
-  /// eight rows at a time, their sum per eight rows a Float (relative error
-  /// about 3e-7 a row).
+  /// row in Double, the log-loss by ``Metrics/negativeLogSum(_:labels:)``.
   public mutating func add(
     scores: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Float>,
     probabilities: UnsafeBufferPointer<Float>?
@@ -264,30 +308,7 @@ public struct ClassificationTally: Sendable {
     falseNegative += Double(actual - hits)
     correct += Double(scores.count - (predicted - hits) - (actual - hits))
     hinge += hinges
-    guard let p = probabilities?.baseAddress, let y = labels.baseAddress else { return }
-    var logs: Double = 0  // Σ log p(true class)
-    var k = 0
-    while k < labels.count {
-      // The last count mod 8 rows go through vectors on the stack, the lanes past them p = 1 for y = +1.
-      let lanes = min(8, labels.count - k)
-      var (probability, label) = (SIMD8<Float>(repeating: 1), SIMD8<Float>(repeating: 1))
-      if lanes == 8 {
-        probability = UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<Float>.self)
-        label = UnsafeRawPointer(y + k).loadUnaligned(as: SIMD8<Float>.self)
-      } else {
-        for lane in 0..<lanes { (probability[lane], label[lane]) = (p[k + lane], y[k + lane]) }
-      }
-      // −log p(true class), p clipped to [1e-15, 1 − 1e-15] (1 − 1e-15 is 1 in a Float).
-      // p for y = +1, 1 − p for y = −1: (1 − y)/2 + y p, exact for both.
-      let own = (0.5 - 0.5 * label).addingProduct(label, probability)
-      let clipped = VectorMath.max(own, SIMD8(repeating: 1e-15))
-      let lanesLogs = VectorMath.log(clipped)
-      let four = lanesLogs.lowHalf + lanesLogs.highHalf
-      let two = four.lowHalf + four.highHalf
-      logs += Double(two[0] + two[1])
-      k += 8
-    }
-    logLoss -= logs
+    if let probabilities { logLoss += Metrics.negativeLogSum(probabilities, labels: labels) }
   }
 
   /// Adds another tally's counts and sums.
@@ -305,18 +326,29 @@ public struct ClassificationTally: Sendable {
   public static func inChunks(
     rows: Int, _ tally: @Sendable (Range<Int>) -> ClassificationTally
   ) -> ClassificationTally {
-    let chunks = min(64, max(1, rows / 65_536))
-    var tallies = [ClassificationTally](repeating: ClassificationTally(), count: chunks)
-    tallies.withUnsafeMutableBufferPointer { buffer in
+    var total = ClassificationTally()
+    for t in Metrics.inChunks(rows: rows, tally) { total.add(t) }
+    return total
+  }
+}
+
+extension Metrics {
+  /// `work(range)` for chunks of about 65,536 of `rows` rows, at most
+  /// `limit` of them, over the cores; the results in chunk order, so that
+  /// what is added up from them is the same for any thread count.
+  public static func inChunks<Result: Sendable>(
+    rows: Int, limit: Int = 64, _ work: @Sendable (Range<Int>) -> Result
+  ) -> [Result] {
+    let chunks = max(1, min(limit, 64, rows / 65_536))
+    var results = [Result?](repeating: nil, count: chunks)
+    results.withUnsafeMutableBufferPointer { buffer in
       // Each chunk writes only its own slot.
       nonisolated(unsafe) let slots = buffer.baseAddress!
       DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        slots[chunk] = tally((rows * chunk / chunks)..<(rows * (chunk + 1) / chunks))
+        slots[chunk] = work((rows * chunk / chunks)..<(rows * (chunk + 1) / chunks))
       }
     }
-    var total = ClassificationTally()
-    for t in tallies { total.add(t) }
-    return total
+    return results.map { $0! }
   }
 }
 

@@ -1,6 +1,7 @@
 import Dataset
 import Foundation
 import Learning
+import SeededRandom
 import Testing
 
 @testable import Engine
@@ -94,6 +95,52 @@ struct MulticlassTests {
     let metrics = try model.evaluate(Self.three.block)
     #expect(abs(metrics.logLoss! - logLoss / Double(Self.three.block.count)) < 1e-4)
     #expect(abs(metrics.macroF1! - f1) < 1e-12)
+  }
+
+  @Test(
+    "multiclass metrics over many chunks equal a Double reference; an unknown label is named by its first row"
+  )
+  func metricsOverChunks() throws {
+    // 200,000 rows (three chunks of the evaluation), classes that are not 0..<K (a binary search).
+    let data = OracleRows(rows: 200_000, columns: 5, classes: 4, seed: 21)
+    let names: [Float] = [-3, 2, 7, 11]
+    let rows = Relabeled(data.block, labels: data.labels.map { names[Int($0)] })
+    var generator = SplitMix64(seed: 4)
+    let weights = (0..<20).map { _ in Float(Double(generator.next() >> 11) / 9_007_199_254_740_992 * 2 - 1) }
+    let model = LinearModel(
+      loss: .softmax, weights: weights, intercepts: [0.1, -0.2, 0.3, 0], classes: names)
+    var confusion = [[Int]](repeating: [0, 0, 0, 0], count: 4)
+    var logLoss = 0.0
+    for row in 0..<data.block.count {
+      let x = data.block.block.denseRow(row).map(Double.init)
+      let m = (0..<4).map { k in
+        (0..<5).reduce(Double(model.intercepts[k])) { $0 + x[$1] * Double(weights[$1 * 4 + k]) }
+      }
+      let top = m.max()!
+      let truth = Int(data.labels[row])
+      let sum = m.reduce(0) { $0 + exp($1 - top) }
+      logLoss -= log(max(exp(m[truth] - top) / sum, 1e-15))
+      confusion[truth][m.firstIndex(of: top)!] += 1
+    }
+    let metrics = try model.evaluate(rows.block)
+    #expect(metrics.confusion == confusion)
+    #expect(abs(metrics.logLoss! - logLoss / 200_000) < 1e-5 * (logLoss / 200_000))
+    var other = data.labels.map { names[Int($0)] }
+    (other[150_000], other[70_000]) = (5, 6)
+    let unknown = #expect(throws: LinearModel.UnknownLabel.self) {
+      try model.evaluate(Relabeled(data.block, labels: other).block)
+    }
+    #expect(unknown?.row == 70_001 && unknown?.label == 6)
+  }
+
+  @Test("a class index finds labels among consecutive and other classes")
+  func classIndex() {
+    let consecutive = ClassIndex([0, 1, 2, 3])
+    #expect([0, 3, -0.0, 2].map { consecutive($0) } == [0, 3, 0, 2])
+    #expect([4, -1, 1.5].map { consecutive($0) } == [nil, nil, nil])
+    let other = ClassIndex([-3, 2, 7, 11])
+    #expect([-3, 2, 7, 11].map { other($0) } == [0, 1, 2, 3])
+    #expect([-4, 0, 8, 12].map { other($0) } == [nil, nil, nil, nil])
   }
 
   @Test("one-vs-rest trains one binary model per class; hinge has no probabilities")
