@@ -186,9 +186,49 @@ extension LinearModel {
   public func evaluate(_ rows: CheckedRows, rows subset: [Int]? = nil) throws(UnknownLabel) -> Metrics {
     if !isMulticlass && loss.isClassification { return try evaluateBinary(rows.block, rows: subset) }
     if isMulticlass { return try evaluateMulticlass(rows.block, rows: subset) }
-    let chosen = subset ?? Array(0..<rows.block.count)
-    return Metrics.regression(
-      predictions: margins(rows, rows: chosen), labels: chosen.map { rows.block.label($0) })
+    return evaluateRegression(rows.block, rows: subset)
+  }
+
+  /// A regression model's metrics in one pass over the rows, in chunks over
+  /// the cores: 64 rows' predictions and labels at a time into a
+  /// ``RegressionTally`` a chunk, added up in chunk order.
+  private func evaluateRegression(_ rows: RowBlock, rows subset: [Int]?) -> Metrics {
+    precondition(
+      rows.layout == .csr ? rows.columns <= features : rows.columns == features, "call check(_:) first")
+    let count = subset?.count ?? rows.count
+    let tallies = weights.withUnsafeBufferPointer { weights in
+      intercepts.withUnsafeBufferPointer { intercepts in
+        // The model's buffers, read by every chunk.
+        nonisolated(unsafe) let (w, b) = (weights, intercepts)
+        return Metrics.inChunks(rows: count) { range in
+          var tally = RegressionTally()
+          let group = 64
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * group) { scratch in
+            let (m, y) = (scratch.baseAddress!, scratch.baseAddress! + group)
+            for start in stride(from: range.lowerBound, to: range.upperBound, by: group) {
+              let size = min(group, range.upperBound - start)
+              for i in 0..<size {
+                let row = subset?[start + i] ?? start + i
+                switch rows.layout {
+                case .dense: Self.margins(dense: rows.denseRow(row), weights: w, intercepts: b, into: &m[i])
+                case .csr:
+                  let x = rows.sparseRow(row)
+                  Self.margins(indices: x.indices, values: x.values, weights: w, intercepts: b, into: &m[i])
+                }
+                y[i] = rows.label(row)
+              }
+              tally.add(
+                predictions: UnsafeBufferPointer(start: m, count: size),
+                labels: UnsafeBufferPointer(start: y, count: size))
+            }
+          }
+          return tally
+        }
+      }
+    }
+    var total = RegressionTally()
+    for tally in tallies { total.add(tally) }
+    return Metrics.regression(total)
   }
 
   /// A multiclass model's metrics in one pass over the rows, in chunks over

@@ -32,23 +32,23 @@ public struct Metrics: Sendable, Equatable, Codable {
   public static func regression(predictions: [Float], labels: [Float]) -> Metrics {
     precondition(
       predictions.count == labels.count, "\(predictions.count) predictions for \(labels.count) labels")
-    var metrics = Metrics(rows: labels.count)
-    guard !labels.isEmpty else { return metrics }
-    let n = Double(labels.count)
-    let mean = labels.reduce(0.0) { $0 + Double($1) } / n
-    var squared = 0.0
-    var absolute = 0.0
-    var total = 0.0
-    for (p, y) in zip(predictions, labels) {
-      let error = Double(p) - Double(y)
-      squared += error * error
-      absolute += abs(error)
-      total += (Double(y) - mean) * (Double(y) - mean)
+    var tally = RegressionTally()
+    predictions.withUnsafeBufferPointer { p in
+      labels.withUnsafeBufferPointer { tally.add(predictions: p, labels: $0) }
     }
-    metrics.mse = squared / n
-    metrics.rmse = (squared / n).squareRoot()
-    metrics.mae = absolute / n
-    metrics.r2 = total > 0 ? 1 - squared / total : nil
+    return regression(tally)
+  }
+
+  /// Regression metrics from a ``RegressionTally``: MSE, RMSE, MAE, and R²
+  /// (`1 − Σ (p − y)² / Σ (y − ȳ)²`, none when the labels do not vary).
+  public static func regression(_ tally: RegressionTally) -> Metrics {
+    var metrics = Metrics(rows: tally.rows)
+    guard tally.rows > 0 else { return metrics }
+    let n = Double(tally.rows)
+    metrics.mse = tally.squared / n
+    metrics.rmse = (tally.squared / n).squareRoot()
+    metrics.mae = tally.absolute / n
+    metrics.r2 = tally.labelSquares > 0 ? 1 - tally.squared / tally.labelSquares : nil
     return metrics
   }
 
@@ -268,6 +268,52 @@ public struct Metrics: Sendable, Equatable, Codable {
     let negatives = Double(n) - positives
     guard positives > 0, negatives > 0 else { return nil }
     return (rankSumPositive - positives * (positives + 1) / 2) / (positives * negatives)
+  }
+}
+
+/// Regression sums over rows, in Double: squared and absolute errors, and
+/// the labels' mean and squared deviations from it, kept per group and
+/// combined as Chan, Golub and LeVeque do (`M₂ = M₂ᵃ + M₂ᵇ + δ² nᵃ nᵇ / n`,
+/// δ the difference of the means), so R² needs no second pass and no
+/// cancellation of `Σ y² − n ȳ²`.
+public struct RegressionTally: Sendable {
+  public var rows = 0
+  public var squared = 0.0
+  public var absolute = 0.0
+  public var labelMean = 0.0
+  /// `Σ (y − ȳ)²`.
+  public var labelSquares = 0.0
+
+  public init() {}
+
+  /// A group of rows: row `i`'s prediction and label (buffers of equal length).
+  public mutating func add(predictions: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Float>) {
+    precondition(predictions.count == labels.count, "a label a prediction")
+    guard !labels.isEmpty else { return }
+    var group = RegressionTally()
+    group.rows = labels.count
+    var sum = 0.0
+    for (p, y) in zip(predictions, labels) {
+      let error = Double(p) - Double(y)
+      group.squared += error * error
+      group.absolute += abs(error)
+      sum += Double(y)
+    }
+    group.labelMean = sum / Double(labels.count)
+    for y in labels { group.labelSquares += (Double(y) - group.labelMean) * (Double(y) - group.labelMean) }
+    add(group)
+  }
+
+  /// Adds another tally's rows.
+  public mutating func add(_ other: RegressionTally) {
+    guard other.rows > 0 else { return }
+    let (a, b) = (Double(rows), Double(other.rows))
+    let delta = other.labelMean - labelMean
+    labelSquares += other.labelSquares + delta * delta * a * b / (a + b)
+    labelMean += delta * b / (a + b)
+    rows += other.rows
+    squared += other.squared
+    absolute += other.absolute
   }
 }
 

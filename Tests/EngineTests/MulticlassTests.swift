@@ -133,6 +133,31 @@ struct MulticlassTests {
     #expect(unknown?.row == 70_001 && unknown?.label == 6)
   }
 
+  @Test("regression metrics over many chunks, and of a subset, equal a Double reference")
+  func regressionOverChunks() throws {
+    let data = OracleRows(rows: 200_000, columns: 5, classes: nil, seed: 31)
+    let model = LinearModel(loss: .squared, weights: [0.5, -1, 0.25, 2, 0], intercepts: [0.3])
+    let subset = Array(stride(from: 7, to: 200_000, by: 3))
+    for chosen in [Array(0..<200_000), subset] {
+      var (squared, absolute) = (0.0, 0.0)
+      var labels: [Double] = []
+      for row in chosen {
+        let x = data.block.block.denseRow(row)
+        let p = (0..<5).reduce(0.3) { $0 + Double(x[$1]) * Double(model.weights[$1]) }
+        let y = Double(data.block.label(row))
+        (squared, absolute) = (squared + (p - y) * (p - y), absolute + abs(p - y))
+        labels.append(y)
+      }
+      let mean = labels.reduce(0, +) / Double(labels.count)
+      let total = labels.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+      let metrics = try model.evaluate(data.block, rows: chosen.count == 200_000 ? nil : chosen)
+      #expect(metrics.rows == chosen.count)
+      #expect(abs(metrics.mse! - squared / Double(chosen.count)) <= 1e-5 * squared / Double(chosen.count))
+      #expect(abs(metrics.mae! - absolute / Double(chosen.count)) <= 1e-5 * absolute / Double(chosen.count))
+      #expect(abs(metrics.r2! - (1 - squared / total)) <= 1e-5)
+    }
+  }
+
   @Test("a class index finds labels among consecutive and other classes")
   func classIndex() {
     let consecutive = ClassIndex([0, 1, 2, 3])

@@ -77,6 +77,41 @@ struct MetricsTests {
     #expect(abs(metrics.logLoss! - logLoss / Double(n)) < 1e-6)
   }
 
+  @Test("regression sums added up over groups of any sizes equal a two-pass Double reference, far from 0 too")
+  func regressionGroups() {
+    var state: UInt64 = 5
+    func next() -> Double {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return Double(state >> 11) / 9_007_199_254_740_992
+    }
+    let n = 100_003
+    // Labels 10⁴ ± 1: Σ y² − n ȳ² would lose about half the digits of Σ (y − ȳ)².
+    let labels = (0..<n).map { _ in Float(10_000 + next() * 2 - 1) }
+    let predictions = labels.map { $0 + Float(next() - 0.5) }
+    let mean = labels.reduce(0.0) { $0 + Double($1) } / Double(n)
+    var (squared, absolute, total) = (0.0, 0.0, 0.0)
+    for (p, y) in zip(predictions, labels) {
+      squared += (Double(p) - Double(y)) * (Double(p) - Double(y))
+      absolute += abs(Double(p) - Double(y))
+      total += (Double(y) - mean) * (Double(y) - mean)
+    }
+    var tally = RegressionTally()
+    var start = 0
+    while start < n {
+      let size = min(n - start, 1 + Int(next() * 300))
+      predictions[start..<start + size].withUnsafeBufferPointer { p in
+        labels[start..<start + size].withUnsafeBufferPointer { tally.add(predictions: p, labels: $0) }
+      }
+      start += size
+    }
+    let metrics = Metrics.regression(tally)
+    #expect(metrics.rows == n)
+    #expect(abs(metrics.mse! - squared / Double(n)) <= 1e-12 * squared / Double(n))
+    #expect(abs(metrics.mae! - absolute / Double(n)) <= 1e-12 * absolute / Double(n))
+    #expect(
+      abs(metrics.r2! - (1 - squared / total)) <= 1e-9, "R² \(metrics.r2!) against \(1 - squared / total)")
+  }
+
   /// Mann–Whitney from a comparison sort: tied scores share their mean rank.
   static func rankedAUC(_ scores: [Float], _ labels: [Float]) -> Double {
     let order = scores.indices.sorted { scores[$0] < scores[$1] }
