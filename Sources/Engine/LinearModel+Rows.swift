@@ -49,6 +49,23 @@ extension LinearModel {
     guard fits else { throw FeatureMismatch(modelFeatures: features, dataFeatures: rows.columns) }
   }
 
+  /// Row `row`'s K margins, dense or sparse, from the model's buffers `w`
+  /// and `b` (see ``margins(dense:weights:intercepts:into:)``): what every
+  /// pass over the rows (predictions, metrics) makes a row.
+  @inline(__always)
+  static func margins(
+    of row: Int, in rows: RowBlock, weights w: UnsafeBufferPointer<Float>,
+    intercepts b: UnsafeBufferPointer<Float>,
+    into m: UnsafeMutablePointer<Float>
+  ) {
+    switch rows.layout {
+    case .dense: margins(dense: rows.denseRow(row), weights: w, intercepts: b, into: m)
+    case .csr:
+      let x = rows.sparseRow(row)
+      margins(indices: x.indices, values: x.values, weights: w, intercepts: b, into: m)
+    }
+  }
+
   /// Floats per row of `output`: K margins, one label, or K probabilities
   /// (two for a binary model).
   public func width(of output: PredictionOutput) -> Int {
@@ -143,12 +160,7 @@ extension LinearModel {
               let row = subset?[position] ?? position
               let into = base + position * width
               let m = inPlace ? into : scratch.baseAddress!
-              switch rows.layout {
-              case .dense: Self.margins(dense: rows.denseRow(row), weights: w, intercepts: b, into: m)
-              case .csr:
-                let x = rows.sparseRow(row)
-                Self.margins(indices: x.indices, values: x.values, weights: w, intercepts: b, into: m)
-              }
+              Self.margins(of: row, in: rows, weights: w, intercepts: b, into: m)
               if watching {
                 for k in 0..<outputs where !m[k].isFinite {
                   found.append(row)
@@ -209,12 +221,7 @@ extension LinearModel {
               let size = min(group, range.upperBound - start)
               for i in 0..<size {
                 let row = subset?[start + i] ?? start + i
-                switch rows.layout {
-                case .dense: Self.margins(dense: rows.denseRow(row), weights: w, intercepts: b, into: &m[i])
-                case .csr:
-                  let x = rows.sparseRow(row)
-                  Self.margins(indices: x.indices, values: x.values, weights: w, intercepts: b, into: &m[i])
-                }
+                Self.margins(of: row, in: rows, weights: w, intercepts: b, into: m + i)
                 y[i] = rows.label(row)
               }
               tally.add(
@@ -261,12 +268,7 @@ extension LinearModel {
             var waiting = 0
             for position in range {
               let row = subset?[position] ?? position
-              switch rows.layout {
-              case .dense: Self.margins(dense: rows.denseRow(row), weights: w, intercepts: b, into: m)
-              case .csr:
-                let x = rows.sparseRow(row)
-                Self.margins(indices: x.indices, values: x.values, weights: w, intercepts: b, into: m)
-              }
+              Self.margins(of: row, in: rows, weights: w, intercepts: b, into: m)
               guard let truth = index(rows.label(row)) else {
                 unknown.withLock { $0 = min($0, position) }
                 return
@@ -336,12 +338,7 @@ extension LinearModel {
                 for i in 0..<size {
                   let position = start + i
                   let row = subset?[position] ?? position
-                  switch rows.layout {
-                  case .dense: Self.margins(dense: rows.denseRow(row), weights: w, intercepts: b, into: &m[i])
-                  case .csr:
-                    let x = rows.sparseRow(row)
-                    Self.margins(indices: x.indices, values: x.values, weights: w, intercepts: b, into: &m[i])
-                  }
+                  Self.margins(of: row, in: rows, weights: w, intercepts: b, into: m + i)
                   let label = rows.label(row)
                   let isPositive: Bool
                   if label == positive || label == negative {
