@@ -47,10 +47,13 @@ struct PredictCommand: ParsableCommand {
       }
       let dataset = try input.open(data)
       let assigned = try assign(dataset.rows, to: clusters, data: data)
-      let lines = zip(assigned.clusters, assigned.squaredDistances).map { cluster, squared in
-        distance ? "\(cluster),\(squared.squareRoot())\n" : "\(cluster)\n"
-      }.joined()
-      try write(lines)
+      let (clusters, squared) = (assigned.clusters, assigned.squaredDistances)
+      let withDistance = distance
+      try write(
+        lines(clusters.count) { row, text in
+          text += clusters[row].description
+          if withDistance { text += "," + squared[row].squareRoot().description }
+        })
     }
   }
 
@@ -65,34 +68,63 @@ struct PredictCommand: ParsableCommand {
               ? ", saved before models kept their labels, whose predictions already are P(positive)" : ""))
       }
     }
-    let lines: String
+    let count = dataset.rows.block.count
     if proba {
       let k = max(model.outputs, 2)
       let values = model.probabilities(dataset.rows)
-      lines = stride(from: 0, to: values.count, by: k).map { start in
-        values[start..<start + k].map { "\($0)" }.joined(separator: ",") + "\n"
-      }.joined()
+      try write(
+        lines(count) { row, text in
+          for c in 0..<k {
+            if c > 0 { text += "," }
+            text += values[row * k + c].description
+          }
+        })
     } else if model.isMulticlass || model.binaryClasses != nil {
       let names = model.classNames
       let labels = model.classes ?? (0..<model.outputs).map(Float.init)
-      lines = model.predictions(dataset.rows).map { label in
-        (names.map { $0[labels.firstIndex(of: label)!] } ?? LinearModel.labelText(label)) + "\n"
-      }.joined()
+      let predicted = model.predictions(dataset.rows)
+      try write(
+        lines(count) { row, text in
+          text +=
+            names.map { $0[labels.firstIndex(of: predicted[row])!] } ?? LinearModel.labelText(predicted[row])
+        })
     } else {
-      lines = model.predictions(dataset.rows).map { "\($0)\n" }.joined()
+      let predicted = model.predictions(dataset.rows)
+      try write(lines(count) { row, text in text += predicted[row].description })
     }
-    try write(lines)
   }
 
-  /// Writes `lines` to the output file, complete or not at all, or to standard output.
-  private func write(_ lines: String) throws {
+  /// The output's text, a line a row (`line` writes row `row`'s, without its
+  /// newline), made in chunks of rows on every core and kept in row order: a
+  /// String a row joined afterwards took 0.9–1.3 s for 2M rows' probabilities.
+  private func lines(_ rows: Int, _ line: @Sendable (Int, inout String) -> Void) -> [String] {
+    let chunks = max(1, min(4 * ProcessInfoCores.count, rows / 16_384))
+    var texts = [String](repeating: "", count: chunks)
+    texts.withUnsafeMutableBufferPointer { buffer in
+      // Each chunk writes only its own text.
+      nonisolated(unsafe) let slots = buffer.baseAddress!
+      DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        var text = ""
+        for row in (rows * chunk / chunks)..<(rows * (chunk + 1) / chunks) {
+          line(row, &text)
+          text += "\n"
+        }
+        slots[chunk] = text
+      }
+    }
+    return texts
+  }
+
+  /// Writes `texts` one after the other to the output file, complete or not
+  /// at all, or to standard output.
+  private func write(_ texts: [String]) throws {
     guard let output else {
-      print(lines, terminator: "")
+      for text in texts { print(text, terminator: "") }
       return
     }
     do {
       let file = try OutputFile(creating: output)
-      try file.write(lines)
+      for text in texts { try file.write(text) }
       try file.commit()
     } catch {
       throw CLIError(error.description)
