@@ -139,21 +139,22 @@ struct ClusterCommand: ParsableCommand {
 
 /// What `sounder cluster` prints: a table on the terminal, or JSON lines.
 struct ClusterLog {
-  let json: Bool
+  private let lines: LogLines
+  var json: Bool { lines.json }
+
+  init(json: Bool) { lines = LogLines(json: json) }
 
   func start(path: String, header: DatasetHeader, configuration: KMeansConfiguration) {
     guard !json else { return }
     let runs = configuration.runs == 1 ? "1 run" : "\(configuration.runs) runs"
-    print(
+    lines.say(
       "Clustering \(path): \(header.rows) rows × \(header.columns) features (\(header.layout)) into "
         + "\(configuration.clusters) clusters: \(configuration.algorithm.rawValue), "
         + "\(configuration.initialization.rawValue) start, \(runs)")
   }
 
   /// A line of its own on the terminal (nothing in JSON mode).
-  func note(_ text: String) {
-    if !json { print(text) }
-  }
+  func note(_ text: String) { lines.note(text) }
 
   func iteration(_ report: KMeansReport) {
     if json {
@@ -165,15 +166,15 @@ struct ClusterLog {
       return
     }
     if report.iteration == 1 {
-      print("    run   iter        inertia        shift    changed  distances  seconds")
+      lines.say("    run   iter        inertia        shift    changed  distances  seconds")
     }
-    print(
+    lines.say(
       String(
         format: "  %5d  %5d  %13.6g  %11.4g  %9d  %8.1f%%  %7.3f", report.run, report.iteration,
         report.inertia,
         report.shift, report.changed, report.distanceShare * 100, report.seconds))
     if report.reseeded > 0 {
-      print("  (\(report.reseeded) empty cluster(s) given the rows farthest from their centres)")
+      lines.say("  (\(report.reseeded) empty cluster(s) given the rows farthest from their centres)")
     }
   }
 
@@ -203,28 +204,21 @@ struct ClusterLog {
     }
     if result.runInertias.count > 1 {
       let all = result.runInertias.map { String(format: "%.6g", $0) }.joined(separator: ", ")
-      print("Runs: inertia \(all); run \(result.bestRun) kept")
+      lines.say("Runs: inertia \(all); run \(result.bestRun) kept")
     }
     if algorithm == .minibatch {
-      print("Strategy \(result.strategy.strategy.rawValue): \(result.strategy.reason)")
+      lines.say("Strategy \(result.strategy.strategy.rawValue): \(result.strategy.reason)")
     }
-    print(
+    lines.say(
       "Workers: \(result.placement.count) on CPUs \(result.placement.map(String.init).joined(separator: ",")); "
         + String(format: "starting centres chosen in %.3f s", result.initializationSeconds))
-    print("Stopped: \(result.stopReason)")
-    if stats { print(workerTable(result.workers), terminator: "") }
-    print(String(format: "Inertia %.6g over %d rows", result.inertia, result.rows))
-    print("Model written to \(output)")
+    lines.say("Stopped: \(result.stopReason)")
+    if stats { lines.say(workerTable(result.workers), terminator: "") }
+    lines.say(String(format: "Inertia %.6g over %d rows", result.inertia, result.rows))
+    lines.say("Model written to \(output)")
   }
 
-  private func emit<T: Encodable>(_ line: T) {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    guard let data = try? encoder.encode(line) else { return }
-    print(String(decoding: data, as: UTF8.self))
-  }
+  private func emit<T: Encodable>(_ line: T) { lines.emit(line) }
 }
 
 extension KMeansInitialization: ExpressibleByArgument {}

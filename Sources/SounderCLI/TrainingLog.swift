@@ -31,31 +31,25 @@ struct BandwidthFloor {
 
 /// What `sounder train` prints: a table on the terminal, or JSON lines.
 struct TrainingLog {
-  let json: Bool
-  private let encoder: JSONEncoder = {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(
-      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    return encoder
-  }()
+  private let lines: LogLines
+  var json: Bool { lines.json }
+
+  init(json: Bool) { lines = LogLines(json: json) }
 
   func start(path: String, dataset: Dataset, configuration: TrainingConfiguration) {
     guard !json else { return }
     let header = dataset.header
-    print(
+    lines.say(
       "Training \(configuration.problem.loss.rawValue) loss on \(path): \(header.rows) rows × \(header.columns) features (\(header.layout))"
     )
-    print(
+    lines.say(
       configuration.stopping.exactLoss
         ? "Train loss: the epoch's model on every training row (a separate pass)"
         : "Train loss: each row's at its own step, averaged over the epoch (--exact-loss: the epoch's model)")
   }
 
   /// A line of its own on the terminal (nothing in JSON mode).
-  func note(_ text: String) {
-    if !json { print(text) }
-  }
+  func note(_ text: String) { lines.note(text) }
 
   func epoch(_ report: EpochReport, floor: BandwidthFloor) {
     if json {
@@ -68,11 +62,11 @@ struct TrainingLog {
       return
     }
     if report.epoch == 1 {
-      print("  epoch  train loss  validation  seconds   rows/s      GB/s   floor")
+      lines.say("  epoch  train loss  validation  seconds   rows/s      GB/s   floor")
     }
     let validation = report.validationMetric.map { String(format: "%.4f", $0) } ?? "-"
     let share = floor.fraction(of: report).map { String(format: "%.0f%%", $0 * 100) } ?? "-"
-    print(
+    lines.say(
       String(
         format: "  %5d  %10.6f  %@  %7.3f  %9.3g  %6.2f  %@", report.epoch, report.trainingLoss,
         validation.leftPadded(10), report.seconds, report.examplesPerSecond, report.bytesPerSecond / 1e9,
@@ -118,16 +112,16 @@ struct TrainingLog {
       let model = result.model
       let how = model.loss == .softmax ? "softmax" : "one-vs-rest \(model.loss.rawValue)"
       let names = model.classNames ?? (model.classes ?? []).map(LinearModel.labelText)
-      print("Multiclass: \(model.outputs) classes (\(names.joined(separator: ", "))), \(how)")
+      lines.say("Multiclass: \(model.outputs) classes (\(names.joined(separator: ", "))), \(how)")
     } else if let (negative, positive) = result.model.binaryClasses {
       let names = result.model.classNames ?? [negative, positive].map(LinearModel.labelText)
-      print(
+      lines.say(
         "Binary: classes \(names[0]) and \(names[1]), \(names[1]) the positive one (predictions are these labels)"
       )
     }
     /// "Name: value, as requested" or "Name: value: why it was chosen".
     func choice(_ name: String, _ value: String, _ reason: String) {
-      print("\(name): \(value)" + (reason == "as requested" ? ", as requested" : ": \(reason)"))
+      lines.say("\(name): \(value)" + (reason == "as requested" ? ", as requested" : ": \(reason)"))
     }
     choice("Features", result.scaling.standardized ? "standardised" : "as they are", result.scaling.reason)
     choice("Algorithm", result.algorithm.kind.rawValue, result.algorithm.reason)
@@ -135,20 +129,20 @@ struct TrainingLog {
     choice("Schedule", result.schedule.kind.rawValue, result.schedule.reason)
     choice("Learning rate", String(format: "%.3g", result.learningRate.value), result.learningRate.reason)
     if let warm = result.warmStart {
-      print(
+      lines.say(
         "Warm start: \(warm.epoch) epochs of averaged per-core SGD, loss \(String(format: "%.6f", warm.trainingLoss)), "
           + "where L-BFGS began")
     }
-    print("Strategy \(result.strategy.strategy.rawValue): \(result.strategy.reason)")
-    print(
+    lines.say("Strategy \(result.strategy.strategy.rawValue): \(result.strategy.reason)")
+    lines.say(
       "Workers: \(result.placement.count) on CPUs \(result.placement.map(String.init).joined(separator: ",")); "
         + "\(result.trainingRows) rows trained, \(result.validationRows) held out")
-    print("Stopping: \(result.stopping)")
-    print("Stopped: \(result.stopReason)")
+    lines.say("Stopping: \(result.stopping)")
+    lines.say("Stopped: \(result.stopReason)")
     if let last = result.history.last?.epoch, result.modelEpoch != last, result.modelEpoch > 0 {
-      print("Model: epoch \(result.modelEpoch)'s, of the least validation loss")
+      lines.say("Model: epoch \(result.modelEpoch)'s, of the least validation loss")
     }
-    if stats { print(workerTable(result.workers), terminator: "") }
+    if stats { lines.say(workerTable(result.workers), terminator: "") }
   }
 
   func summary(_ metrics: Metrics, on subset: String, output: String) {
@@ -162,14 +156,11 @@ struct TrainingLog {
       emit(Line(on: subset, metrics: metrics, model: output))
       return
     }
-    print("Metrics on \(subset) rows: \(describe(metrics))")
-    print("Model written to \(output)")
+    lines.say("Metrics on \(subset) rows: \(describe(metrics))")
+    lines.say("Model written to \(output)")
   }
 
-  private func emit<T: Encodable>(_ line: T) {
-    guard let data = try? encoder.encode(line) else { return }
-    print(String(decoding: data, as: UTF8.self))
-  }
+  private func emit<T: Encodable>(_ line: T) { lines.emit(line) }
 }
 
 /// "accuracy 0.9649, log-loss 0.0912, ..." for the metrics that are set.

@@ -12,7 +12,7 @@ struct BadInputTests {
     let data = try generateRunningSizeData(in: folder, named: "shrinking.sds")
     let model = folder.appendingPathComponent("m.model").path
     let log = folder.appendingPathComponent("log.txt").path
-    FileManager.default.createFile(atPath: log, contents: nil)
+    _ = FileManager.default.createFile(atPath: log, contents: nil)
 
     let process = try sounderProcess(["train", data, "-o", model, "--epochs", "1000000", "--threads", "1"])
     process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))

@@ -270,6 +270,39 @@ struct CheckpointCommandTests {
       !FileManager.default.fileExists(atPath: checkpoint), "the finished model supersedes the checkpoint")
   }
 
+  @Test("the log reaches a pipe an epoch at a time, while the run goes on", arguments: [false, true])
+  func logFlushedPerEpoch(json: Bool) throws {
+    let folder = try scratchWithBundledData()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let data = try generateRunningSizeData(in: folder, named: "long.sds")
+    let model = folder.appendingPathComponent("m.model").path
+    // A million epochs of 200,000 rows: the run is still going when its first epoch's line arrives.
+    let process = try sounderProcess(
+      ["train", data, "-o", model, "--epochs", "1000000", "--threads", "1"] + (json ? ["--json"] : []))
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let pid = process.processIdentifier
+    // Should the line never come, the kill ends the reads below with end of file.
+    DispatchQueue.global().asyncAfter(deadline: .now() + 60) { kill(pid, SIGKILL) }
+    let firstEpoch = json ? "{\"event\":\"epoch\"" : "      1  "
+    var received = ""
+    while !received.contains(firstEpoch) {
+      let chunk = output.fileHandleForReading.availableData
+      if chunk.isEmpty { break }
+      received += String(decoding: chunk, as: UTF8.self)
+    }
+    let runningWhenItCame = process.isRunning
+    kill(pid, SIGKILL)
+    process.waitUntilExit()
+    #expect(received.contains(firstEpoch), "no epoch line before the run ended:\n\(received)")
+    #expect(runningWhenItCame, "the first epoch's line came only at the end of the run")
+    // A block-buffered standard output would have sent it in a full buffer of 4 KB or more.
+    #expect(received.utf8.count < 4096, "the first epoch's line came in \(received.utf8.count) bytes")
+    #expect(!FileManager.default.fileExists(atPath: model))
+  }
+
   @Test("resume without a checkpoint says so")
   func resumeWithoutCheckpoint() throws {
     let folder = try scratchWithBundledData()
