@@ -49,6 +49,8 @@ struct ScalingTests {
     #expect(try TrainingSet.scalingNeed(TrainerTests.sparse.block.block).standardized == false)
     var setup = TrainingConfiguration()
     setup.stopping.epochs = 1
+    // A strength given: no cross-validation (65 fits) in a test of scaling.
+    setup.problem.l2 = 0
     setup.problem.standardize = true
     let asked = try Trainer(setup).fit(TrainerTests.dense.block)
     #expect(asked.scaling.standardized && asked.scaling.reason == "as requested")
@@ -78,6 +80,7 @@ struct ScalingTests {
     #expect(need.standardized && need.reason.hasPrefix("sparse feature scales differ"), "\(need.reason)")
     var setup = TrainingConfiguration()
     setup.execution.threads = 1
+    setup.problem.l2 = 1e-4
     func accuracy(_ data: MatrixRows) throws -> Double {
       let model = try Trainer(setup).fit(data.rows).model
       let predicted = model.predictions(data.rows)
@@ -95,6 +98,7 @@ struct ScalingTests {
     setup.optimizer.algorithm = .sgd
     setup.stopping.epochs = 1
     setup.problem.standardize = false
+    setup.problem.l2 = 0
     let result = try Trainer(setup).fit(rows)
     // Every row is in the sample (fewer than 8,192); logistic: c = ¼; the intercept adds 1.
     let meanSquare =
