@@ -16,6 +16,12 @@ let vectorFlags: Bool = {
 }()
 let vectorSettings: [SwiftSetting] =
   vectorFlags ? [.unsafeFlags(["-Xcc", "-march=x86-64-v3"], .when(platforms: [.linux]))] : []
+/// Debug builds, which `swift test` runs, optimise the modules that do the
+/// arithmetic (the trainers in them ran 30–100× slower unoptimised) and keep
+/// their assertions on. Left out with `SOUNDER_PORTABLE=1`, as the flags above.
+let arithmeticSettings: [SwiftSetting] =
+  vectorSettings
+  + (vectorFlags ? [.unsafeFlags(["-O", "-assert-config", "Debug"], .when(configuration: .debug))] : [])
 /// Tells the start-up CPU check (CSupport/CCPUCheck) what the kernels need.
 let cpuCheckSettings: [CSetting] =
   vectorFlags ? [.define("SOUNDER_REQUIRE_X86_64_V3", .when(platforms: [.linux]))] : []
@@ -58,15 +64,17 @@ let package = Package(
     // The library, one job per module.
     .target(name: "Topology", dependencies: ["CHwloc", "CNuma", "CLaunchAffinity"]),
     .target(name: "SeededRandom"),
-    .target(name: "Kernels", dependencies: ["CAtomics", "CCPUCheck", "CVectorMath"], swiftSettings: vectorSettings),
-    .target(name: "Learning", dependencies: ["Kernels"], swiftSettings: vectorSettings),
+    .target(
+      name: "Kernels", dependencies: ["CAtomics", "CCPUCheck", "CVectorMath"],
+      swiftSettings: arithmeticSettings),
+    .target(name: "Learning", dependencies: ["Kernels"], swiftSettings: arithmeticSettings),
     .target(name: "Dataset", exclude: ["README.md"]),
     .target(name: "Ingest", dependencies: ["Dataset", "SeededRandom"]),
     .target(name: "Parallel", dependencies: ["Topology", "CAtomics", "Dataset"]),
     .target(
       name: "Engine",
       dependencies: ["Topology", "CAtomics", "Kernels", "Learning", "Dataset", "Parallel", "SeededRandom"],
-      swiftSettings: vectorSettings),
+      swiftSettings: arithmeticSettings),
     .target(
       name: "Profiling", dependencies: ["Topology", "Engine", "Dataset", "Parallel", "CPerfEvents"],
       swiftSettings: vectorSettings),
