@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where `train` and `cluster` write what they do as they do it: lines of
+/// Where `train`, `cluster` and `profile` write what they do as they do it: lines of
 /// text, or with `--json` one JSON object a line, each flushed when it is
 /// written. Standard output is block-buffered when it is not a terminal, so
 /// without the flush a log file, a pipe or `tee` received a run's epochs

@@ -102,13 +102,16 @@ struct ProfileCommand: ParsableCommand {
     base.problem.loss = sweep.base.problem.loss
     do { try sweep.validate(on: machine) } catch { throw CLIError(error.description) }
     let job = cluster.map { "k-means (k = \($0))" } ?? "\(base.problem.loss.rawValue) loss"
-    print(
+    // A row a run, each out as the run ends, wherever standard output goes.
+    let lines = LogLines(json: false)
+    lines.say(
       "Profiling \(job) on \(data): \(header.rows) rows × \(header.columns) features "
         + "(\(header.layout)); \(sweep.combinations.count) runs on \(machine.summary)")
     if let simulateNodes {
-      print("Simulated: \(simulateNodes) NUMA nodes on this machine's one; all memory is on the real node")
+      lines.say(
+        "Simulated: \(simulateNodes) NUMA nodes on this machine's one; all memory is on the real node")
     }
-    print(Self.tableHeader)
+    lines.say(Self.tableHeader)
     let total = sweep.combinations.count
     var index = 0
     let bar = ProgressBar(quiet: quiet)
@@ -118,7 +121,7 @@ struct ProfileCommand: ParsableCommand {
         on: opened.rows, machine: machine,
         finished: { run in
           bar.finish()
-          print(Self.row(run))
+          lines.say(Self.row(run))
         },
         epochDone: { combination, epoch in
           if epoch == 1 { index += 1 }
@@ -130,9 +133,9 @@ struct ProfileCommand: ParsableCommand {
       throw CLIError(error.description)
     }
     bar.finish()
-    print("Hardware counters: \(report.hardwareCounters)")
+    lines.say("Hardware counters: \(report.hardwareCounters)")
     for run in report.missedTarget {
-      print(
+      lines.say(
         "Not reached: \(run.combination.label) stopped at the \(epochs)-\(cluster == nil ? "epoch" : "iteration") limit with \(cluster == nil ? "loss" : "inertia") \(ProfileChart.format(run.finalLoss)), above the target \(ProfileChart.format(targetLoss!))"
       )
     }
@@ -149,7 +152,7 @@ struct ProfileCommand: ParsableCommand {
         try file.commit()
       } catch { throw CLIError("cannot write \(path): \(error)") }
     }
-    print("Wrote profile.json, profile.csv and profile.svg to \(folder.path)")
+    lines.say("Wrote profile.json, profile.csv and profile.svg to \(folder.path)")
   }
 
   static let tableHeader =
