@@ -162,7 +162,7 @@ struct ClusterLog {
         var event = "iteration"
         var report: KMeansReport
       }
-      emit(Line(report: report))
+      lines.emit(Line(report: report))
       return
     }
     if report.iteration == 1 {
@@ -193,7 +193,7 @@ struct ClusterLog {
         var workers: [WorkerStats]
         var model: String
       }
-      emit(
+      lines.emit(
         Line(
           inertia: result.inertia, runInertias: result.runInertias, bestRun: result.bestRun,
           iterations: result.iterations, stopReason: result.stopReason.description, strategy: result.strategy,
@@ -218,7 +218,6 @@ struct ClusterLog {
     lines.say("Model written to \(output)")
   }
 
-  private func emit<T: Encodable>(_ line: T) { lines.emit(line) }
 }
 
 extension KMeansInitialization: ExpressibleByArgument {}

@@ -1,11 +1,11 @@
 import Foundation
 
-/// Where `train`, `cluster` and `profile` write what they do as they do it: lines of
-/// text, or with `--json` one JSON object a line, each flushed when it is
-/// written. Standard output is block-buffered when it is not a terminal, so
-/// without the flush a log file, a pipe or `tee` received a run's epochs
-/// 4 KB at a time (40 epochs of a small run), and whoever watched could not
-/// tell a slow epoch from a stuck one.
+/// Where `train`, `cluster` and `profile` write what they do as they do it:
+/// lines of text, or with `--json` one JSON object a line, each flushed when
+/// it is written. Standard output is block-buffered when it is not a
+/// terminal, so without the flush a log file, a pipe or `tee` received a
+/// run's epochs 4 KB at a time (40 epochs of a small run), and whoever
+/// watched could not tell a slow epoch from a stuck one.
 struct LogLines {
   let json: Bool
   private let encoder: JSONEncoder = {

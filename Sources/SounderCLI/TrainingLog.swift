@@ -58,7 +58,7 @@ struct TrainingLog {
         var report: EpochReport
         var floorFraction: Double?
       }
-      emit(Line(report: report, floorFraction: floor.fraction(of: report)))
+      lines.emit(Line(report: report, floorFraction: floor.fraction(of: report)))
       return
     }
     if report.epoch == 1 {
@@ -96,7 +96,7 @@ struct TrainingLog {
         var stopping: String
         var modelEpoch: Int
       }
-      emit(
+      lines.emit(
         Line(
           strategy: result.strategy, cpus: result.placement, stopReason: result.stopReason.description,
           trainingRows: result.trainingRows, validationRows: result.validationRows, workers: result.workers,
@@ -153,14 +153,13 @@ struct TrainingLog {
         var metrics: Metrics
         var model: String
       }
-      emit(Line(on: subset, metrics: metrics, model: output))
+      lines.emit(Line(on: subset, metrics: metrics, model: output))
       return
     }
     lines.say("Metrics on \(subset) rows: \(describe(metrics))")
     lines.say("Model written to \(output)")
   }
 
-  private func emit<T: Encodable>(_ line: T) { lines.emit(line) }
 }
 
 /// "accuracy 0.9649, log-loss 0.0912, ..." for the metrics that are set.
